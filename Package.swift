@@ -1,0 +1,63 @@
+// swift-tools-version: 6.1
+// ViTLens: see what a Vision Transformer attends to, from Swift, the command line or a browser.
+import PackageDescription
+
+// Dependencies run one way: Core -> Checkpoint/Image/Text -> Models/ONNX -> Analysis/Render -> ViTLens -> vitlens.
+let package = Package(
+    name: "ViTLens",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ViTLens", targets: ["ViTLens"]),
+        .executable(name: "vitlens", targets: ["vitlens"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, libturbojpeg0-dev, libpng-dev; see scripts/setup.sh).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+
+        // Tensors, BLAS, kernels, NumPy files, token layout and the attention-observer seam.
+        .target(name: "ViTLensCore", dependencies: [
+            .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+        ]),
+        // safetensors, config.json / preprocessor_config.json, weight store, model resolution (Hub cache).
+        .target(name: "ViTLensCheckpoint", dependencies: ["ViTLensCore"]),
+        // JPEG/PNG decode and encode, Pillow-exact resampling, Hugging Face image processors.
+        .target(name: "ViTLensImage", dependencies: ["ViTLensCore", "CTurboJPEG", "CPNG"]),
+        // WordPiece tokenizer (BERT family).
+        .target(name: "ViTLensText", dependencies: ["ViTLensCore"]),
+        // Shared encoder and the model families (ViT, DeiT, DINOv2, CLIP vision, BERT).
+        .target(name: "ViTLensModels", dependencies: ["ViTLensCore", "ViTLensCheckpoint"]),
+        // ONNX graph -> Hugging Face folder import.
+        .target(name: "ViTLensONNX", dependencies: ["ViTLensCore", "ViTLensCheckpoint"]),
+        // Analyses as attention observers: head fusion, rollout, DINO masks, mean attention distance, flow.
+        .target(name: "ViTLensAnalysis", dependencies: ["ViTLensCore"]),
+        // Colormaps, overlays, SVG/PNG plots.
+        .target(name: "ViTLensRender", dependencies: ["ViTLensCore", "ViTLensImage"]),
+        // Umbrella module: re-exports everything and adds the high-level inspection API.
+        .target(name: "ViTLens", dependencies: [
+            "ViTLensCore", "ViTLensCheckpoint", "ViTLensImage", "ViTLensText", "ViTLensModels",
+            "ViTLensONNX", "ViTLensAnalysis", "ViTLensRender",
+        ]),
+        .executableTarget(name: "vitlens", dependencies: [
+            "ViTLens",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Shared test helpers: fixture paths, expectClose with named tolerances.
+        .target(name: "ViTLensTestSupport", dependencies: ["ViTLensCore"], path: "Sources/ViTLensTestSupport"),
+        .testTarget(name: "ViTLensCoreTests", dependencies: ["ViTLensCore", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensCheckpointTests", dependencies: ["ViTLensCheckpoint", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensImageTests", dependencies: ["ViTLensImage", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensTextTests", dependencies: ["ViTLensText", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensModelsTests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensONNXTests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensAnalysisTests", dependencies: ["ViTLensAnalysis", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensRenderTests", dependencies: ["ViTLensRender", "ViTLensTestSupport"]),
+        .testTarget(name: "VitlensCLITests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

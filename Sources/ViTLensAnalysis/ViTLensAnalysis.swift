@@ -1,0 +1,2 @@
+// ViTLensAnalysis: see Package.swift for what this module holds.
+import ViTLensCore

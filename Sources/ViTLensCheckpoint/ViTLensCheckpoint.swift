@@ -1,0 +1,2 @@
+// ViTLensCheckpoint: see Package.swift for what this module holds.
+import ViTLensCore

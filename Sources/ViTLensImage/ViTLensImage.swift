@@ -1,0 +1,2 @@
+// ViTLensImage: see Package.swift for what this module holds.
+import ViTLensCore

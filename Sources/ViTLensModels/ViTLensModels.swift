@@ -1,0 +1,2 @@
+// ViTLensModels: see Package.swift for what this module holds.
+import ViTLensCore

@@ -1,0 +1,2 @@
+// ViTLensONNX: see Package.swift for what this module holds.
+import ViTLensCore

@@ -1,0 +1,2 @@
+// ViTLensRender: see Package.swift for what this module holds.
+import ViTLensCore

@@ -1,0 +1,2 @@
+// ViTLensText: see Package.swift for what this module holds.
+import ViTLensCore
