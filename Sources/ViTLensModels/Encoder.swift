@@ -1,0 +1,274 @@
+import ViTLensCheckpoint
+import ViTLensCore
+
+/// A Linear layer in checkpoint layout: `weight [out, in]`, `bias [out]` (optional).
+struct Linear {
+    let weight: Param
+    let bias: Param?
+    var outFeatures: Int { weight.shape[0] }
+    var inFeatures: Int { weight.shape[1] }
+
+    init(_ store: WeightStore, _ prefix: String, out: Int, in inF: Int, bias hasBias: Bool = true) throws {
+        weight = try store.param("\(prefix).weight", [out, inF])
+        bias = hasBias ? try store.param("\(prefix).bias", [out]) : nil
+    }
+
+    /// `y[rows, out] = x[rows, in] · Wᵀ + b` (weight used transposed by sgemm, no copy).
+    func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        BLAS.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
+                   b: weight.ptr, ldb: inFeatures, c: y, ldc: outFeatures)
+        if let bias { Kernels.addBias(y, rows: rows, cols: outFeatures, bias: bias.ptr) }
+    }
+}
+
+/// A LayerNorm's `weight` and `bias`.
+struct LayerNorm {
+    let gamma: Param
+    let beta: Param
+    let eps: Float
+
+    init(_ store: WeightStore, _ prefix: String, dim: Int, eps: Float) throws {
+        gamma = try store.param("\(prefix).weight", [dim])
+        beta = try store.param("\(prefix).bias", [dim])
+        self.eps = eps
+    }
+
+    func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        Kernels.layerNorm(x, rows: rows, cols: gamma.count, gamma: gamma.ptr, beta: beta.ptr, eps: eps, out: y)
+    }
+}
+
+/// One transformer block: multi-head self-attention and a feed-forward network, each with a
+/// residual connection and a LayerNorm (placed before or after, per ``EncoderSpec/norm``).
+struct EncoderLayer {
+    let query, key, value, output: Linear
+    let norm1, norm2: LayerNorm
+    let fc1, fc2: Linear
+    let scale1, scale2: Param?
+
+    init(_ store: WeightStore, spec: EncoderSpec, keys: EncoderKeys, index: Int) throws {
+        let p = keys.layer(index)
+        let d = spec.hidden
+        query = try Linear(store, "\(p).\(keys.query)", out: d, in: d, bias: spec.qkvBias)
+        key = try Linear(store, "\(p).\(keys.key)", out: d, in: d, bias: spec.qkvBias)
+        value = try Linear(store, "\(p).\(keys.value)", out: d, in: d, bias: spec.qkvBias)
+        output = try Linear(store, "\(p).\(keys.attentionOutput)", out: d, in: d)
+        norm1 = try LayerNorm(store, "\(p).\(keys.norm1)", dim: d, eps: spec.eps)
+        norm2 = try LayerNorm(store, "\(p).\(keys.norm2)", dim: d, eps: spec.eps)
+        switch spec.feedForward {
+        case .mlp(let i):
+            fc1 = try Linear(store, "\(p).\(keys.fc1)", out: i, in: d)
+            fc2 = try Linear(store, "\(p).\(keys.fc2)", out: d, in: i)
+        case .swiGLU(let h):
+            fc1 = try Linear(store, "\(p).\(keys.swiGLUIn)", out: 2 * h, in: d)
+            fc2 = try Linear(store, "\(p).\(keys.swiGLUOut)", out: d, in: h)
+        }
+        if spec.layerScale {
+            scale1 = try store.param("\(p).\(keys.layerScale1)", [d])
+            scale2 = try store.param("\(p).\(keys.layerScale2)", [d])
+        } else {
+            scale1 = nil
+            scale2 = nil
+        }
+    }
+}
+
+/// The stack of blocks shared by every family, with attention capture after each softmax.
+public final class Encoder: @unchecked Sendable {
+    /// The encoder's shape.
+    public let spec: EncoderSpec
+    let layers: [EncoderLayer]
+
+    /// Takes every block's weights from `store` using the family's key table.
+    init(_ store: WeightStore, spec: EncoderSpec, keys: EncoderKeys) throws {
+        self.spec = spec
+        layers = try (0 ..< spec.layers).map { try EncoderLayer(store, spec: spec, keys: keys, index: $0) }
+    }
+
+    /// Runs every block over `x[tokens, hidden]` in place, calling `observer` after each layer's
+    /// softmax.
+    ///
+    /// - Parameters:
+    ///   - x: the embeddings, overwritten with the last block's output (before any final norm).
+    ///   - additiveMask: optional `[tokens]` added to every score row before the softmax (0 to keep a
+    ///     key, a large negative number to drop a padded one), as BERT's extended attention mask.
+    func forward<O: AttentionObserver>(
+        _ x: UnsafeMutablePointer<Float>, tokens n: Int, layout: TokenLayout,
+        additiveMask: UnsafePointer<Float>? = nil, observer: inout O
+    ) throws {
+        let d = spec.hidden
+        let h = spec.heads
+        let dh = spec.headDim
+        let options = observer.captureOptions
+        try observer.begin(AttentionGeometry(layers: spec.layers, heads: h, tokens: n, headDim: dh, layout: layout))
+
+        let ffWidth: Int
+        let gateWidth: Int
+        switch spec.feedForward {
+        case .mlp(let i): ffWidth = i; gateWidth = 0
+        case .swiGLU(let hid): ffWidth = 2 * hid; gateWidth = hid
+        }
+        let work = Workspace(tokens: n, hidden: d, heads: h, headDim: dh, ffWidth: ffWidth, gateWidth: gateWidth, options: options)
+        defer { work.deallocate() }
+
+        for (index, layer) in layers.enumerated() {
+            // Attention sub-block.
+            let attnInput: UnsafePointer<Float>
+            if spec.norm == .pre {
+                layer.norm1(x, rows: n, into: work.normed)
+                attnInput = UnsafePointer(work.normed)
+            } else {
+                attnInput = UnsafePointer(x)
+            }
+            layer.query(attnInput, rows: n, into: work.q)
+            layer.key(attnInput, rows: n, into: work.k)
+            layer.value(attnInput, rows: n, into: work.v)
+            MultiHeadAttention.run(work: work, tokens: n, heads: h, headDim: dh, hidden: d, mask: additiveMask)
+            try deliver(work: work, layer: index, tokens: n, layout: layout, options: options, observer: &observer)
+            layer.output(work.context, rows: n, into: work.branch)
+            if spec.norm == .pre {
+                if let s = layer.scale1 { Kernels.addScaled(x, work.branch, scale: s.ptr, rows: n, cols: d) }
+                else { Kernels.addInPlace(x, work.branch, count: n * d) }
+            } else {
+                Kernels.addInPlace(work.branch, x, count: n * d)
+                layer.norm1(work.branch, rows: n, into: x)
+            }
+
+            // Feed-forward sub-block.
+            let ffInput: UnsafePointer<Float>
+            if spec.norm == .pre {
+                layer.norm2(x, rows: n, into: work.normed)
+                ffInput = UnsafePointer(work.normed)
+            } else {
+                ffInput = UnsafePointer(x)
+            }
+            layer.fc1(ffInput, rows: n, into: work.ff)
+            let hiddenActs: UnsafeMutablePointer<Float>
+            switch spec.feedForward {
+            case .mlp(let i):
+                switch spec.activation {
+                case .gelu: Kernels.gelu(work.ff, count: n * i)
+                case .geluTanh: Kernels.geluTanh(work.ff, count: n * i)
+                case .quickGELU: Kernels.quickGELU(work.ff, count: n * i)
+                case .relu: Kernels.relu(work.ff, count: n * i)
+                }
+                hiddenActs = work.ff
+            case .swiGLU(let hid):
+                Kernels.swiGLU(work.ff, rows: n, hidden: hid, out: work.gate)
+                hiddenActs = work.gate
+            }
+            layer.fc2(hiddenActs, rows: n, into: work.branch)
+            if spec.norm == .pre {
+                if let s = layer.scale2 { Kernels.addScaled(x, work.branch, scale: s.ptr, rows: n, cols: d) }
+                else { Kernels.addInPlace(x, work.branch, count: n * d) }
+            } else {
+                Kernels.addInPlace(work.branch, x, count: n * d)
+                layer.norm2(work.branch, rows: n, into: x)
+            }
+        }
+        try observer.finish()
+    }
+
+    private func deliver<O: AttentionObserver>(
+        work: Workspace, layer: Int, tokens n: Int, layout: TokenLayout, options: CaptureOptions, observer: inout O
+    ) throws {
+        let h = spec.heads
+        let dh = spec.headDim
+        let probs = UnsafeBufferPointer(start: work.probs, count: h * n * n)
+        let logits = work.logits.map { UnsafeBufferPointer(start: $0, count: h * n * n) }
+        var queries: UnsafeBufferPointer<Float>?
+        var keys: UnsafeBufferPointer<Float>?
+        if let qh = work.queriesByHead {
+            Workspace.splitHeads(work.q, tokens: n, heads: h, headDim: dh, into: qh)
+            queries = UnsafeBufferPointer(start: qh, count: h * n * dh)
+        }
+        if let kh = work.keysByHead {
+            Workspace.splitHeads(work.k, tokens: n, heads: h, headDim: dh, into: kh)
+            keys = UnsafeBufferPointer(start: kh, count: h * n * dh)
+        }
+        try observer.observe(LayerAttention(
+            layer: layer, heads: h, tokens: n, headDim: dh, layout: layout,
+            probabilities: probs, logits: logits, queries: queries, keys: keys))
+    }
+}
+
+/// Scratch memory of one forward pass, allocated once and reused by every layer.
+final class Workspace {
+    let normed, q, k, v, context, branch, ff: UnsafeMutablePointer<Float>
+    let gate: UnsafeMutablePointer<Float>
+    /// `[heads, tokens, tokens]` scores, turned into probabilities in place.
+    let probs: UnsafeMutablePointer<Float>
+    let logits: UnsafeMutablePointer<Float>?
+    let queriesByHead, keysByHead: UnsafeMutablePointer<Float>?
+    private var all: [UnsafeMutablePointer<Float>] = []
+
+    init(tokens n: Int, hidden d: Int, heads h: Int, headDim dh: Int, ffWidth: Int, gateWidth: Int, options: CaptureOptions) {
+        var all: [UnsafeMutablePointer<Float>] = []
+        func make(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+            all.append(p)
+            return p
+        }
+        normed = make(n * d); q = make(n * d); k = make(n * d); v = make(n * d)
+        context = make(n * d); branch = make(n * d); ff = make(n * ffWidth)
+        gate = make(n * max(1, gateWidth))
+        probs = make(h * n * n)
+        logits = options.contains(.logits) ? make(h * n * n) : nil
+        queriesByHead = options.contains(.queries) ? make(h * n * dh) : nil
+        keysByHead = options.contains(.keys) ? make(h * n * dh) : nil
+        self.all = all
+    }
+
+    func deallocate() {
+        for p in all { p.deallocate() }
+        all = []
+    }
+
+    /// `[tokens, heads*headDim]` -> `[heads, tokens, headDim]`.
+    static func splitHeads(_ x: UnsafePointer<Float>, tokens n: Int, heads h: Int, headDim dh: Int, into out: UnsafeMutablePointer<Float>) {
+        for head in 0 ..< h {
+            for t in 0 ..< n {
+                (out + (head * n + t) * dh).update(from: x + t * h * dh + head * dh, count: dh)
+            }
+        }
+    }
+}
+
+/// Scaled dot-product attention with explicit probabilities (never a fused kernel), per head:
+/// `P = softmax(Q_h K_hᵀ / sqrt(d_h) + mask)`, `context_h = P V_h`.
+enum MultiHeadAttention {
+    static func run(work: Workspace, tokens n: Int, heads h: Int, headDim dh: Int, hidden d: Int, mask: UnsafePointer<Float>?) {
+        let scale = 1 / Float(dh).squareRoot()
+        nonisolated(unsafe) let w = work
+        nonisolated(unsafe) let mask = mask
+        // Heads run in parallel with single-threaded BLAS calls: at ViT sizes (197x64x197) this
+        // beats multi-threaded BLAS inside each small product.
+        let savedThreads = BLAS.threads
+        let parallelHeads = Compute.threads > 1 && h > 1
+        if parallelHeads { BLAS.setThreads(1) }
+        defer { if parallelHeads { BLAS.setThreads(savedThreads) } }
+        let body: (Int) -> Void = { head in
+            let scores = w.probs + head * n * n
+            BLAS.sgemm(transB: true, m: n, n: n, k: dh, alpha: scale,
+                       a: w.q + head * dh, lda: d, b: w.k + head * dh, ldb: d, c: scores, ldc: n)
+            if let mask {
+                for r in 0 ..< n {
+                    let row = scores + r * n
+                    for c in 0 ..< n { row[c] += mask[c] }
+                }
+            }
+            if let logits = w.logits { (logits + head * n * n).update(from: scores, count: n * n) }
+            for r in 0 ..< n { Kernels.softmaxRow(scores + r * n, count: n) }
+            BLAS.sgemm(m: n, n: dh, k: n, a: scores, lda: n, b: w.v + head * dh, ldb: d,
+                       c: w.context + head * dh, ldc: d)
+        }
+        if parallelHeads {
+            nonisolated(unsafe) let run = body
+            DispatchQueue.concurrentPerform(iterations: h) { run($0) }
+        } else {
+            for head in 0 ..< h { body(head) }
+        }
+    }
+}
+
+import Dispatch

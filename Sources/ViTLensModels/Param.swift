@@ -1,0 +1,42 @@
+import ViTLensCheckpoint
+import ViTLensCore
+
+/// A weight tensor owned by a model: copied out of the checkpoint once at load, then used through
+/// a stable pointer (no `[Float]` access or ARC traffic in the hot path).
+public final class Param: @unchecked Sendable {
+    /// Dimensions as stored in the checkpoint (Linear weights stay `[out, in]`).
+    public let shape: [Int]
+    /// Number of elements.
+    public let count: Int
+    /// The values.
+    public let pointer: UnsafeMutablePointer<Float>
+
+    /// Copies `values` (which must hold `shape.reduce(1, *)` floats).
+    public init(_ values: [Float], shape: [Int]) {
+        precondition(values.count == shape.reduce(1, *), "Param values do not match shape \(shape)")
+        self.shape = shape
+        self.count = values.count
+        pointer = .allocate(capacity: max(1, values.count))
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// A read-only pointer to the values.
+    public var ptr: UnsafePointer<Float> { UnsafePointer(pointer) }
+
+    /// The values as a tensor (a copy).
+    public var tensor: Tensor { Tensor(shape: shape, values: Array(UnsafeBufferPointer(start: pointer, count: count))) }
+}
+
+extension WeightStore {
+    /// Takes `key` with `shape` into a ``Param``.
+    func param(_ key: String, _ shape: [Int]) throws -> Param {
+        Param(try take(key, shape: shape), shape: shape)
+    }
+
+    /// Takes `key` if present.
+    func optionalParam(_ key: String, _ shape: [Int]) throws -> Param? {
+        try takeOptional(key, shape: shape).map { Param($0, shape: shape) }
+    }
+}

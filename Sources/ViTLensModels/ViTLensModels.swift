@@ -1,2 +1,0 @@
-// ViTLensModels: see Package.swift for what this module holds.
-import ViTLensCore

@@ -1,0 +1,250 @@
+import ViTLensCheckpoint
+import ViTLensCore
+
+/// Errors about a model's input (as opposed to its checkpoint).
+public enum ModelInputError: Error, CustomStringConvertible, Equatable {
+    /// The input is smaller than one patch.
+    case tooSmall(height: Int, width: Int, patchSize: Int)
+    /// The pixel tensor is not `[channels, H, W]` with the model's channel count.
+    case badPixelShape(found: [Int], channels: Int)
+    /// A text input is longer than the model's position table.
+    case tooLong(tokens: Int, maximum: Int)
+    /// A token id outside the vocabulary.
+    case badTokenID(id: Int, vocabularySize: Int)
+
+    public var description: String {
+        switch self {
+        case .tooSmall(let h, let w, let p): return "input \(h)x\(w) is smaller than one \(p)x\(p) patch"
+        case .badPixelShape(let s, let c): return "pixel values have shape \(s), expected [\(c), H, W]"
+        case .tooLong(let t, let m): return "\(t) tokens exceed the model's \(m) positions"
+        case .badTokenID(let id, let v): return "token id \(id) is outside the vocabulary of \(v)"
+        }
+    }
+}
+
+/// How a vision family turns pixels into the token sequence.
+struct VisionEmbeddings {
+    /// Learned prefix vectors that receive position embeddings (CLS, distillation), in order.
+    let positioned: [(kind: PrefixToken, vector: Param)]
+    /// Learned register vectors inserted after the positioned prefix, without position embeddings.
+    let registers: Param?
+    /// `[positioned.count + gridRows * gridCols, hidden]`.
+    let positions: Param
+    /// Side of the square grid the position table was trained on.
+    let positionGrid: Int
+    /// Patch projection `[hidden, channels * patch * patch]` (a Conv2d weight, flattened).
+    let patchWeight: Param
+    let patchBias: Param?
+    let patchSize: Int
+    let channels: Int
+    /// CLIP's `pre_layrnorm`, applied to the whole sequence before the encoder.
+    let preNorm: LayerNorm?
+
+    var registerCount: Int { registers.map { $0.count / hiddenSize } ?? 0 }
+    var hiddenSize: Int { positions.shape[1] }
+
+    func layout(rows: Int, cols: Int) -> TokenLayout {
+        TokenLayout(prefix: positioned.map(\.kind) + Array(repeating: .register, count: registerCount),
+                    grid: PatchGrid(rows: rows, columns: cols, patchSize: patchSize))
+    }
+
+    /// Writes the embedded sequence `[tokens, hidden]` for `pixels [channels, H, W]` into `out`.
+    func embed(_ pixels: UnsafePointer<Float>, height: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        let d = hiddenSize
+        let p = patchSize
+        let gh = height / p
+        let gw = width / p
+        let g = gh * gw
+        let np = positioned.count
+        let r = registerCount
+        let k = channels * p * p
+
+        // im2col: one row per patch, columns ordered (channel, ky, kx) like the Conv2d weight.
+        let cols = UnsafeMutablePointer<Float>.allocate(capacity: g * k)
+        defer { cols.deallocate() }
+        for py in 0 ..< gh {
+            for px in 0 ..< gw {
+                let row = cols + (py * gw + px) * k
+                for c in 0 ..< channels {
+                    for ky in 0 ..< p {
+                        let src = pixels + (c * height + py * p + ky) * width + px * p
+                        (row + (c * p + ky) * p).update(from: src, count: p)
+                    }
+                }
+            }
+        }
+        // Patch tokens go after the positioned prefix and the registers.
+        let patchOut = out + (np + r) * d
+        BLAS.sgemm(transB: true, m: g, n: d, k: k, a: cols, lda: k, b: patchWeight.ptr, ldb: k, c: patchOut, ldc: d)
+        if let b = patchBias { Kernels.addBias(patchOut, rows: g, cols: d, bias: b.ptr) }
+
+        // Position embeddings: prefix part as is; grid part interpolated when the grid differs
+        // (Hugging Face keeps the table only for square inputs of the trained size).
+        for (i, item) in positioned.enumerated() {
+            let dst = out + i * d
+            for j in 0 ..< d { dst[j] = item.vector.ptr[j] + positions.ptr[i * d + j] }
+        }
+        let gridTable = positions.ptr + np * d
+        if gh == positionGrid && gw == positionGrid {
+            Kernels.addInPlace(patchOut, gridTable, count: g * d)
+        } else {
+            let resized = UnsafeMutablePointer<Float>.allocate(capacity: g * d)
+            defer { resized.deallocate() }
+            PositionInterpolation.bicubic(gridTable, inRows: positionGrid, inCols: positionGrid, dim: d,
+                                          outRows: gh, outCols: gw, into: resized)
+            Kernels.addInPlace(patchOut, resized, count: g * d)
+        }
+        if let registers {
+            (out + np * d).update(from: registers.ptr, count: r * d)
+        }
+        if let preNorm {
+            preNorm(out, rows: np + r + g, into: out)
+        }
+    }
+}
+
+/// What a vision model's head computes from the final hidden states.
+enum VisionHead {
+    /// `classifier(hidden[token])`.
+    case token(Int, Linear)
+    /// DeiT with teacher: mean of `cls_classifier(hidden[0])` and `distillation_classifier(hidden[1])`.
+    case distilled(cls: Linear, distillation: Linear)
+    /// DINOv2: `classifier([hidden[0], mean(patch tokens)])`.
+    case clsAndPatchMean(Linear)
+}
+
+/// The result of a vision forward pass.
+public struct VisionOutput: Sendable {
+    /// Final hidden states `[tokens, hidden]` (after the final LayerNorm where the family has one;
+    /// CLIP's `last_hidden_state` is the encoder output, as in Hugging Face).
+    public var hiddenState: Tensor
+    /// The pooled vector where the family defines one (CLIP: `post_layernorm(hidden[0])`;
+    /// DINOv2: `hidden[0]`; ViT with a pooler: `tanh(dense(hidden[0]))`).
+    public var pooled: Tensor?
+    /// Class logits when the checkpoint has a classifier.
+    public var logits: Tensor?
+    /// Extra named logits (DeiT: `cls_logits`, `distillation_logits`).
+    public var extraLogits: [String: Tensor]
+    /// Which tokens are prefix tokens and patches.
+    public var layout: TokenLayout
+}
+
+/// A Vision Transformer (ViT, DeiT, DINO, DINOv2 with or without registers, CLIP's vision tower)
+/// that delivers every layer's attention to an ``AttentionObserver``.
+public final class VisionTransformer: @unchecked Sendable {
+    /// The Hugging Face `model_type` the model was loaded as.
+    public let modelType: String
+    /// The encoder's shape.
+    public var spec: EncoderSpec { encoder.spec }
+    /// Patch side in pixels.
+    public var patchSize: Int { embeddings.patchSize }
+    /// Input channels.
+    public var channels: Int { embeddings.channels }
+    /// The input size the position table was trained for (`image_size`).
+    public let imageSize: Int
+    /// Class names by index (`id2label`), empty without a classifier.
+    public let labels: [Int: String]
+
+    let embeddings: VisionEmbeddings
+    let encoder: Encoder
+    let finalNorm: LayerNorm?
+    let poolNorm: LayerNorm?
+    let pooler: Linear?
+    let head: VisionHead?
+
+    init(modelType: String, imageSize: Int, labels: [Int: String], embeddings: VisionEmbeddings, encoder: Encoder,
+         finalNorm: LayerNorm?, poolNorm: LayerNorm?, pooler: Linear?, head: VisionHead?) {
+        self.modelType = modelType
+        self.imageSize = imageSize
+        self.labels = labels
+        self.embeddings = embeddings
+        self.encoder = encoder
+        self.finalNorm = finalNorm
+        self.poolNorm = poolNorm
+        self.pooler = pooler
+        self.head = head
+    }
+
+    /// The token layout for an input of `height x width` pixels.
+    public func layout(height: Int, width: Int) -> TokenLayout {
+        embeddings.layout(rows: height / patchSize, cols: width / patchSize)
+    }
+
+    /// Runs the model on `pixels [channels, H, W]`, delivering each layer's attention to `observer`.
+    ///
+    /// Any `H x W` of at least one patch works: the position embeddings are interpolated as
+    /// Hugging Face's `interpolate_pos_encoding=True` does; pixels past the last whole patch are
+    /// ignored (the patch Conv2d's floor).
+    /// - Throws: ``ModelInputError`` for a bad input, or whatever the observer throws.
+    public func forward<O: AttentionObserver>(_ pixels: Tensor, observer: inout O) throws -> VisionOutput {
+        guard pixels.shape.count == 3, pixels.shape[0] == channels else {
+            throw ModelInputError.badPixelShape(found: pixels.shape, channels: channels)
+        }
+        let height = pixels.shape[1]
+        let width = pixels.shape[2]
+        guard height >= patchSize, width >= patchSize else {
+            throw ModelInputError.tooSmall(height: height, width: width, patchSize: patchSize)
+        }
+        let layout = layout(height: height, width: width)
+        let n = layout.tokenCount
+        let d = spec.hidden
+        var hidden = [Float](repeating: 0, count: n * d)
+        try hidden.withUnsafeMutableBufferPointer { hb in
+            let x = hb.baseAddress!
+            pixels.values.withUnsafeBufferPointer { embeddings.embed($0.baseAddress!, height: height, width: width, into: x) }
+            try encoder.forward(x, tokens: n, layout: layout, observer: &observer)
+            if let finalNorm { finalNorm(x, rows: n, into: x) }
+        }
+        var out = VisionOutput(hiddenState: Tensor(shape: [n, d], values: hidden), pooled: nil, logits: nil,
+                               extraLogits: [:], layout: layout)
+        let cls = Array(hidden[0 ..< d])
+        if let poolNorm {
+            var pooled = [Float](repeating: 0, count: d)
+            cls.withUnsafeBufferPointer { c in pooled.withUnsafeMutableBufferPointer { poolNorm(c.baseAddress!, rows: 1, into: $0.baseAddress!) } }
+            out.pooled = Tensor(shape: [d], values: pooled)
+        } else if let pooler {
+            var pooled = apply(pooler, cls)
+            for i in pooled.indices { pooled[i] = tanhf(pooled[i]) }
+            out.pooled = Tensor(shape: [d], values: pooled)
+        }
+        switch head {
+        case .token(let t, let linear)?:
+            let v = apply(linear, Array(hidden[(t * d) ..< ((t + 1) * d)]))
+            out.logits = Tensor(shape: [v.count], values: v)
+        case .distilled(let c, let dist)?:
+            let a = apply(c, Array(hidden[0 ..< d]))
+            let b = apply(dist, Array(hidden[d ..< 2 * d]))
+            out.extraLogits["cls_logits"] = Tensor(shape: [a.count], values: a)
+            out.extraLogits["distillation_logits"] = Tensor(shape: [b.count], values: b)
+            out.logits = Tensor(shape: [a.count], values: zip(a, b).map { ($0 + $1) / 2 })
+        case .clsAndPatchMean(let linear)?:
+            var mean = [Float](repeating: 0, count: d)
+            for t in layout.patchRange { for j in 0 ..< d { mean[j] += hidden[t * d + j] } }
+            let g = Float(layout.patchRange.count)
+            for j in 0 ..< d { mean[j] /= g }
+            let v = apply(linear, cls + mean)
+            out.logits = Tensor(shape: [v.count], values: v)
+        case nil:
+            break
+        }
+        return out
+    }
+
+    /// Forward pass without attention capture.
+    public func forward(_ pixels: Tensor) throws -> VisionOutput {
+        var none = NoObserver()
+        return try forward(pixels, observer: &none)
+    }
+
+    private func apply(_ linear: Linear, _ x: [Float]) -> [Float] {
+        var y = [Float](repeating: 0, count: linear.outFeatures)
+        x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { linear(xb.baseAddress!, rows: 1, into: $0.baseAddress!) } }
+        return y
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
