@@ -1,0 +1,74 @@
+import ViTLensCheckpoint
+import ViTLensCore
+
+/// The result of a text forward pass.
+public struct TextOutput: Sendable {
+    /// Final hidden states `[tokens, hidden]` (BERT's `last_hidden_state`).
+    public var hiddenState: Tensor
+    /// A text layout: every token is an ordinary position.
+    public var layout: TokenLayout
+}
+
+/// A BERT-family text encoder that delivers every layer's token-to-token attention to an
+/// ``AttentionObserver``.
+public final class TextTransformer: @unchecked Sendable {
+    /// The Hugging Face `model_type`.
+    public let modelType: String
+    /// The encoder's shape.
+    public let spec: EncoderSpec
+    let words: Param
+    let positions: Param
+    let tokenTypes: Param
+    let embeddingNorm: LayerNorm
+    let encoder: Encoder
+
+    init(modelType: String, spec: EncoderSpec, words: Param, positions: Param, tokenTypes: Param,
+         embeddingNorm: LayerNorm, encoder: Encoder) {
+        self.modelType = modelType
+        self.spec = spec
+        self.words = words
+        self.positions = positions
+        self.tokenTypes = tokenTypes
+        self.embeddingNorm = embeddingNorm
+        self.encoder = encoder
+    }
+
+    /// Vocabulary size (rows of the word-embedding table).
+    public var vocabularySize: Int { words.shape[0] }
+    /// Longest input the position table allows.
+    public var maxPositions: Int { positions.shape[0] }
+
+    /// Runs the encoder on one unpadded sequence.
+    ///
+    /// `x = LN(word[ids] + position[0..<T] + tokenType[typeIds])`, then the post-norm blocks; no
+    /// attention mask is needed because nothing is padded.
+    /// - Parameters:
+    ///   - ids: token ids, `[T]`.
+    ///   - typeIds: token type ids (segment A = 0, B = 1); zeros when `nil`.
+    /// - Throws: ``ModelInputError`` for an empty, too long or out-of-vocabulary input.
+    public func forward<O: AttentionObserver>(ids: [Int], typeIds: [Int]? = nil, observer: inout O) throws -> TextOutput {
+        let t = ids.count
+        guard t > 0 else { throw ModelInputError.tooLong(tokens: 0, maximum: maxPositions) }
+        guard t <= maxPositions else { throw ModelInputError.tooLong(tokens: t, maximum: maxPositions) }
+        let types = typeIds ?? [Int](repeating: 0, count: t)
+        guard types.count == t else { throw ModelInputError.badTokenID(id: types.count, vocabularySize: t) }
+        for id in ids where id < 0 || id >= vocabularySize { throw ModelInputError.badTokenID(id: id, vocabularySize: vocabularySize) }
+        for id in types where id < 0 || id >= tokenTypes.shape[0] { throw ModelInputError.badTokenID(id: id, vocabularySize: tokenTypes.shape[0]) }
+        let d = spec.hidden
+        let layout = TokenLayout(textTokens: t)
+        var hidden = [Float](repeating: 0, count: t * d)
+        try hidden.withUnsafeMutableBufferPointer { hb in
+            let x = hb.baseAddress!
+            for i in 0 ..< t {
+                let row = x + i * d
+                let w = words.ptr + ids[i] * d
+                let p = positions.ptr + i * d
+                let ty = tokenTypes.ptr + types[i] * d
+                for j in 0 ..< d { row[j] = w[j] + ty[j] + p[j] }
+            }
+            embeddingNorm(x, rows: t, into: x)
+            try encoder.forward(x, tokens: t, layout: layout, observer: &observer)
+        }
+        return TextOutput(hiddenState: Tensor(shape: [t, d], values: hidden), layout: layout)
+    }
+}
