@@ -1,0 +1,82 @@
+import Foundation
+
+/// An input that failed, named by its file: `photo.jpg: input 8x8 is smaller than one 16x16 patch`.
+public struct InputError: Error, CustomStringConvertible {
+    /// The file (or other input) at fault.
+    public var file: String
+    /// What is wrong with it.
+    public var problem: String
+    public init(file: String, problem: String) {
+        self.file = file
+        self.problem = problem
+    }
+    public var description: String { "\(file): \(problem)" }
+}
+
+/// An image ready for the model: the decoded original, the resized/cropped uint8 image the model
+/// sees, and its normalised pixel values.
+public struct PreparedImage: Sendable {
+    /// Where the image came from.
+    public var file: String
+    /// The decoded image (RGB8, as Pillow's `convert("RGB")`).
+    public var original: RGBImage
+    /// The model's input image after resize and crop (uint8), the canvas for overlays.
+    public var prepared: RGBImage
+    /// `pixel_values` `[3, H, W]`.
+    public var pixels: Tensor
+}
+
+/// An image model with its Hugging Face image processor: load once, then prepare and run images.
+public final class VisionPipeline: @unchecked Sendable {
+    /// Where the model came from.
+    public let files: ModelFiles
+    /// The model.
+    public let model: VisionTransformer
+    /// The preprocessing from `preprocessor_config.json`.
+    public let processor: ImageProcessor
+
+    /// Loads the model and its processor from resolved model files.
+    /// - Throws: `CheckpointError`/`ImageError` naming the file at fault; an image model is required.
+    public init(files: ModelFiles) throws {
+        self.files = files
+        model = try ModelLoader.loadVision(files)
+        guard let pp = files.preprocessorConfig else {
+            throw CheckpointError.fileNotFound(file: files.directory.appendingPathComponent("preprocessor_config.json").path)
+        }
+        processor = try ImageProcessor(contentsOf: pp)
+    }
+
+    /// Resolves `spec` (folder, file or Hub id) and loads it.
+    public convenience init(model spec: String) throws {
+        try self.init(files: try ModelLocator.resolve(spec))
+    }
+
+    /// Decodes and preprocesses `url`.
+    ///
+    /// Without `size` the processor config decides (resize, crop); with `size` the image is resized
+    /// straight to `height x width` with the processor's filter and no crop.
+    /// - Throws: `ImageError` or ``InputError`` naming the file.
+    public func prepare(_ url: URL, size: (height: Int, width: Int)? = nil) throws -> PreparedImage {
+        let image = try ImageIO.load(url)
+        return try prepare(image, file: url.path, size: size)
+    }
+
+    /// Preprocesses an already decoded image; `file` names it in errors.
+    public func prepare(_ image: RGBImage, file: String, size: (height: Int, width: Int)? = nil) throws -> PreparedImage {
+        if let size, size.height < model.patchSize || size.width < model.patchSize {
+            throw InputError(file: file, problem: ModelInputError.tooSmall(height: size.height, width: size.width, patchSize: model.patchSize).description)
+        }
+        let prepared = processor.prepare(image, size: size)
+        guard prepared.height >= model.patchSize, prepared.width >= model.patchSize else {
+            throw InputError(file: file, problem: ModelInputError.tooSmall(height: prepared.height, width: prepared.width, patchSize: model.patchSize).description)
+        }
+        return PreparedImage(file: file, original: image, prepared: prepared, pixels: processor.normalize(prepared))
+    }
+
+    /// Runs the model on a prepared image, feeding `observer`.
+    public func run<O: AttentionObserver>(_ image: PreparedImage, observer: inout O) throws -> VisionOutput {
+        do { return try model.forward(image.pixels, observer: &observer) } catch let e as ModelInputError {
+            throw InputError(file: image.file, problem: e.description)
+        }
+    }
+}
