@@ -57,4 +57,61 @@ public enum PositionInterpolation {
             }
         }
     }
+
+    /// Antialiased bicubic resampling, equal to `interpolate(..., mode="bicubic",
+    /// align_corners=False, antialias=True)` (used by Hugging Face's DINOv2-with-registers).
+    ///
+    /// PyTorch's antialiased kernel follows Pillow: Keys cubic with `A = -0.5`, support
+    /// `2 * max(scale, 1)` input samples (wider when downscaling), taps outside the input dropped
+    /// (not clamped) and the remaining weights renormalised to sum to 1. Separable: columns first,
+    /// then rows.
+    public static func bicubicAntialiased(_ grid: UnsafePointer<Float>, inRows: Int, inCols: Int, dim: Int,
+                                          outRows: Int, outCols: Int, into out: UnsafeMutablePointer<Float>) {
+        func table(input: Int, output: Int) -> [(start: Int, weights: [Double])] {
+            let scale = Double(Float(input) / Float(output))
+            let support = scale >= 1 ? 2 * scale : 2
+            let invScale = scale >= 1 ? 1 / scale : 1
+            func filter(_ x: Double) -> Double {
+                let a = -0.5
+                let x = abs(x)
+                if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
+                if x < 2 { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
+                return 0
+            }
+            return (0 ..< output).map { i in
+                let center = scale * (Double(i) + 0.5)
+                let lo = max(Int(center - support + 0.5), 0)
+                let hi = min(Int(center + support + 0.5), input)
+                var w = (lo ..< max(lo, hi)).map { filter((Double($0) - center + 0.5) * invScale) }
+                let total = w.reduce(0, +)
+                if total != 0 { w = w.map { $0 / total } }
+                return (lo, w)
+            }
+        }
+        let cols = table(input: inCols, output: outCols)
+        let rows = table(input: inRows, output: outRows)
+        // Columns: [inRows, inCols, dim] -> [inRows, outCols, dim].
+        var mid = [Double](repeating: 0, count: inRows * outCols * dim)
+        for r in 0 ..< inRows {
+            for (c, t) in cols.enumerated() {
+                let dst = (r * outCols + c) * dim
+                for (j, w) in t.weights.enumerated() {
+                    let src = grid + (r * inCols + t.start + j) * dim
+                    for k in 0 ..< dim { mid[dst + k] += w * Double(src[k]) }
+                }
+            }
+        }
+        // Rows: [inRows, outCols, dim] -> [outRows, outCols, dim].
+        for (r, t) in rows.enumerated() {
+            for c in 0 ..< outCols {
+                let dst = out + (r * outCols + c) * dim
+                var acc = [Double](repeating: 0, count: dim)
+                for (i, w) in t.weights.enumerated() {
+                    let src = ((t.start + i) * outCols + c) * dim
+                    for k in 0 ..< dim { acc[k] += w * mid[src + k] }
+                }
+                for k in 0 ..< dim { dst[k] = Float(acc[k]) }
+            }
+        }
+    }
 }

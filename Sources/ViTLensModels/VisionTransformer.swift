@@ -39,6 +39,8 @@ struct VisionEmbeddings {
     let channels: Int
     /// CLIP's `pre_layrnorm`, applied to the whole sequence before the encoder.
     let preNorm: LayerNorm?
+    /// Whether the position grid is resized with PyTorch's antialiased bicubic (DINOv2 with registers).
+    var antialiasedPositions = false
 
     var registerCount: Int { registers.map { $0.count / hiddenSize } ?? 0 }
     var hiddenSize: Int { positions.shape[1] }
@@ -90,8 +92,13 @@ struct VisionEmbeddings {
         } else {
             let resized = UnsafeMutablePointer<Float>.allocate(capacity: g * d)
             defer { resized.deallocate() }
-            PositionInterpolation.bicubic(gridTable, inRows: positionGrid, inCols: positionGrid, dim: d,
-                                          outRows: gh, outCols: gw, into: resized)
+            if antialiasedPositions {
+                PositionInterpolation.bicubicAntialiased(gridTable, inRows: positionGrid, inCols: positionGrid, dim: d,
+                                                         outRows: gh, outCols: gw, into: resized)
+            } else {
+                PositionInterpolation.bicubic(gridTable, inRows: positionGrid, inCols: positionGrid, dim: d,
+                                              outRows: gh, outCols: gw, into: resized)
+            }
             Kernels.addInPlace(patchOut, resized, count: g * d)
         }
         if let registers {

@@ -10,6 +10,10 @@ import ViTLensTestSupport
     static let cases = [
         "vit-p16-hopper-native", "vit-p16-astronaut-160x256", "vit-p16-rocket-240x240", "vit-p16-bf16-hopper-96x128",
         "dino-p8-hopper-native", "dino-p8-astronaut-96x96", "dino-p8-rocket-64x120",
+        "dinov2-astronaut-native", "dinov2-rocket-70x98", "dinov2-hopper-84x84",
+        "dinov2-reg-astronaut-native", "dinov2-reg-rocket-70x98", "dinov2-swiglu-hopper-native",
+        "deit-distilled-hopper-native", "clip-vision-astronaut-native", "clip-vision-rocket-64x96",
+        "clip-full-astronaut-native",
     ]
 
     @Test(arguments: cases)
@@ -31,6 +35,12 @@ import ViTLensTestSupport
             let logits = try #require(out.logits, "model has no classifier but the fixture has logits")
             let c = compare(logits, try fixtureTensor("\(dir)/logits.npy"))
             #expect(c.within(.hidden), "logits: \(c)")
+        }
+        for extra in ["pooled", "cls_logits", "distillation_logits"]
+        where FileManager.default.fileExists(atPath: Fixtures.url("\(dir)/\(extra).npy").path) {
+            let mine = try #require(extra == "pooled" ? out.pooled : out.extraLogits[extra], "no \(extra) output")
+            let c = compare(mine, try fixtureTensor("\(dir)/\(extra).npy"))
+            #expect(c.within(.hidden), "\(extra): \(c)")
         }
         // Token layout agrees with the reference's.
         let layout = try #require(meta["layout"] as? [String: Any])

@@ -49,12 +49,14 @@ enum DINOv2Family {
             let r = try c.int("num_register_tokens", default: 4)
             if r > 0 { regs = Param(try store.take("embeddings.register_tokens", shape: [1, r, d]), shape: [r, d]) }
         }
-        let embeddings = VisionEmbeddings(
+        var embeddings = VisionEmbeddings(
             positioned: [(.cls, cls)], registers: regs,
             positions: Param(try store.take("embeddings.position_embeddings", shape: [1, 1 + grid * grid, d]), shape: [1 + grid * grid, d]),
             positionGrid: grid, patchWeight: Param(w, shape: [d, channels * patch * patch]),
             patchBias: try store.param("embeddings.patch_embeddings.projection.bias", [d]),
             patchSize: patch, channels: channels, preNorm: nil)
+        // transformers 5.23: Dinov2WithRegistersEmbeddings passes antialias=True, Dinov2Embeddings does not.
+        embeddings.antialiasedPositions = registers
         let encoder = try Encoder(store, spec: spec, keys: keys)
         let finalNorm = try LayerNorm(store, "layernorm", dim: d, eps: spec.eps)
         var head: VisionHead?
