@@ -30,21 +30,23 @@ enum JSONValue: Decodable, Sendable {
         }
     }
 
-    /// Parses `data`; the error's text is returned for messages.
+    /// Parses `data` strictly (no trailing commas or garbage); on failure the reason names the
+    /// defect and its position where Foundation reports one.
     static func parse(_ data: Data) -> Result<JSONValue, ParseFailure> {
         do { return .success(try JSONDecoder().decode(JSONValue.self, from: data)) } catch {
-            return .failure(ParseFailure(reason: Self.reason(error)))
+            return .failure(ParseFailure(reason: detail(data)))
         }
     }
 
     struct ParseFailure: Error { var reason: String }
 
-    private static func reason(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            if let underlying = context.underlyingError {
-                return "not valid JSON (\((underlying as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription))"
+    /// "not valid JSON (Unexpected end of file during JSON parse.)": `JSONSerialization` describes
+    /// where parsing stopped, `JSONDecoder` does not.
+    private static func detail(_ data: Data) -> String {
+        do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            if let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String {
+                return "not valid JSON (\(text))"
             }
-            return "not valid JSON (\(context.debugDescription))"
         }
         return "not valid JSON"
     }

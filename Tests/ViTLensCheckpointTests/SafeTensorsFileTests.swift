@@ -140,7 +140,22 @@ struct SafeTensorsFileTests {
         }
         #expect(f == url.path)
         #expect(reason.hasPrefix("header is not"))
+        if header == "{\"a\":" { #expect(reason == "header is not valid JSON (Unexpected end of file during JSON parse.)") }
         #expect(!"\(error!)".contains("\n"))
+    }
+
+    @Test func headerThatIsNotUTF8() throws {
+        var data = RawSafeTensors.bytes(header: "{\"k\":\"__\"}")
+        data[14] = 0xFF
+        data[15] = 0xFE
+        let url = try dir.write("t.safetensors", data)
+        let error = thrownError { try SafeTensorsFile(contentsOf: url) }
+        guard case .badHeader(let f, let reason)? = error as? CheckpointError else {
+            Issue.record("expected badHeader, got \(String(describing: error))")
+            return
+        }
+        #expect(f == url.path)
+        #expect(reason.hasPrefix("header is not valid JSON"))
     }
 
     @Test(arguments: [
