@@ -76,6 +76,20 @@ struct HubDownloadTests {
         #expect(try ModelLocator.resolve("org/tiny", environment: environment(server)) == files)
     }
 
+    @Test func tokenIsNotSentToAnotherHost() throws {
+        let server = try TestHTTPServer(routes: routes())
+        defer { server.stop() }
+        // "localhost" is another host name for the same server, as a CDN would be another host.
+        server.setRoute("/org/tiny/resolve/\(Self.sha)/model.safetensors",
+                        .redirect(to: "http://localhost:\(server.port)/cdn/tiny-weights", linkedETag: Self.weightsETag))
+        let files = try ModelLocator.resolve("org/tiny", environment: environment(server, ["HF_TOKEN": "hf_test_token"]))
+        #expect(try SafeTensorsArchive(url: files.weights).floats("encoder.w") == [1, 2, 3, 4])
+        let byPath = Dictionary(server.requests.map { ($0.path, $0) }) { first, _ in first }
+        #expect(byPath["/org/tiny/resolve/\(Self.sha)/model.safetensors"]?.headers["authorization"] == "Bearer hf_test_token")
+        #expect(byPath["/cdn/tiny-weights"] != nil)
+        #expect(byPath["/cdn/tiny-weights"]?.headers["authorization"] == nil)
+    }
+
     @Test func shardedDownload() throws {
         let shard1 = SafeTensorsWriter.encode(["a": .init(shape: [2], values: [1, 2])])
         let shard2 = SafeTensorsWriter.encode(["b": .init(shape: [1], values: [3])])
