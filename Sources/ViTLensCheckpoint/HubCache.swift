@@ -3,14 +3,20 @@ import Foundation
 /// A Hugging Face Hub model id, `org/name` or `name`.
 ///
 /// Follows the Hub's rules: one or two parts of ASCII letters, digits, `_`, `.` and `-`, each at
-/// most 96 characters, not starting or ending with `.` or `-`, with no `--` or `..`.
+/// most 96 characters, not starting or ending with `.` or `-`, with no `--` or `..`. Names ending
+/// in a model-file extension (`.safetensors`, `.json`, `.onnx`, `.bin`, `.pt`, `.pth`, `.npy`)
+/// are taken for mistyped paths, not ids.
 struct HubID: Sendable, Equatable, CustomStringConvertible {
     /// The id as written, e.g. `facebook/dinov2-small`.
     let description: String
 
+    private static let fileExtensions = [".safetensors", ".json", ".onnx", ".bin", ".pt", ".pth", ".npy"]
+
     init?(_ spec: String) {
         let parts = spec.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2 else { return nil }
+        let lowered = spec.lowercased()
+        guard !Self.fileExtensions.contains(where: { lowered.hasSuffix($0) }) else { return nil }
         for part in parts {
             guard !part.isEmpty, part.count <= 96,
                   part.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)) }),

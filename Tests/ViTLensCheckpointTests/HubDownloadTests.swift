@@ -115,11 +115,9 @@ struct HubDownloadTests {
         table["/cdn/tiny-weights"] = TestHTTPServer.Route(status: 500, body: Array("boom".utf8))
         let server = try TestHTTPServer(routes: table)
         defer { server.stop() }
-        let url = "\(server.endpoint)/cdn/tiny-weights"
         #expect(throws: CheckpointError.downloadFailed(url: "\(server.endpoint)/org/tiny/resolve/\(Self.sha)/model.safetensors", reason: "HTTP 500")) {
             try ModelLocator.resolve("org/tiny", environment: environment(server))
         }
-        _ = url
         try expectNotLoadable()
         // A later complete download reuses the files already stored.
         server.setRoute("/cdn/tiny-weights", .file(weights, etag: "x"))

@@ -80,10 +80,20 @@ struct ModelLocatorTests {
         #expect(files.directory.path == dir.path("home/models/m").path)
     }
 
-    @Test(arguments: ["/no/such/folder", "./missing", "../x/y/z", "missing.safetensors/", "a/b/c", "-bad", "org/name--x", "org/..", ""])
+    @Test(arguments: ["/no/such/folder", "./missing", "../x/y/z", "missing.safetensors/", "a/b/c", "-bad", "org/name--x", "org/..", "", "modle.safetensors",
+                       "org/model.onnx", "x/config.json"])
     func missingPathThatIsNoHubID(spec: String) {
         #expect(throws: CheckpointError.modelNotFound(spec: spec)) {
             try ModelLocator.resolve(spec, environment: environment(["HF_HUB_OFFLINE": "1", "HF_HOME": dir.path("hf").path]))
+        }
+    }
+
+    @Test func hubIDRules() {
+        #expect(HubID("facebook/dinov2-small")?.cacheFolderName == "models--facebook--dinov2-small")
+        #expect(HubID("gpt2")?.cacheFolderName == "models--gpt2")
+        #expect(HubID("google/vit-base-patch16-224.v2") != nil)
+        for bad in ["a/b/c", "/abs", "org/", "-x/y", "x./y", "a--b/c", "a..b", "org/x y", "org/é", String(repeating: "a", count: 97)] {
+            #expect(HubID(bad) == nil, "\(bad)")
         }
     }
 
