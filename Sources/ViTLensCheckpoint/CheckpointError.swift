@@ -1,0 +1,89 @@
+import Foundation
+
+/// Everything that can go wrong reading a checkpoint, finding a model or downloading one.
+///
+/// Each case carries the file (or URL, or model id) it is about, and ``description`` is one line
+/// that names it and the problem, e.g. `model.safetensors: tensor 'a.weight' has data_offsets
+/// [0, 4096] past the end of the data section`.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    /// The file does not exist or cannot be opened.
+    case fileNotFound(file: String)
+    /// The 8-byte little-endian header length points past the end of the file.
+    case headerPastEnd(file: String, headerLength: UInt64, fileSize: Int)
+    /// The JSON header is malformed (not JSON, not an object, an entry without `dtype`, ...).
+    case badHeader(file: String, reason: String)
+    /// A tensor's `data_offsets` are reversed or lie outside the data section.
+    case offsetsOutOfRange(file: String, key: String)
+    /// Two tensors' byte ranges overlap.
+    case overlappingOffsets(file: String, key: String, other: String)
+    /// A tensor has a dtype this reader does not know, or one that cannot be read as floats.
+    case unknownDType(file: String, key: String, dtype: String)
+    /// A tensor's byte range does not hold `product(shape) * dtype size` bytes.
+    case byteCountMismatch(file: String, key: String, expected: Int, found: Int)
+    /// A `model.safetensors.index.json` is malformed or disagrees with its shards.
+    case badIndex(file: String, reason: String)
+    /// The model asked for a weight the checkpoint does not hold.
+    case missingWeight(key: String, file: String)
+    /// The checkpoint holds weights the model never took (and did not ignore).
+    case unexpectedWeights(keys: [String], file: String)
+    /// A weight has another shape than the model expects.
+    case shapeMismatch(key: String, expected: [Int], found: [Int], file: String)
+    /// A config file lacks a field the model needs.
+    case configMissingField(file: String, field: String)
+    /// A config file holds a value the model cannot use.
+    case configInvalid(file: String, reason: String)
+    /// `config.json` names a `model_type` that no family handles.
+    case unknownModelType(file: String, type: String)
+    /// A model spec is neither an existing path nor a Hub id.
+    case modelNotFound(spec: String)
+    /// The model is not in the Hugging Face cache and downloads are switched off.
+    case notCached(id: String, cache: String)
+    /// A Hub request failed (HTTP status, network error, truncated or inconsistent download).
+    case downloadFailed(url: String, reason: String)
+
+    /// One line naming the file (or URL, or model id) and the problem.
+    public var description: String {
+        switch self {
+        case .fileNotFound(let file):
+            return "\(file): no such file"
+        case .headerPastEnd(let file, let length, let size):
+            return "\(file): safetensors header length \(length) runs past the end of the \(size)-byte file"
+        case .badHeader(let file, let reason):
+            return "\(file): bad safetensors header: \(reason)"
+        case .offsetsOutOfRange(let file, let key):
+            return "\(file): tensor '\(key)' has data_offsets outside the data section"
+        case .overlappingOffsets(let file, let key, let other):
+            return "\(file): tensor '\(key)' overlaps tensor '\(other)'"
+        case .unknownDType(let file, let key, let dtype):
+            if SafeTensorsDType(rawValue: dtype) != nil {
+                return "\(file): tensor '\(key)' has dtype \(dtype), which cannot be read as floats (F64, F32, F16, BF16 can)"
+            }
+            return "\(file): tensor '\(key)' has unknown dtype '\(dtype)'"
+        case .byteCountMismatch(let file, let key, let expected, let found):
+            return "\(file): tensor '\(key)' needs \(expected) bytes for its shape and dtype but data_offsets span \(found)"
+        case .badIndex(let file, let reason):
+            return "\(file): bad safetensors index: \(reason)"
+        case .missingWeight(let key, let file):
+            return "\(file): missing weight '\(key)'"
+        case .unexpectedWeights(let keys, let file):
+            let shown = keys.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
+            let more = keys.count > 5 ? ", ... (\(keys.count - 5) more)" : ""
+            let noun = keys.count == 1 ? "weight" : "weights"
+            return "\(file): \(keys.count) unexpected \(noun) the model did not use: \(shown)\(more)"
+        case .shapeMismatch(let key, let expected, let found, let file):
+            return "\(file): weight '\(key)' has shape \(found), expected \(expected)"
+        case .configMissingField(let file, let field):
+            return "\(file): missing field '\(field)'"
+        case .configInvalid(let file, let reason):
+            return "\(file): invalid config: \(reason)"
+        case .unknownModelType(let file, let type):
+            return "\(file): unknown model_type '\(type)'"
+        case .modelNotFound(let spec):
+            return "\(spec): no such model folder, safetensors file or Hub id"
+        case .notCached(let id, let cache):
+            return "\(id): not in the Hugging Face cache \(cache) and downloads are off (HF_HUB_OFFLINE); download it first or unset HF_HUB_OFFLINE"
+        case .downloadFailed(let url, let reason):
+            return "\(url): download failed: \(reason)"
+        }
+    }
+}

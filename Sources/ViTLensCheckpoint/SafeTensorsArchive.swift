@@ -1,0 +1,158 @@
+import Foundation
+
+/// The weights of one model: a single `.safetensors` file or the shards listed by a
+/// `model.safetensors.index.json`, behind one name -> tensor lookup.
+///
+/// Every file is mapped and validated up front (see ``SafeTensorsFile``). For a sharded model the
+/// index's `weight_map` must agree with the shards exactly: each listed shard exists, holds every key
+/// mapped to it, and holds no key the map does not list.
+public final class SafeTensorsArchive: CustomStringConvertible, @unchecked Sendable {
+    /// File name of a single-file checkpoint in a model folder.
+    public static let singleFileName = "model.safetensors"
+    /// File name of a sharded checkpoint's index in a model folder.
+    public static let indexFileName = "model.safetensors.index.json"
+
+    /// Sorted tensor names across all files.
+    public let names: [String]
+    /// The `.safetensors` file or index this was opened from; used in messages.
+    public let description: String
+
+    private let files: [SafeTensorsFile]
+    private let fileOf: [String: Int]
+
+    /// Opens a `.safetensors` file, a `*.safetensors.index.json`, or a directory holding
+    /// `model.safetensors` or `model.safetensors.index.json` (or exactly one of either kind).
+    /// - Throws: ``CheckpointError`` naming the file: `fileNotFound`, any reader error, or
+    ///   `badIndex` naming the index when it is malformed, a shard is missing, or a shard lacks a
+    ///   key mapped to it.
+    public init(url: URL) throws {
+        let target = try Self.locate(url)
+        if target.path.hasSuffix(".json") {
+            let (files, fileOf) = try Self.openIndex(target)
+            self.files = files
+            self.fileOf = fileOf
+            names = fileOf.keys.sorted()
+        } else {
+            let file = try SafeTensorsFile(contentsOf: target)
+            files = [file]
+            fileOf = Dictionary(uniqueKeysWithValues: file.names.map { ($0, 0) })
+            names = file.names
+        }
+        description = target.path
+    }
+
+    /// The header entry for `name`, or `nil` when no file holds it.
+    public func info(_ name: String) -> SafeTensorInfo? {
+        guard let i = fileOf[name] else { return nil }
+        return files[i].info(name)
+    }
+
+    /// The tensor's values as `Float` (see ``SafeTensorsFile/floats(_:)``).
+    /// - Throws: ``CheckpointError/missingWeight(key:file:)`` naming ``description`` when absent.
+    public func floats(_ name: String) throws -> [Float] {
+        guard let i = fileOf[name] else { throw CheckpointError.missingWeight(key: name, file: description) }
+        return try files[i].floats(name)
+    }
+
+    /// The path of the file that holds `name` (a shard for sharded models), for messages.
+    public func fileName(for name: String) -> String? {
+        guard let i = fileOf[name] else { return nil }
+        return files[i].url.path
+    }
+
+    /// The `__metadata__` of the (first) file.
+    public var metadata: [String: String] { files.first?.metadata ?? [:] }
+
+    // MARK: - Opening
+
+    /// Resolves a directory to the checkpoint file inside it.
+    private static func locate(_ url: URL) throws -> URL {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw CheckpointError.fileNotFound(file: url.path)
+        }
+        guard isDirectory.boolValue else { return url }
+        for name in [singleFileName, indexFileName] {
+            let candidate = url.appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+        }
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        for suffix in [".safetensors", ".safetensors.index.json"] {
+            let matches = contents.filter { $0.hasSuffix(suffix) }
+            if matches.count == 1 { return url.appendingPathComponent(matches[0]) }
+        }
+        throw CheckpointError.fileNotFound(file: url.appendingPathComponent(singleFileName).path)
+    }
+
+    /// Reads an index and opens its shards.
+    private static func openIndex(_ indexURL: URL) throws -> ([SafeTensorsFile], [String: Int]) {
+        let index = indexURL.path
+        let weightMap = try readWeightMap(indexURL)
+        let directory = indexURL.deletingLastPathComponent()
+        var files: [SafeTensorsFile] = []
+        var shardNumber: [String: Int] = [:]
+        var fileOf: [String: Int] = [:]
+        for key in weightMap.keys.sorted() {
+            let shard = weightMap[key].unsafelyUnwrapped
+            let number: Int
+            if let n = shardNumber[shard] {
+                number = n
+            } else {
+                let shardURL = directory.appendingPathComponent(shard)
+                guard FileManager.default.fileExists(atPath: shardURL.path) else {
+                    throw CheckpointError.badIndex(file: index, reason: "shard '\(shard)' (listed for '\(key)') does not exist")
+                }
+                files.append(try SafeTensorsFile(contentsOf: shardURL))
+                number = files.count - 1
+                shardNumber[shard] = number
+            }
+            guard files[number].info(key) != nil else {
+                throw CheckpointError.badIndex(file: index, reason: "'\(key)' is mapped to shard '\(shard)', which does not hold it")
+            }
+            fileOf[key] = number
+        }
+        for (shard, number) in shardNumber.sorted(by: { $0.key < $1.key }) {
+            if let stray = files[number].names.first(where: { fileOf[$0] == nil }) {
+                throw CheckpointError.badIndex(file: index, reason: "shard '\(shard)' holds '\(stray)', which the weight_map does not list")
+            }
+        }
+        return (files, fileOf)
+    }
+
+    /// Reads `weight_map` (tensor name -> shard file name) from an index file.
+    ///
+    /// Shard names must be relative paths inside the index's folder (no `..`, not absolute).
+    static func readWeightMap(_ indexURL: URL) throws -> [String: String] {
+        let index = indexURL.path
+        guard let data = FileManager.default.contents(atPath: index) else {
+            throw CheckpointError.fileNotFound(file: index)
+        }
+        let root: [String: JSONValue]
+        switch JSONValue.parse(data) {
+        case .failure(let failure): throw CheckpointError.badIndex(file: index, reason: "file is \(failure.reason)")
+        case .success(let value):
+            guard let object = value.object else { throw CheckpointError.badIndex(file: index, reason: "not a JSON object") }
+            root = object
+        }
+        guard let map = root["weight_map"]?.object else {
+            throw CheckpointError.badIndex(file: index, reason: "no \"weight_map\" object")
+        }
+        var weightMap: [String: String] = [:]
+        for (key, value) in map {
+            guard let shard = value.string else {
+                throw CheckpointError.badIndex(file: index, reason: "weight_map entry '\(key)' is not a file name")
+            }
+            guard isSafeRelativePath(shard) else {
+                throw CheckpointError.badIndex(file: index, reason: "shard name '\(shard)' for '\(key)' leaves the index's folder")
+            }
+            weightMap[key] = shard
+        }
+        return weightMap
+    }
+
+    /// Whether `path` is a non-empty relative path with no `..` or empty components.
+    static func isSafeRelativePath(_ path: String) -> Bool {
+        guard !path.isEmpty, !path.hasPrefix("/"), !path.contains("\\") else { return false }
+        return path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { $0 != ".." && $0 != "." && !$0.isEmpty }
+    }
+}
