@@ -382,10 +382,13 @@ ALL_CASES = {c.name: c for c in IMAGE_CASES + TEXT_CASES}
 
 
 def git_revision() -> str:
-    """HEAD of the repository, with ``+modified`` when tools/make_fixtures.py differs from it."""
+    """The last commit that changed tools/make_fixtures.py, with ``+modified`` when the file differs from it.
+
+    (Not HEAD: committing regenerated fixtures moves HEAD, and the record should not churn.)
+    """
     try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%H", "--", "tools/make_fixtures.py"],
+                              capture_output=True, text=True, check=True).stdout.strip() or "uncommitted"
         changed = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "tools/make_fixtures.py"],
                                  capture_output=True, text=True, check=True).stdout.strip()
         return head + ("+modified" if changed else "")
