@@ -5,7 +5,7 @@ Writes
   Sources/ViTLensRender/ColormapTables.swift   256-entry uint8 RGB LUTs + categorical palettes
   Tests/Fixtures/render/colormap_x.npy         float32 [K] probe values (edges, NaN, +-inf included)
   Tests/Fixtures/render/colormap_rgba.npy      uint8 [maps, K, 4] = cmap(x, bytes=True)
-  Tests/Fixtures/render/colormap_meta.json     versions, map order, regenerate command
+  Tests/Fixtures/render/meta.json              versions, map order, regenerate command for the folder
   Tests/Fixtures/render/bilinear.json          torch interpolate(bilinear, align_corners=False) goldens
                                                for ViTLensRender's Upsampling (shares the fixture folder)
 
@@ -110,11 +110,16 @@ def main():
     rgba = np.stack([cmap(x, bytes=True) for cmap in cmaps]).astype(np.uint8)
     np.save(os.path.join(FIXTURES, "colormap_x.npy"), x)
     np.save(os.path.join(FIXTURES, "colormap_rgba.npy"), rgba)
+    bilinear = bilinear_goldens()
+    with open(os.path.join(FIXTURES, "bilinear.json"), "w") as f:
+        json.dump(bilinear, f)
+        f.write("\n")
     meta = {
         "generator": "tools/make_colormaps.py",
         "command": COMMAND,
         "matplotlib": matplotlib.__version__,
         "numpy": np.__version__,
+        "torch": bilinear["torch"],
         "python": platform.python_version(),
         "seed": 0,
         "maps": MAPS,
@@ -122,13 +127,13 @@ def main():
         "files": {
             "colormap_x.npy": "float32 [%d] probe values, cast to float32 before the lookup" % len(x),
             "colormap_rgba.npy": "uint8 [%d, %d, 4] = matplotlib.colormaps[name](x, bytes=True)" % rgba.shape[:2],
+            "bilinear.json": "torch bilinear resize goldens: " + bilinear["call"],
+            "scatter_small.svg": "SVG snapshot written by ViTLensRender itself; re-record with "
+                                 "RECORD_SNAPSHOTS=1 swift test --filter svgSnapshot (the run fails while recording)",
         },
     }
-    with open(os.path.join(FIXTURES, "colormap_meta.json"), "w") as f:
+    with open(os.path.join(FIXTURES, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
-        f.write("\n")
-    with open(os.path.join(FIXTURES, "bilinear.json"), "w") as f:
-        json.dump(bilinear_goldens(), f)
         f.write("\n")
     print("wrote", SWIFT_OUT, "and", FIXTURES, file=sys.stderr)
 

@@ -36,9 +36,11 @@ struct ColorBarTests {
         let cx = l.barX + l.barWidth / 2
         #expect(strip.color(x: cx, y: l.barY) == map.color(at: 255))
         #expect(strip.color(x: cx, y: l.barY + l.barHeight - 1) == map.color(at: 0))
-        // Monotone index down the bar: each row's colour is some entry at or below the row above's.
+        // The middle row shows the middle of the table; every bar row is some table entry.
         let mid = strip.color(x: cx, y: l.barY + (l.barHeight - 1) / 2)
         #expect(mid == map.color(at: 128) || mid == map.color(at: 127))
+        let entries = Set((0 ..< 256).map { map.color(at: $0) })
+        #expect((l.barY ..< l.barY + l.barHeight).allSatisfy { entries.contains(strip.color(x: cx, y: $0)) })
         // Frame around the bar and text pixels in the label column.
         #expect(strip.color(x: l.barX - 1, y: l.barY + 10) == .black)
         let labelInk = (0 ..< 300).contains { y in (l.labelX ..< l.width).contains { strip.color(x: $0, y: y) == .black } }
