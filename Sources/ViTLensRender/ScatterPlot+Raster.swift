@@ -14,6 +14,7 @@ extension ScatterPlot {
     /// tick labels, axis labels (the y label reads bottom to top), title and legend. Sizes scale with
     /// the font scale ``rasterScale(width:height:)``.
     public func render(width: Int = 640, height: Int = 480) -> RGBImage {
+        precondition(width > 0 && height > 0, "plot size must be positive")
         let s = Self.rasterScale(width: width, height: height)
         let u = Double(s) / 2
         let textBox = Double((BitmapFont.glyphHeight + 1) * s)
@@ -24,7 +25,6 @@ extension ScatterPlot {
         let ink = RGBColor.black
         let line = Swift.max(1, s / 2)
         var img = RGBImage(width: width, height: height, color: .white)
-        guard width > 0, height > 0 else { return img }
 
         // Plot area drawn separately so that series clip at the frame.
         let left = Int(l.left), top = Int(l.top), right = Int(l.right), bottom = Int(l.bottom)

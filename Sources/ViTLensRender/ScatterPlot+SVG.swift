@@ -12,6 +12,7 @@ extension ScatterPlot {
     /// Sizes (text, dots, lines, margins) scale with `max(min(width / 640, height / 480), 0.75)`, so text
     /// stays at least 9 px tall on small plots. Series are clipped to the plot frame.
     public func svg(width: Int = 640, height: Int = 480) -> String {
+        precondition(width > 0 && height > 0, "plot size must be positive")
         let u = Swift.max(Swift.min(Double(width) / 640, Double(height) / 480), 0.75)
         let fs = Self.svgFontSize * u
         let tfs = fs * 14 / 12

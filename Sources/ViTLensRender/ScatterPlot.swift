@@ -289,6 +289,11 @@ struct PlotLayout {
         }
         right = self.width - rightMargin
         legendX = right + pad
+        // Squeeze legend rows (down to one text line each) when many series would run off the bottom.
+        let entries = plot.series.filter { !$0.label.isEmpty }.count
+        if plot.legendShown, entries > 0 {
+            legendRow = Swift.min(legendRow, Swift.max(m.textHeight, (self.height - pad - top) / Double(entries)))
+        }
         // Keep a usable plot area on tiny canvases.
         if right - left < 10 { right = left + 10 }
         if bottom - top < 10 { bottom = top + 10 }
