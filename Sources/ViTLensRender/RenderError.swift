@@ -1,0 +1,38 @@
+import ViTLensCore
+
+/// Errors from turning maps into pictures; each message is one line naming the input and the problem.
+///
+/// Rendering reads no files, so the "file" a message names is the argument or value at fault
+/// (e.g. `map`, `image`, `tiles[3]`).
+public enum RenderError: Error, CustomStringConvertible, Equatable {
+    /// A map did not have the rank or shape an operation needs.
+    case badShape(what: String, expected: String, found: [Int])
+    /// Two inputs that must agree in size do not.
+    case sizeMismatch(what: String, expected: String, found: String)
+    /// A numeric parameter is outside its valid range.
+    case invalidParameter(name: String, value: String, reason: String)
+    /// An input that needs at least one element is empty.
+    case empty(what: String)
+
+    public var description: String {
+        switch self {
+        case .badShape(let what, let expected, let found):
+            return "\(what): expected shape \(expected), found \(found)"
+        case .sizeMismatch(let what, let expected, let found):
+            return "\(what): size mismatch: expected \(expected), found \(found)"
+        case .invalidParameter(let name, let value, let reason):
+            return "\(name) = \(value): \(reason)"
+        case .empty(let what):
+            return "\(what): empty input"
+        }
+    }
+}
+
+extension Tensor {
+    /// `(rows, columns)` of a rank-2 tensor with at least one element, or a ``RenderError``.
+    func gridSize(_ what: String) throws -> (rows: Int, columns: Int) {
+        guard shape.count == 2 else { throw RenderError.badShape(what: what, expected: "[rows, columns]", found: shape) }
+        guard shape[0] > 0, shape[1] > 0 else { throw RenderError.empty(what: what) }
+        return (shape[0], shape[1])
+    }
+}
