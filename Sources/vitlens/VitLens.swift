@@ -7,6 +7,6 @@ struct VitLens: ParsableCommand {
         commandName: "vitlens",
         abstract: "See and measure what a Vision Transformer attends to.",
         version: "0.1.0",
-        subcommands: [BenchCommand.self]
+        subcommands: [ImportONNXCommand.self, BenchCommand.self]
     )
 }

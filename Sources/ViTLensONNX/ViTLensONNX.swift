@@ -1,2 +1,0 @@
-// ViTLensONNX: see Package.swift for what this module holds.
-import ViTLensCore
