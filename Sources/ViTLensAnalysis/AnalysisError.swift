@@ -28,8 +28,8 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable, Sendable {
     case geometryChanged(analysis: String, expected: String, found: String)
     /// `finish()` was reached without any layer in the requested range.
     case noLayersObserved(analysis: String)
-    /// Attention flow asked for more tokens or layers than the documented limit.
-    case flowTooLarge(tokens: Int, layers: Int, maxTokens: Int, maxEdges: Int)
+    /// Attention flow asked for more work (readout rows · N · layers · N²) than the documented limit.
+    case flowTooLarge(tokens: Int, layers: Int, readoutRows: Int, maxWork: Int)
     /// A hand-given layout is invalid (negative prefix count, empty grid, ...).
     case invalidLayout(String)
     /// An attention array of the wrong rank or shape for its layout.
@@ -67,8 +67,8 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(a): forward pass geometry changed from \(e) to \(f) between accumulated passes"
         case .noLayersObserved(let a):
             return "\(a): no layer in the requested range was observed"
-        case .flowTooLarge(let n, let l, let maxN, let maxE):
-            return "attention flow on \(n) tokens x \(l) layers is too large (limits: \(maxN) tokens and \(maxE) edges = layers * tokens^2); use rollout instead"
+        case .flowTooLarge(let n, let l, let r, let maxW):
+            return "attention flow for \(r) readout row(s) on \(n) tokens x \(l) layers is too large (rows * tokens^3 * layers must be <= \(maxW), one CLS row of a 12-layer ViT-B/16); use rollout, or a single query instead of the mean of patches"
         case .invalidLayout(let reason):
             return "invalid token layout: \(reason)"
         case .shapeMismatch(let f, let s, let e):

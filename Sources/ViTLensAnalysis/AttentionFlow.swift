@@ -13,14 +13,14 @@ import ViTLensCore
 ///
 /// Max-flow is Dinic's algorithm on doubles (Abnar's code uses networkx's Edmonds–Karp; the
 /// max-flow value is the same). One readout row solves `N` max-flow problems on a graph of
-/// `L·N²` edges, so the cost grows like `N³·L` and worse; the observer refuses inputs above
-/// ``maxTokens`` tokens or ``maxEdges`` edges (at the limit, N = 65 and L = 12, one CLS row takes
-/// well under a second in a release build). Rollout is the scalable approximation.
+/// `L·N²` edges; ``Readout/meanOfPatches`` solves `G` times as many. The observer refuses work
+/// above ``maxWork`` = readout rows · N · L·N², set to one CLS row of a 12-layer ViT-B/16 at 224 px
+/// (N = 197). Measured in release builds on a busy 2-core machine (CPU time, 12 layers, CLS row):
+/// N = 65: 0.07 s, N = 101: 0.3 s, N = 197: 3 s; the mean of the 64 patch rows at N = 65: 3 s
+/// (refused: 64·65·50,700 > maxWork). Rollout is the scalable approximation.
 public struct AttentionFlow: AttentionObserver {
-    /// Largest sequence length accepted (DeiT-tiny at 128 px: 8x8 patches + CLS = 65 tokens).
-    public static let maxTokens = 65
-    /// Largest edge count `layers · tokens²` accepted (65 tokens x 12 layers).
-    public static let maxEdges = 12 * 65 * 65
+    /// Largest accepted `readout rows · N · (layers · N²)`: 197 · 12 · 197² (ViT-B/16 CLS row).
+    public static let maxWork = 197 * 12 * 197 * 197
 
     /// The output row(s) read.
     public let readout: Readout
@@ -29,6 +29,16 @@ public struct AttentionFlow: AttentionObserver {
 
     private var layout: TokenLayout?
     private var layers: [[Double]] = []
+    private var readoutRows = 1
+
+    /// `rows · N · layers · N²`, saturating instead of overflowing.
+    static func work(rows: Int, tokens n: Int, layers: Int) -> Int {
+        let (a, o1) = n.multipliedReportingOverflow(by: n)
+        let (b, o2) = a.multipliedReportingOverflow(by: n)
+        let (c, o3) = b.multipliedReportingOverflow(by: layers)
+        let (d, o4) = c.multipliedReportingOverflow(by: rows)
+        return o1 || o2 || o3 || o4 ? Int.max : d
+    }
 
     /// Creates the observer for `readout` (default CLS).
     public init(readout: Readout = .cls) {
@@ -37,10 +47,12 @@ public struct AttentionFlow: AttentionObserver {
 
     public mutating func begin(_ geometry: AttentionGeometry) throws {
         let n = geometry.layout.tokenCount
-        guard n <= Self.maxTokens && geometry.layers * n * n <= Self.maxEdges else {
-            throw AnalysisError.flowTooLarge(tokens: n, layers: geometry.layers, maxTokens: Self.maxTokens, maxEdges: Self.maxEdges)
-        }
+        let rows = readout == .meanOfPatches ? geometry.layout.patchRange.count : 1
         _ = try readout.weights(in: geometry.layout)
+        guard Self.work(rows: rows, tokens: n, layers: geometry.layers) <= Self.maxWork else {
+            throw AnalysisError.flowTooLarge(tokens: n, layers: geometry.layers, readoutRows: rows, maxWork: Self.maxWork)
+        }
+        readoutRows = rows
         layout = geometry.layout
         layers = []
         result = nil
@@ -52,8 +64,8 @@ public struct AttentionFlow: AttentionObserver {
         guard attention.tokens == n else {
             throw AnalysisError.geometryChanged(analysis: "attention flow", expected: "\(n) tokens", found: "\(attention.tokens) tokens")
         }
-        guard layers.count * n * n < Self.maxEdges else {
-            throw AnalysisError.flowTooLarge(tokens: n, layers: layers.count + 1, maxTokens: Self.maxTokens, maxEdges: Self.maxEdges)
+        guard Self.work(rows: readoutRows, tokens: n, layers: layers.count + 1) <= Self.maxWork else {
+            throw AnalysisError.flowTooLarge(tokens: n, layers: layers.count + 1, readoutRows: readoutRows, maxWork: Self.maxWork)
         }
         let heads = attention.heads
         let p = attention.probabilities

@@ -66,56 +66,74 @@ public enum HeadFusion: Sendable, Equatable, Hashable, CustomStringConvertible {
 
     /// Fuses `heads` contiguous blocks of `dst.count` values from `src` into `dst`.
     ///
-    /// The caller has validated the head index. Every loop is a flat elementwise pass over one
-    /// head's block, which the compiler vectorises.
+    /// The caller has validated the head index. Works in chunks of ``chunk`` positions so that
+    /// the partial results stay in L1 while every head's slice streams past once; each inner loop
+    /// is a flat elementwise pass the compiler vectorises. The operation order per position is the
+    /// same as unchunked (head 0, then 1, ...).
     func fuse(heads: Int, from src: UnsafeBufferPointer<Float>, into dst: UnsafeMutableBufferPointer<Float>) {
         let count = dst.count
         precondition(src.count == heads * count, "fuse: source does not hold \(heads) blocks of \(count)")
-        guard count > 0, let s = src.baseAddress, let d = dst.baseAddress else { return }
-        switch self {
-        case .head(let h):
+        guard count > 0, heads > 0, let s = src.baseAddress, let d = dst.baseAddress else { return }
+        if case .head(let h) = self {
             d.update(from: s + h * count, count: count)
-        case .mean:
-            meanBlocks(heads: heads, s, d, count)
-        case .max:
-            d.update(from: s, count: count)
-            for h in 1 ..< Swift.max(heads, 1) {
-                let a = s + h * count
-                for i in 0 ..< count { d[i] = a[i] > d[i] ? a[i] : d[i] }
-            }
-        case .min:
-            d.update(from: s, count: count)
-            for h in 1 ..< Swift.max(heads, 1) {
-                let a = s + h * count
-                for i in 0 ..< count { d[i] = a[i] < d[i] ? a[i] : d[i] }
-            }
-        case .std:
-            let mean = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            defer { mean.deallocate() }
-            meanBlocks(heads: heads, s, mean, count)
-            for i in 0 ..< count {
-                let x = s[i] - mean[i]
-                d[i] = x * x
-            }
-            for h in 1 ..< Swift.max(heads, 1) {
-                let a = s + h * count
-                for i in 0 ..< count {
-                    let x = a[i] - mean[i]
-                    d[i] += x * x
+            return
+        }
+        let chunk = Self.chunk
+        let mean = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
+        defer { mean.deallocate() }
+        var start = 0
+        while start < count {
+            let m = Swift.min(chunk, count - start)
+            let out = d + start
+            let first = s + start
+            switch self {
+            case .head:
+                break
+            case .mean:
+                Self.meanChunk(heads: heads, first, count, out, m)
+            case .max:
+                out.update(from: first, count: m)
+                for h in 1 ..< heads {
+                    let a = first + h * count
+                    for i in 0 ..< m { out[i] = a[i] > out[i] ? a[i] : out[i] }
                 }
+            case .min:
+                out.update(from: first, count: m)
+                for h in 1 ..< heads {
+                    let a = first + h * count
+                    for i in 0 ..< m { out[i] = a[i] < out[i] ? a[i] : out[i] }
+                }
+            case .std:
+                Self.meanChunk(heads: heads, first, count, mean, m)
+                for i in 0 ..< m {
+                    let x = first[i] - mean[i]
+                    out[i] = x * x
+                }
+                for h in 1 ..< heads {
+                    let a = first + h * count
+                    for i in 0 ..< m {
+                        let x = a[i] - mean[i]
+                        out[i] += x * x
+                    }
+                }
+                let hf = Float(heads)
+                for i in 0 ..< m { out[i] = (out[i] / hf).squareRoot() }
             }
-            let hf = Float(heads)
-            for i in 0 ..< count { d[i] = (d[i] / hf).squareRoot() }
+            start += m
         }
     }
 
-    private func meanBlocks(heads: Int, _ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ count: Int) {
-        d.update(from: s, count: count)
-        for h in 1 ..< Swift.max(heads, 1) {
-            let a = s + h * count
-            for i in 0 ..< count { d[i] += a[i] }
+    /// Positions fused per chunk (16 KB of floats).
+    static let chunk = 4_096
+
+    /// `out[i] = (Σ_h a_h[i]) / heads` for one chunk; heads are `stride` apart.
+    private static func meanChunk(heads: Int, _ s: UnsafePointer<Float>, _ stride: Int, _ out: UnsafeMutablePointer<Float>, _ m: Int) {
+        out.update(from: s, count: m)
+        for h in 1 ..< heads {
+            let a = s + h * stride
+            for i in 0 ..< m { out[i] += a[i] }
         }
         let hf = Float(heads)
-        for i in 0 ..< count { d[i] /= hf }
+        for i in 0 ..< m { out[i] /= hf }
     }
 }

@@ -23,8 +23,14 @@ import ViTLensCore
 /// - ``Strategy/storedLayers`` keeps each `Â_l` (`4·N²` bytes per used layer) and, in
 ///   ``finish()``, multiplies the readout row through them (`2N²` flops per layer).
 /// - ``Strategy/automatic`` (default) takes the full product up to
-///   ``Strategy/automaticFullProductLimit`` tokens and stored layers above it.
-/// Both give the same row up to float rounding.
+///   ``Strategy/automaticFullProductLimit`` tokens, and above that stored layers unless they would
+///   exceed ``Strategy/automaticStoredBytesLimit``. Pick ``Strategy/fullProduct`` explicitly to
+///   bound memory by `12·N²` bytes whatever the depth, or to get all query rows.
+///
+/// Both give the same row up to float rounding. Measured in a release build on one of these
+/// 2-core machines at N = 3,601 and 6 heads (see the analysis report): fusion and residual of one
+/// layer take tens of milliseconds, the stored-layer readout a few milliseconds per layer, the
+/// full-product sgemm about as long as the forward pass's own layer.
 public struct Rollout: AttentionObserver {
     /// How the identity (the residual connection) enters each layer's matrix.
     public enum Residual: Sendable, Equatable, Hashable {
@@ -48,15 +54,20 @@ public struct Rollout: AttentionObserver {
 
     /// How the product is kept while layers stream past (see the type's discussion of cost).
     public enum Strategy: Sendable, Equatable, Hashable {
-        /// Full product up to ``automaticFullProductLimit`` tokens, stored layers above.
+        /// Full product up to ``automaticFullProductLimit`` tokens (cheap, and all rows come free);
+        /// above it stored layers while they fit in ``automaticStoredBytesLimit``, else full product.
         case automatic
         /// Keep the running `N x N` product: `O(N²)` memory, one sgemm per layer, all rows available.
         case fullProduct
         /// Keep each layer's `N x N` matrix: `O(layers·N²)` memory, readout row only.
         case storedLayers
 
-        /// Largest token count for which ``automatic`` keeps the full product.
+        /// Largest token count for which ``automatic`` always keeps the full product (one sgemm of
+        /// at most 2.1 GFLOP per layer).
         public static let automaticFullProductLimit = 1_024
+        /// Most bytes ``automatic`` spends on stored layers (`used layers · N² · 4`); 1 GiB holds the
+        /// 12 layers of a ViT-S/8 at 480 px (3,601 tokens: 622 MB).
+        public static let automaticStoredBytesLimit = 1 << 30
     }
 
     /// Everything that defines one rollout.
@@ -138,12 +149,14 @@ public struct Rollout: AttentionObserver {
         switch options.strategy {
         case .fullProduct: fullProduct = true
         case .storedLayers: fullProduct = false
-        case .automatic: fullProduct = n <= Strategy.automaticFullProductLimit
+        case .automatic:
+            let storedBytes = (last - first + 1) * n * n * MemoryLayout<Float>.stride
+            fullProduct = n <= Strategy.automaticFullProductLimit || storedBytes > Strategy.automaticStoredBytesLimit
         }
         result = nil
         started = false
         stored = []
-        fused = [Float](repeating: 0, count: n * n)
+        fused = Kernels.uninitialized(n * n)
         product = []
         work = []
         let scratchCount = options.discardRatio > 0 ? (options.discardMode == .global ? n * n : n) : 0
@@ -170,9 +183,10 @@ public struct Rollout: AttentionObserver {
         }
         if !fullProduct {
             stored.append(fused)
+            fused = Kernels.uninitialized(n * n)  // fully overwritten by the next fusion
         } else if !started {
             swap(&fused, &product)
-            fused = [Float](repeating: 0, count: n * n)
+            fused = Kernels.uninitialized(n * n)
             work = [Float](repeating: 0, count: n * n)
         } else {
             fused.withUnsafeBufferPointer { a in
