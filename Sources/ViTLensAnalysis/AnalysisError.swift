@@ -24,8 +24,9 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable, Sendable {
     case noCLSToken(layout: String)
     /// The analysis needs a patch grid but the layout is a text layout.
     case needsPatchGrid(analysis: String)
-    /// A forward pass announced a different layer or head count than the earlier ones in an accumulation.
-    case geometryChanged(analysis: String, expected: String, found: String)
+    /// Attention that does not fit what the observer expects: a layer of another size than the
+    /// forward pass announced, or a pass whose layer/head count differs from earlier accumulated passes.
+    case geometryMismatch(analysis: String, expected: String, found: String)
     /// `finish()` was reached without any layer in the requested range.
     case noLayersObserved(analysis: String)
     /// Attention flow asked for more work (readout rows · N · layers · N²) than the documented limit.
@@ -63,8 +64,8 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable, Sendable {
             return "the CLS token was asked for, but the layout (\(layout)) has none; query a token or the mean of patches"
         case .needsPatchGrid(let a):
             return "\(a) needs a patch grid, but the layout is a text layout"
-        case .geometryChanged(let a, let e, let f):
-            return "\(a): forward pass geometry changed from \(e) to \(f) between accumulated passes"
+        case .geometryMismatch(let a, let e, let f):
+            return "\(a): expected \(e), got \(f) (passes of different models cannot be accumulated)"
         case .noLayersObserved(let a):
             return "\(a): no layer in the requested range was observed"
         case .flowTooLarge(let n, let l, let r, let maxW):

@@ -6,6 +6,10 @@ import ViTLensCore
 /// `N` keys (a full softmax distribution, so `0 ≤ H_i ≤ ln N`), natural logarithm (nats), with
 /// `0 · ln 0 = 0`; the value is the mean of `H_i` over the query rows chosen by ``Queries``.
 /// Uniform attention gives `ln N`, one-hot attention 0.
+///
+/// The logarithm is an 8-lane polynomial within 2 ulp of `logf`; each row accumulates in float
+/// per lane and in double across rows. Cost at N = 3,601 and 6 heads (release build, shared
+/// 2-core machine, CPU time): 140 ms per layer.
 public struct AttentionEntropy: AttentionObserver {
     /// Which query rows are averaged.
     public enum Queries: Sendable, Equatable, Hashable {
@@ -38,14 +42,16 @@ public struct AttentionEntropy: AttentionObserver {
     public mutating func observe(_ attention: LayerAttention) throws {
         let n = attention.tokens
         guard n == tokens else {
-            throw AnalysisError.geometryChanged(analysis: "attention entropy", expected: "\(tokens) tokens", found: "\(n) tokens")
+            throw AnalysisError.geometryMismatch(analysis: "attention entropy", expected: "\(tokens) tokens", found: "\(n) tokens")
         }
         guard let probs = attention.probabilities.baseAddress, !rows.isEmpty else { return }
+        var values = [Double](repeating: 0, count: attention.heads)
         for h in 0 ..< attention.heads {
             var s = 0.0
             for i in rows { s -= Kernels.plogp(probs + (h * n + i) * n, n) }
-            accumulator.current[attention.layer * attention.heads + h] = s / Double(rows.count)
+            values[h] = s / Double(rows.count)
         }
+        try accumulator.record(layer: attention.layer, values: values)
     }
 
     public mutating func finish() throws {

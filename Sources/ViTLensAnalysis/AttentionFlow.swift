@@ -62,7 +62,7 @@ public struct AttentionFlow: AttentionObserver {
         guard let layout else { return }
         let n = layout.tokenCount
         guard attention.tokens == n else {
-            throw AnalysisError.geometryChanged(analysis: "attention flow", expected: "\(n) tokens", found: "\(attention.tokens) tokens")
+            throw AnalysisError.geometryMismatch(analysis: "attention flow", expected: "\(n) tokens", found: "\(attention.tokens) tokens")
         }
         guard Self.work(rows: readoutRows, tokens: n, layers: layers.count + 1) <= Self.maxWork else {
             throw AnalysisError.flowTooLarge(tokens: n, layers: layers.count + 1, readoutRows: readoutRows, maxWork: Self.maxWork)

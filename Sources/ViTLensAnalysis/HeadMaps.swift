@@ -36,8 +36,11 @@ public struct HeadMaps: AttentionObserver {
     }
 
     public mutating func observe(_ attention: LayerAttention) throws {
-        guard attention.layer == resolvedLayer else { return }
+        guard let layout, attention.layer == resolvedLayer else { return }
         let n = attention.tokens
+        guard n == layout.tokenCount else {
+            throw AnalysisError.geometryMismatch(analysis: "head maps", expected: "\(layout.tokenCount) tokens", found: "\(n) tokens")
+        }
         var out = [Float](repeating: 0, count: attention.heads * n)
         for h in 0 ..< attention.heads {
             let src = attention.row(head: h, query: queryIndex)

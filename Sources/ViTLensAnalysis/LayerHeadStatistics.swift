@@ -25,8 +25,8 @@ struct LayerHeadAccumulator: Sendable {
     private var sums: [Double] = []
     private var perImage: [Float] = []
     private var images = 0
-    /// The pass in progress.
-    var current: [Double] = []
+    /// The pass in progress, `[layers * heads]`.
+    private var current: [Double] = []
 
     init(analysis: String) { self.analysis = analysis }
 
@@ -37,11 +37,23 @@ struct LayerHeadAccumulator: Sendable {
             self.heads = heads
             sums = [Double](repeating: 0, count: layers * heads)
         } else if layers != self.layers || heads != self.heads {
-            throw AnalysisError.geometryChanged(
+            throw AnalysisError.geometryMismatch(
                 analysis: analysis, expected: "\(self.layers) layers x \(self.heads) heads",
                 found: "\(layers) layers x \(heads) heads")
         }
         current = [Double](repeating: 0, count: layers * heads)
+    }
+
+    /// Stores one layer's per-head values for the pass in progress.
+    /// - Throws: ``AnalysisError/geometryMismatch(analysis:expected:found:)`` when the layer or head
+    ///   count disagrees with what `begin` announced.
+    mutating func record(layer: Int, values: [Double]) throws {
+        guard layer >= 0 && layer < layers && values.count == heads else {
+            throw AnalysisError.geometryMismatch(
+                analysis: analysis, expected: "\(layers) layers x \(heads) heads",
+                found: "layer \(layer) with \(values.count) heads")
+        }
+        for h in 0 ..< heads { current[layer * heads + h] = values[h] }
     }
 
     /// Ends a pass and returns the statistics so far.

@@ -18,7 +18,9 @@ import ViTLensCore
 ///
 /// Cost per layer: one read of `[heads, G, G]` and of `D` (`G x G` floats, built once per grid in
 /// closed form and reused across layers and images; 52 MB at G = 3,600); the weighted sums are
-/// 16-wide SIMD dot products over each query row, with `D`'s row reused across heads.
+/// 16-wide SIMD dot products over each query row, with `D`'s row reused across heads. Measured
+/// at G = 3,600 and 6 heads (release build, shared 2-core machine, CPU time): 19 ms per layer, plus
+/// 30 ms once per grid to build `D`.
 public struct MeanAttentionDistance: AttentionObserver {
     /// Whether each row of `W` is divided by its sum (default `false`, the reference behaviour).
     public let renormalize: Bool
@@ -51,7 +53,7 @@ public struct MeanAttentionDistance: AttentionObserver {
         let n = attention.tokens
         let p = prefix
         guard n == p + g else {
-            throw AnalysisError.geometryChanged(analysis: "mean attention distance", expected: "\(p + g) tokens", found: "\(n) tokens")
+            throw AnalysisError.geometryMismatch(analysis: "mean attention distance", expected: "\(p + g) tokens", found: "\(n) tokens")
         }
         let heads = attention.heads
         var acc = [Double](repeating: 0, count: heads)
@@ -71,7 +73,7 @@ public struct MeanAttentionDistance: AttentionObserver {
                 }
             }
         }
-        for h in 0 ..< heads { accumulator.current[attention.layer * heads + h] = acc[h] / Double(g) }
+        try accumulator.record(layer: attention.layer, values: acc.map { $0 / Double(g) })
     }
 
     public mutating func finish() throws {

@@ -27,10 +27,11 @@ import ViTLensCore
 ///   exceed ``Strategy/automaticStoredBytesLimit``. Pick ``Strategy/fullProduct`` explicitly to
 ///   bound memory by `12·N²` bytes whatever the depth, or to get all query rows.
 ///
-/// Both give the same row up to float rounding. Measured in a release build on one of these
-/// 2-core machines at N = 3,601 and 6 heads (see the analysis report): fusion and residual of one
-/// layer take tens of milliseconds, the stored-layer readout a few milliseconds per layer, the
-/// full-product sgemm about as long as the forward pass's own layer.
+/// Both give the same row up to float rounding. Measured at N = 3,601 tokens and 6 heads (DINO
+/// ViT-S/8 at 480 px) in a release build (`-target-cpu haswell`) on a shared 2-core x86-64 machine,
+/// CPU time per layer: fusion + residual 60 ms (stored layers); the stored-layer readout 6 ms per
+/// layer in ``finish()``; the full product's sgemm 960 ms (≈ 0.5 s wall on two idle cores, as much
+/// as the forward pass's own layer); discard adds 190 ms (per row, r = 0.9) or 240 ms (global).
 public struct Rollout: AttentionObserver {
     /// How the identity (the residual connection) enters each layer's matrix.
     public enum Residual: Sendable, Equatable, Hashable {
@@ -167,8 +168,9 @@ public struct Rollout: AttentionObserver {
         guard let layout, layerRange.contains(attention.layer) else { return }
         let n = layout.tokenCount
         guard attention.tokens == n else {
-            throw AnalysisError.geometryChanged(analysis: "rollout", expected: "\(n) tokens", found: "\(attention.tokens) tokens")
+            throw AnalysisError.geometryMismatch(analysis: "rollout", expected: "\(n) tokens", found: "\(attention.tokens) tokens")
         }
+        try options.fusion.validate(heads: attention.heads)
         let options = self.options
         fused.withUnsafeMutableBufferPointer { f in
             options.fusion.fuse(heads: attention.heads, from: attention.probabilities, into: f)

@@ -95,7 +95,7 @@ import ViTLensCore
             .emptyLayerRange(first: 3, last: 1), .headOutOfRange(head: 6, heads: 6), .tokenOutOfRange(token: 9, tokens: 9),
             .patchOutsideGrid(row: 3, column: 0, grid: PatchGrid(rows: 3, columns: 5, patchSize: 14)),
             .patchQueryWithoutGrid(row: 0, column: 0), .noCLSToken(layout: "x"), .needsPatchGrid(analysis: "mad"),
-            .geometryChanged(analysis: "mad", expected: "a", found: "b"), .noLayersObserved(analysis: "rollout"),
+            .geometryMismatch(analysis: "mad", expected: "a", found: "b"), .noLayersObserved(analysis: "rollout"),
             .flowTooLarge(tokens: 198, layers: 12, readoutRows: 1, maxWork: 1), .invalidLayout("x"),
             .shapeMismatch(file: "a.npy", shape: [1], expected: "y"), .unsupportedDType(file: "a.npy", dtype: "<i8"),
             .invalidProbability(file: "a.npy", layer: 0, head: 0, row: 0, column: 0, value: -1),

@@ -133,3 +133,24 @@ import ViTLensCore
         #expect(r.mean[0, 1] == 0)
     }
 }
+
+@Suite struct AccumulationGuardTests {
+    /// A layer index or head count beyond what `begin` announced is an error, not a crash.
+    @Test func layersBeyondTheAnnouncedGeometryAreRejected() throws {
+        let layout = TokenLayout(prefix: [.cls], grid: PatchGrid(rows: 2, columns: 2, patchSize: 8))
+        let file = try randomAttention(layers: 2, heads: 2, layout: layout)
+        var mad = MeanAttentionDistance()
+        var entropy = AttentionEntropy()
+        let announced = AttentionGeometry(layers: 1, heads: 2, tokens: 5, headDim: 0, layout: layout)
+        try mad.begin(announced)
+        try entropy.begin(announced)
+        try file.attentions.values.withUnsafeBufferPointer { v in
+            let second = LayerAttention(layer: 1, heads: 2, tokens: 5, headDim: 0, layout: layout,
+                                        probabilities: UnsafeBufferPointer(rebasing: v[50 ..< 100]))
+            #expect(throws: AnalysisError.geometryMismatch(analysis: "mean attention distance", expected: "1 layers x 2 heads", found: "layer 1 with 2 heads")) {
+                try mad.observe(second)
+            }
+            #expect(throws: AnalysisError.self) { try entropy.observe(second) }
+        }
+    }
+}
