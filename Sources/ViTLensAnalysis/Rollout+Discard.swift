@@ -1,0 +1,110 @@
+extension Rollout {
+    /// Zeroes the smallest entries of a fused `n x n` matrix in place (ViTLens's discard variants).
+    ///
+    /// - ``DiscardMode/perRow``: in every row `i`, among the `n − 1` off-diagonal entries, the
+    ///   `k = floor(r · (n − 1))` smallest are set to 0. The diagonal (hence CLS→CLS) is never touched.
+    /// - ``DiscardMode/global``: among all `n²` entries except CLS→CLS (all `n²` when there is no CLS),
+    ///   the `k = floor(r · count)` smallest are set to 0 (vit-explain's selection, without its
+    ///   normalisation bug).
+    ///
+    /// Ties are broken as a stable ascending sort would: among equal values the one with the lower
+    /// column (per row) or lower row-major index (global) is dropped first. Runs in `O(n²)` expected
+    /// time (a three-way quickselect finds the k-th smallest value, then one pass zeroes).
+    static func discard(_ m: UnsafeMutablePointer<Float>, n: Int, ratio: Double, mode: DiscardMode, cls: Int?,
+                        scratch: UnsafeMutablePointer<Float>) {
+        switch mode {
+        case .perRow:
+            let k = Int((ratio * Double(n - 1)).rounded(.down))
+            guard k > 0 else { return }
+            for i in 0 ..< n {
+                let row = m + i * n
+                // Eligible entries of row i: every column but i.
+                var c = 0
+                for j in 0 ..< n where j != i {
+                    scratch[c] = row[j]
+                    c += 1
+                }
+                let tau = select(scratch, count: c, k: k - 1)
+                var less = 0
+                for j in 0 ..< n where j != i && row[j] < tau { less += 1 }
+                var ties = k - less
+                for j in 0 ..< n where j != i {
+                    let x = row[j]
+                    if x < tau {
+                        row[j] = 0
+                    } else if x == tau && ties > 0 {
+                        row[j] = 0
+                        ties -= 1
+                    }
+                }
+            }
+        case .global:
+            let total = n * n
+            let skip = cls.map { $0 * n + $0 } ?? -1
+            let eligible = skip >= 0 ? total - 1 : total
+            let k = Int((ratio * Double(eligible)).rounded(.down))
+            guard k > 0 else { return }
+            var c = 0
+            for f in 0 ..< total where f != skip {
+                scratch[c] = m[f]
+                c += 1
+            }
+            let tau = select(scratch, count: c, k: k - 1)
+            var less = 0
+            for f in 0 ..< total where f != skip && m[f] < tau { less += 1 }
+            var ties = k - less
+            for f in 0 ..< total where f != skip {
+                let x = m[f]
+                if x < tau {
+                    m[f] = 0
+                } else if x == tau && ties > 0 {
+                    m[f] = 0
+                    ties -= 1
+                }
+            }
+        }
+    }
+
+    /// The `k`-th smallest (zero-based) of `count` values, reordering them (three-way quickselect).
+    static func select(_ a: UnsafeMutablePointer<Float>, count: Int, k: Int) -> Float {
+        precondition(k >= 0 && k < count, "select: k out of range")
+        var lo = 0
+        var hi = count - 1
+        while lo < hi {
+            // Median of three as pivot.
+            let x = a[lo], y = a[(lo + hi) / 2], z = a[hi]
+            let pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y))
+            var lt = lo, i = lo, gt = hi
+            while i <= gt {
+                let v = a[i]
+                if v < pivot {
+                    a.swapAt(lt, i)
+                    lt += 1
+                    i += 1
+                } else if v > pivot {
+                    a.swapAt(i, gt)
+                    gt -= 1
+                } else {
+                    i += 1
+                }
+            }
+            if k < lt {
+                hi = lt - 1
+            } else if k > gt {
+                lo = gt + 1
+            } else {
+                return pivot
+            }
+        }
+        return a[lo]
+    }
+}
+
+extension UnsafeMutablePointer {
+    @inline(__always)
+    fileprivate func swapAt(_ i: Int, _ j: Int) {
+        let t = self[i]
+        self[i] = self[j]
+        self[j] = t
+    }
+}

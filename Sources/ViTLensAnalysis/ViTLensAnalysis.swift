@@ -1,2 +1,0 @@
-// ViTLensAnalysis: see Package.swift for what this module holds.
-import ViTLensCore
