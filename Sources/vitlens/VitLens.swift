@@ -7,6 +7,6 @@ struct VitLens: ParsableCommand {
         commandName: "vitlens",
         abstract: "See and measure what a Vision Transformer attends to.",
         version: "0.1.0",
-        subcommands: [ImportONNXCommand.self, BenchCommand.self]
+        subcommands: [DumpCommand.self, HeadsCommand.self, RolloutCommand.self, DistanceCommand.self, FlowCommand.self, AnalyzeCommand.self, ImportONNXCommand.self, BenchCommand.self]
     )
 }

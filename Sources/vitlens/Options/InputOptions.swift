@@ -1,0 +1,214 @@
+import ArgumentParser
+import Foundation
+import ViTLens
+
+/// Where attention comes from: an image and an image model, a sentence and a text model, or a
+/// saved `[layers, heads, N, N]` array with a hand-given token layout.
+struct InputOptions: ParsableArguments {
+    @Argument(help: "Image file(s): JPEG or PNG.")
+    var images: [String] = []
+
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "Model: a Hugging Face folder, a .safetensors file beside its config.json, or a Hub id (from the Hugging Face cache; downloaded unless HF_HUB_OFFLINE=1).",
+        valueName: "dir|file|id"))
+    var model: String?
+
+    @Option(help: "Input size HxW: resize straight to it (no crop) and interpolate position embeddings. Default: the processor config decides.")
+    var size: SizeOption?
+
+    @Option(help: "A sentence for a text model (BERT family) instead of an image.")
+    var text: String?
+
+    @Option(help: ArgumentHelp("Analyse a saved float32 .npy [layers, heads, N, N] instead of running a model (needs --prefix-tokens, --grid, --patch-size).", valueName: "file.npy"))
+    var attentions: String?
+
+    @Option(help: "With --attentions: number of prefix tokens before the patches (CLS, distillation, registers).")
+    var prefixTokens: Int?
+
+    @Option(help: ArgumentHelp("With --attentions: the patch grid, rows x columns.", valueName: "RxC"))
+    var grid: SizeOption?
+
+    @Option(help: "With --attentions: patch size in pixels.")
+    var patchSize: Int?
+
+    /// Checks that exactly one input kind is given, with what it needs.
+    func validate(allowText: Bool, allowMany: Bool) throws {
+        if attentions != nil {
+            guard images.isEmpty, text == nil, model == nil else {
+                throw ValidationError("--attentions replaces IMAGE, --text and --model: give only one kind of input")
+            }
+            guard let p = prefixTokens, grid != nil, let s = patchSize else {
+                throw ValidationError("--attentions needs --prefix-tokens, --grid RxC and --patch-size")
+            }
+            if p < 0 { throw ValidationError("--prefix-tokens must be 0 or more") }
+            if s < 1 { throw ValidationError("--patch-size must be at least 1") }
+            return
+        }
+        guard model != nil else { throw ValidationError("--model is required (or analyse a saved array with --attentions)") }
+        if let text {
+            guard allowText else { throw ValidationError("this command needs an image model, not --text") }
+            guard images.isEmpty else { throw ValidationError("give either IMAGE or --text, not both") }
+            if text.isEmpty { throw ValidationError("--text is empty") }
+            if size != nil { throw ValidationError("--size applies to images, not --text") }
+            return
+        }
+        if images.isEmpty { throw ValidationError("give an IMAGE (or --text for a text model, or --attentions)") }
+        if !allowMany && images.count > 1 { throw ValidationError("this command takes one IMAGE; `vitlens distance` averages over many") }
+        if prefixTokens != nil || grid != nil || patchSize != nil {
+            throw ValidationError("--prefix-tokens, --grid and --patch-size go with --attentions")
+        }
+    }
+
+    var sizePair: (height: Int, width: Int)? { size.map { ($0.height, $0.width) } }
+
+    /// The layout given by hand for `--attentions`.
+    func arrayLayout() throws -> TokenLayout {
+        try AttentionArrayFile.layout(prefixTokens: prefixTokens ?? 0, rows: grid?.height ?? 0, columns: grid?.width ?? 0, patchSize: patchSize ?? 0)
+    }
+}
+
+/// One resolved input, able to feed observers with its attention.
+enum AttentionInput {
+    case image(VisionPipeline, PreparedImage)
+    case text(TextTransformer, TextEncoding)
+    case array(AttentionArrayFile)
+
+    /// A short name for messages and metadata.
+    var name: String {
+        switch self {
+        case .image(_, let p): return p.file
+        case .text(_, let e): return "text (\(e.ids.count) tokens)"
+        case .array(let a): return a.name
+        }
+    }
+
+    /// The image the maps are drawn on, if any.
+    var canvas: RGBImage? {
+        if case .image(_, let p) = self { return p.prepared }
+        return nil
+    }
+
+    /// Runs the model (or replays the array) into `observer`.
+    @discardableResult
+    func feed<O: AttentionObserver>(_ observer: inout O) throws -> VisionOutput? {
+        switch self {
+        case .image(let pipeline, let prepared):
+            return try pipeline.run(prepared, observer: &observer)
+        case .text(let model, let encoding):
+            _ = try model.forward(ids: encoding.ids, typeIds: encoding.typeIds, observer: &observer)
+            return nil
+        case .array(let file):
+            try file.replay(into: &observer)
+            return nil
+        }
+    }
+}
+
+/// Loads models once and turns each command-line input into an ``AttentionInput``.
+final class InputLoader {
+    let options: InputOptions
+    private(set) var pipeline: VisionPipeline?
+    private(set) var textModel: (TextTransformer, WordPieceTokenizer)?
+    private(set) var files: ModelFiles?
+
+    init(_ options: InputOptions) throws {
+        self.options = options
+        guard options.attentions == nil, let spec = options.model else { return }
+        let files = try ModelLocator.resolve(spec)
+        self.files = files
+        if options.text != nil {
+            guard case .text(let model) = try ModelLoader.load(files) else {
+                throw InputError(file: files.config.path, problem: "--text needs a text model (BERT family); this is an image model")
+            }
+            textModel = (model, try WordPieceTokenizer(directory: files.directory))
+        } else {
+            pipeline = try VisionPipeline(files: files)
+        }
+    }
+
+    /// The single input of a one-input command.
+    func single() throws -> AttentionInput {
+        if let path = options.attentions {
+            return .array(try AttentionArrayFile(contentsOf: URL(fileURLWithPath: path), layout: options.arrayLayout()))
+        }
+        if let text = options.text, let (model, tokenizer) = textModel {
+            let encoding = tokenizer.encode(text, maxLength: model.maxPositions)
+            return .text(model, encoding)
+        }
+        return try image(options.images[0])
+    }
+
+    /// One image input.
+    func image(_ path: String) throws -> AttentionInput {
+        guard let pipeline else { throw ValidationError("no image model loaded") }
+        return .image(pipeline, try pipeline.prepare(URL(fileURLWithPath: path), size: options.sizePair))
+    }
+
+    /// Provenance for metadata files.
+    func provenance() -> [String: Any] {
+        var m: [String: Any] = ["vitlens_version": VitLens.configuration.version]
+        if let files {
+            m["model"] = options.model ?? ""
+            m["model_directory"] = files.directory.path
+            m["weights"] = files.weights.lastPathComponent
+        }
+        if let pipeline { m["model_type"] = pipeline.model.modelType }
+        if let (model, _) = textModel { m["model_type"] = model.modelType }
+        if let a = options.attentions { m["attentions_file"] = a }
+        if let s = options.size { m["requested_size"] = [s.height, s.width] }
+        return m
+    }
+}
+
+/// JSON for a token layout (the same field names as `TokenLayout`'s Codable form).
+func layoutJSON(_ layout: TokenLayout) -> [String: Any] {
+    var d: [String: Any] = ["prefix": layout.prefix.map(\.rawValue), "tokens": layout.tokenCount]
+    if let g = layout.grid {
+        d["grid"] = ["rows": g.rows, "columns": g.columns, "patchSize": g.patchSize]
+    } else {
+        d["textTokens"] = layout.textTokens
+    }
+    return d
+}
+
+extension AttentionInput {
+    /// The token layout this input will produce.
+    var layout: TokenLayout {
+        switch self {
+        case .image(let pipeline, let p): return pipeline.model.layout(height: p.pixels.shape[1], width: p.pixels.shape[2])
+        case .text(_, let e): return TokenLayout(textTokens: e.ids.count)
+        case .array(let a): return a.layout
+        }
+    }
+
+    /// Layers the input has.
+    var layerCount: Int {
+        switch self {
+        case .image(let pipeline, _): return pipeline.model.spec.layers
+        case .text(let m, _): return m.spec.layers
+        case .array(let a): return a.layers
+        }
+    }
+
+    /// Resolves a possibly negative layer index (-1 = last), or fails naming the valid range.
+    func layerIndex(_ layer: Int) throws -> Int {
+        let l = layer < 0 ? layerCount + layer : layer
+        guard l >= 0, l < layerCount else {
+            throw ValidationError("--layer \(layer) is out of range: the model has \(layerCount) layers (0...\(layerCount - 1), or -1 for the last)")
+        }
+        return l
+    }
+}
+
+/// Parses `--head-fusion`.
+func parseFusion(_ s: String) throws -> HeadFusion {
+    switch s {
+    case "mean": return .mean
+    case "max": return .max
+    case "min": return .min
+    case "std": return .std
+    default:
+        if s.hasPrefix("head"), let h = Int(s.dropFirst(4).drop(while: { $0 == ":" || $0 == "=" })), h >= 0 { return .head(h) }
+        throw ValidationError("--head-fusion must be mean, max, min, std or headN, got '\(s)'")
+    }
+}
