@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        // PNG decoding through libpng's low-level API (setjmp stays in C); see Sources/CViTLensPNG.
+        .target(name: "CViTLensPNG", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
 
         // Tensors, BLAS, kernels, NumPy files, token layout and the attention-observer seam.
         .target(name: "ViTLensCore", dependencies: [
@@ -26,7 +28,7 @@ let package = Package(
         // safetensors, config.json / preprocessor_config.json, weight store, model resolution (Hub cache).
         .target(name: "ViTLensCheckpoint", dependencies: ["ViTLensCore"]),
         // JPEG/PNG decode and encode, Pillow-exact resampling, Hugging Face image processors.
-        .target(name: "ViTLensImage", dependencies: ["ViTLensCore", "CTurboJPEG", "CPNG"]),
+        .target(name: "ViTLensImage", dependencies: ["ViTLensCore", "CTurboJPEG", "CPNG", "CViTLensPNG"]),
         // WordPiece tokenizer (BERT family).
         .target(name: "ViTLensText", dependencies: ["ViTLensCore"]),
         // Shared encoder and the model families (ViT, DeiT, DINOv2, CLIP vision, BERT).

@@ -1,2 +1,0 @@
-// ViTLensImage: see Package.swift for what this module holds.
-import ViTLensCore
