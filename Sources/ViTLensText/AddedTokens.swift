@@ -20,8 +20,8 @@ struct AddedTokenMatcher: Sendable {
     /// Patterns as scalars, longest first, with the index of their token.
     private let patterns: [(scalars: [UInt32], token: Int)]
     private let tokens: [AddedToken]
-    /// First scalars of all patterns, for a quick skip.
-    private let firstScalars: Set<UInt32>
+    /// The distinct first scalars of all patterns, for a quick skip (usually just "[").
+    private let firstScalars: [UInt32]
 
     /// A matcher for `tokens`, each looked for as `pattern(token)` (its content, or its normalized content).
     init(tokens: [AddedToken], pattern: (AddedToken) -> [UInt32]) {
@@ -36,7 +36,7 @@ struct AddedTokenMatcher: Sendable {
             $0.element.scalars.count != $1.element.scalars.count
                 ? $0.element.scalars.count > $1.element.scalars.count : $0.offset < $1.offset
         }.map(\.element)
-        firstScalars = Set(patterns.map { $0.scalars[0] })
+        firstScalars = Array(Set(patterns.map { $0.scalars[0] })).sorted()
     }
 
     var isEmpty: Bool { patterns.isEmpty }

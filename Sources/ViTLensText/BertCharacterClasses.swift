@@ -110,6 +110,11 @@ struct BertCharacterClasses: Sendable {
         return segmentFlags[Self.segmentIndex(of: scalar, in: segmentStarts)]
     }
 
+    /// Calls `body` with the flags of the basic plane as a buffer pointer, for tight loops.
+    func withBasicPlane<R>(_ body: (UnsafeBufferPointer<Flags>) -> R) -> R {
+        basicPlane.withUnsafeBufferPointer(body)
+    }
+
     /// Calls `body` with the `strip_accents` result of a scalar flagged `stripMapped`.
     @inline(__always)
     func forEachStripped(_ scalar: UInt32, _ body: (UInt32) -> Void) {

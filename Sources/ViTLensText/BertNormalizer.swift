@@ -8,12 +8,12 @@ struct NormalizedText {
     /// Normalized Unicode scalar values.
     var scalars: [UInt32] = []
     /// For each normalized scalar, the index of its input scalar.
-    var sources: [Int32] = []
+    var sources: [Int] = []
 
     /// The input span of the normalized scalars `range` (which must not be empty).
     @inline(__always)
     func inputSpan(_ range: Range<Int>) -> Range<Int> {
-        Int(sources[range.lowerBound]) ..< Int(sources[range.upperBound - 1]) + 1
+        sources[range.lowerBound] ..< sources[range.upperBound - 1] + 1
     }
 }
 
@@ -43,7 +43,7 @@ struct BertNormalizer: Sendable, Equatable {
         output.sources.reserveCapacity(output.sources.count + range.count)
         for index in range {
             var scalar = input[index]
-            let source = Int32(truncatingIfNeeded: index)
+            let source = index
             if scalar < 0x80 {
                 // ASCII: only cleaning and case change anything.
                 if cleanText {
@@ -81,7 +81,7 @@ struct BertNormalizer: Sendable, Equatable {
 
     /// Steps 3 and 4 for one scalar whose flags are known.
     @inline(__always)
-    private func stripAndLowercase(_ scalar: UInt32, flags: BertCharacterClasses.Flags, source: Int32,
+    private func stripAndLowercase(_ scalar: UInt32, flags: BertCharacterClasses.Flags, source: Int,
                                    into output: inout NormalizedText, classes: BertCharacterClasses) {
         if stripAccents {
             if flags.contains(.strippedMark) { return }
@@ -97,7 +97,7 @@ struct BertNormalizer: Sendable, Equatable {
     }
 
     @inline(__always)
-    private func lowercaseAppend(_ scalar: UInt32, flags: BertCharacterClasses.Flags, source: Int32,
+    private func lowercaseAppend(_ scalar: UInt32, flags: BertCharacterClasses.Flags, source: Int,
                                  into output: inout NormalizedText, classes: BertCharacterClasses) {
         if lowercase {
             if scalar >= 0x41, scalar <= 0x5A {

@@ -123,7 +123,7 @@ extension WordPieceTokenizer {
         var entries: [(token: String, id: Int)] = []
         entries.reserveCapacity(members.count)
         for (token, value) in members {
-            entries.append((token, try fields.id(value, path: "model.vocab[\"\(token)\"]")))
+            entries.append((token, try fields.tokenId(value, path: "model.vocab[\"\(token)\"]")))
         }
         let unknown = try fields.string(model, "unk_token", path: "model.unk_token", default: "[UNK]") ?? "[UNK]"
         let prefix = try fields.string(model, "continuing_subword_prefix", path: "model.continuing_subword_prefix", default: "##") ?? "##"
@@ -166,7 +166,7 @@ extension WordPieceTokenizer {
                 }
                 let special = try fields.bool(item, "special", path: "\(path).special", default: false)
                 addedTokens.append(AddedToken(
-                    content: content, id: try fields.id(idField, path: "\(path).id"), special: special,
+                    content: content, id: try fields.tokenId(idField, path: "\(path).id"), special: special,
                     singleWord: try fields.bool(item, "single_word", path: "\(path).single_word", default: false),
                     lstrip: try fields.bool(item, "lstrip", path: "\(path).lstrip", default: false),
                     rstrip: try fields.bool(item, "rstrip", path: "\(path).rstrip", default: false),
@@ -202,7 +202,7 @@ extension WordPieceTokenizer {
                 guard case .array(let items)? = field[key], items.count == 2, case .string(let token) = items[0] else {
                     throw fields.bad("post_processor.\(key) is not a [token, id] pair")
                 }
-                return (token, try fields.id(items[1], path: "post_processor.\(key)[1]"))
+                return (token, try fields.tokenId(items[1], path: "post_processor.\(key)[1]"))
             }
             return .bert(cls: try pair("cls"), sep: try pair("sep"))
         case "TemplateProcessing":
@@ -216,7 +216,7 @@ extension WordPieceTokenizer {
                     var ids: [Int] = []
                     var tokens: [String] = []
                     for (index, idValue) in idValues.enumerated() {
-                        ids.append(try fields.id(idValue, path: "\(path).ids[\(index)]"))
+                        ids.append(try fields.tokenId(idValue, path: "\(path).ids[\(index)]"))
                         guard case .string(let token) = tokenValues[index] else { throw fields.bad("\(path).tokens[\(index)] is not a string") }
                         tokens.append(token)
                     }
@@ -317,7 +317,14 @@ private struct JSONFields {
         return try id(field, path: path)
     }
 
-    /// A non-negative integer that fits an `Int32` (token ids, type ids, lengths).
+    /// A token id: below 2^24, so that a corrupt file cannot make us allocate a huge id table.
+    func tokenId(_ value: JSONValue, path: String) throws(TextError) -> Int {
+        let id = try self.id(value, path: path)
+        guard id < 1 << 24 else { throw bad("\(path) is \(id), more than any real vocabulary has") }
+        return id
+    }
+
+    /// A non-negative integer that fits an `Int32` (type ids, lengths).
     func id(_ value: JSONValue, path: String) throws(TextError) -> Int {
         guard case .number(let number) = value, number >= 0, number <= Double(Int32.max), number.rounded() == number else {
             throw bad("\(path) is \(value.kind == "a number" ? "not a non-negative integer" : value.kind), expected a non-negative integer")

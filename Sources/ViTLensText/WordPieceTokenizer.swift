@@ -216,37 +216,50 @@ public struct WordPieceTokenizer: Sendable {
     /// Normalizes, splits and WordPiece-tokenizes one text (no special tokens, no truncation).
     func encodeSequence(_ text: String) -> SequenceEncoding {
         var result = SequenceEncoding()
-        let input = text.unicodeScalars.map(\.value)
+        var input: [UInt32] = []
+        input.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars { input.append(scalar.value) }
         let classes = BertCharacterClasses.shared
-        input.withUnsafeBufferPointer { input in
-            let pieces = rawMatcher.isEmpty
-                ? [(range: 0 ..< input.count, token: AddedToken?.none)]
-                : rawMatcher.split(input, 0 ..< input.count, classes: classes)
-            var normalized = NormalizedText()
-            for piece in pieces {
-                if let token = piece.token {
-                    // As in `tokenizers`, the token string is the matched text (with any stripped spaces).
-                    result.append(id: token.id, token: Self.string(input, piece.range), span: piece.range)
-                    continue
-                }
-                normalized.scalars.removeAll(keepingCapacity: true)
-                normalized.sources.removeAll(keepingCapacity: true)
-                normalizer.normalize(input, piece.range, into: &normalized, classes: classes)
-                normalized.scalars.withUnsafeBufferPointer { scalars in
-                    let parts = normalizedMatcher.isEmpty
-                        ? [(range: 0 ..< scalars.count, token: AddedToken?.none)]
-                        : normalizedMatcher.split(scalars, 0 ..< scalars.count, classes: classes)
-                    for part in parts {
-                        if let token = part.token {
-                            result.append(id: token.id, token: Self.string(scalars, part.range), span: normalized.inputSpan(part.range))
-                        } else {
-                            splitWords(scalars, part.range, normalized, classes: classes, into: &result)
-                        }
-                    }
+        vocabulary.withTrie { trie in
+            classes.withBasicPlane { plane in
+                input.withUnsafeBufferPointer { input in
+                    encode(input, classes: classes, plane: plane, trie: trie, into: &result)
                 }
             }
         }
         return result
+    }
+
+    /// Steps 1 to 4 of the pipeline on the scalars of one text.
+    private func encode(_ input: UnsafeBufferPointer<UInt32>, classes: BertCharacterClasses,
+                        plane: UnsafeBufferPointer<BertCharacterClasses.Flags>, trie: WordPieceVocabulary.Trie,
+                        into result: inout SequenceEncoding) {
+        let pieces = rawMatcher.isEmpty
+            ? [(range: 0 ..< input.count, token: AddedToken?.none)]
+            : rawMatcher.split(input, 0 ..< input.count, classes: classes)
+        var normalized = NormalizedText()
+        for piece in pieces {
+            if let token = piece.token {
+                // As in `tokenizers`, the token string is the matched text (with any stripped spaces).
+                result.append(id: token.id, token: Self.string(input, piece.range), span: piece.range)
+                continue
+            }
+            normalized.scalars.removeAll(keepingCapacity: true)
+            normalized.sources.removeAll(keepingCapacity: true)
+            normalizer.normalize(input, piece.range, into: &normalized, classes: classes)
+            normalized.scalars.withUnsafeBufferPointer { scalars in
+                let parts = normalizedMatcher.isEmpty
+                    ? [(range: 0 ..< scalars.count, token: AddedToken?.none)]
+                    : normalizedMatcher.split(scalars, 0 ..< scalars.count, classes: classes)
+                for part in parts {
+                    if let token = part.token {
+                        result.append(id: token.id, token: Self.string(scalars, part.range), span: normalized.inputSpan(part.range))
+                    } else {
+                        splitWords(scalars, part.range, normalized, classes: classes, plane: plane, trie: trie, into: &result)
+                    }
+                }
+            }
+        }
     }
 
     /// The scalars `buffer[range]` as a string.
@@ -260,28 +273,31 @@ public struct WordPieceTokenizer: Sendable {
 
     /// BertPreTokenizer: words are runs between whitespace; each punctuation scalar is a word.
     private func splitWords(_ scalars: UnsafeBufferPointer<UInt32>, _ range: Range<Int>, _ normalized: NormalizedText,
-                            classes: BertCharacterClasses, into result: inout SequenceEncoding) {
+                            classes: BertCharacterClasses, plane: UnsafeBufferPointer<BertCharacterClasses.Flags>,
+                            trie: WordPieceVocabulary.Trie, into result: inout SequenceEncoding) {
         var wordStart = -1
         for index in range {
-            let flags = classes.flags(scalars[index])
+            let scalar = scalars[index]
+            let flags = scalar < 0x10000 ? plane[Int(scalar)] : classes.flags(scalar)
             if flags.contains(.whitespace) || flags.contains(.punctuation) {
                 if wordStart >= 0 {
-                    wordPiece(scalars, wordStart ..< index, normalized, into: &result)
+                    wordPiece(scalars, wordStart ..< index, normalized, trie: trie, into: &result)
                     wordStart = -1
                 }
                 if flags.contains(.punctuation) {
-                    wordPiece(scalars, index ..< index + 1, normalized, into: &result)
+                    wordPiece(scalars, index ..< index + 1, normalized, trie: trie, into: &result)
                 }
             } else if wordStart < 0 {
                 wordStart = index
             }
         }
-        if wordStart >= 0 { wordPiece(scalars, wordStart ..< range.upperBound, normalized, into: &result) }
+        if wordStart >= 0 { wordPiece(scalars, wordStart ..< range.upperBound, normalized, trie: trie, into: &result) }
     }
 
     /// WordPiece for one word: greedy longest match first, all-or-nothing `[UNK]`.
+    @inline(__always)
     private func wordPiece(_ scalars: UnsafeBufferPointer<UInt32>, _ word: Range<Int>, _ normalized: NormalizedText,
-                           into result: inout SequenceEncoding) {
+                           trie: WordPieceVocabulary.Trie, into result: inout SequenceEncoding) {
         if word.count > maxInputCharsPerWord {
             result.append(id: unknownId, token: unknownToken, span: normalized.inputSpan(word))
             return
@@ -290,7 +306,7 @@ public struct WordPieceTokenizer: Sendable {
         var start = word.lowerBound
         while start < word.upperBound {
             let node: Int32? = start == word.lowerBound ? 0 : continuationNode
-            guard let node, let match = vocabulary.longestMatch(from: node, scalars, start, word.upperBound) else {
+            guard let node, let match = trie.longestMatch(from: node, scalars, start, word.upperBound) else {
                 result.truncate(to: mark)
                 result.append(id: unknownId, token: unknownToken, span: normalized.inputSpan(word))
                 return

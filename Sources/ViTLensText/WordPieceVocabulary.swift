@@ -75,34 +75,60 @@ struct WordPieceVocabulary: Sendable {
     }
 
     /// The child of `node` along `scalar`, or -1.
-    @inline(__always)
     func child(of node: Int32, _ scalar: UInt32) -> Int32 {
-        var low = Int(childStart[Int(node)])
-        var high = Int(childStart[Int(node) + 1])
-        while low < high {
-            let middle = (low + high) >> 1
-            let value = edgeScalars[middle]
-            if value == scalar { return edgeTargets[middle] }
-            if value < scalar { low = middle + 1 } else { high = middle }
-        }
-        return -1
+        withTrie { $0.child(of: node, scalar) }
     }
 
-    /// The longest vocabulary entry that starts at `scalars[start]`, continuing the walk from
-    /// `node` (the root, or the node after the continuing-subword prefix).
-    /// - Returns: the token id and the end of the match, or `nil` when no entry matches.
-    @inline(__always)
-    func longestMatch(from node: Int32, _ scalars: UnsafeBufferPointer<UInt32>, _ start: Int, _ end: Int) -> (id: Int, end: Int)? {
-        var node = node
-        var best: (id: Int, end: Int)?
-        var index = start
-        while index < end {
-            node = child(of: node, scalars[index])
-            if node < 0 { break }
-            index += 1
-            let id = terminal[Int(node)]
-            if id >= 0 { best = (Int(id), index) }
+    /// Calls `body` with a pointer view of the trie, for tight loops.
+    func withTrie<R>(_ body: (Trie) -> R) -> R {
+        childStart.withUnsafeBufferPointer { childStart in
+            edgeScalars.withUnsafeBufferPointer { edgeScalars in
+                edgeTargets.withUnsafeBufferPointer { edgeTargets in
+                    terminal.withUnsafeBufferPointer { terminal in
+                        body(Trie(childStart: childStart, edgeScalars: edgeScalars, edgeTargets: edgeTargets, terminal: terminal))
+                    }
+                }
+            }
         }
-        return best
+    }
+
+    /// The trie's arrays as buffer pointers; valid only inside ``withTrie(_:)``.
+    struct Trie {
+        let childStart: UnsafeBufferPointer<Int32>
+        let edgeScalars: UnsafeBufferPointer<UInt32>
+        let edgeTargets: UnsafeBufferPointer<Int32>
+        let terminal: UnsafeBufferPointer<Int32>
+
+        /// The child of `node` along `scalar`, or -1 (binary search over the sorted edges).
+        @inline(__always)
+        func child(of node: Int32, _ scalar: UInt32) -> Int32 {
+            var low = Int(childStart[Int(node)])
+            var high = Int(childStart[Int(node) + 1])
+            while low < high {
+                let middle = (low + high) >> 1
+                let value = edgeScalars[middle]
+                if value == scalar { return edgeTargets[middle] }
+                if value < scalar { low = middle + 1 } else { high = middle }
+            }
+            return -1
+        }
+
+        /// The longest vocabulary entry spelled by `scalars[start ..< k]` for some `k <= end`,
+        /// walking on from `node` (the root, or the node after the continuing-subword prefix).
+        /// - Returns: the token id and the end of the match, or `nil` when no entry matches.
+        @inline(__always)
+        func longestMatch(from node: Int32, _ scalars: UnsafeBufferPointer<UInt32>, _ start: Int, _ end: Int) -> (id: Int, end: Int)? {
+            var node = node
+            var best: (id: Int, end: Int)?
+            var index = start
+            while index < end {
+                node = child(of: node, scalars[index])
+                if node < 0 { break }
+                index += 1
+                let id = terminal[Int(node)]
+                if id >= 0 { best = (Int(id), index) }
+            }
+            return best
+        }
     }
 }
