@@ -23,7 +23,8 @@ Regenerate (a few seconds; no network, no torch):
 
     VITLENS_MINILM_DIR=<all-MiniLM-L6-v2 folder> python tools/make_text_fixtures.py
 
-with transformers==5.23.0 and tokenizers==0.23.3 (tools/requirements-fixtures.txt).
+with transformers==5.23.0 and tokenizers==0.23.3 installed (torch is not needed). It also rewrites
+Sources/ViTLensText/BertUnicodeTables.swift; commit both together.
 """
 
 from __future__ import annotations

@@ -61,8 +61,7 @@ struct PostProcessorTemplate: Sendable, Equatable {
     /// the budget is `maxLength` minus the special tokens (never below 0); a single text keeps its
     /// first `budget` tokens; for a pair, with n1 ≤ n2 the two lengths, the shorter one keeps
     /// n1 and the longer `max(n1, budget - n1)` tokens, unless that still exceeds the budget, in
-    /// which case the first text (in length order) keeps `budget / 2` and the other
-    /// `budget / 2 + budget % 2`.
+    /// which case the shorter keeps `budget / 2` and the longer `budget / 2 + budget % 2`.
     func apply(_ first: SequenceEncoding, _ second: SequenceEncoding?, addSpecialTokens: Bool, maxLength: Int) -> TextEncoding {
         var first = first
         var second = second

@@ -12,6 +12,7 @@ public enum TextError: Error, CustomStringConvertible, Equatable {
     /// Unigram or a normalizer sequence.
     case unsupportedTokenizer(file: String, reason: String)
 
+    /// A one-line message: the file (or folder), then the problem.
     public var description: String {
         switch self {
         case .missingTokenizerFiles(let directory):

@@ -131,7 +131,13 @@ public struct WordPieceTokenizer: Sendable {
     ///   - lowercase: `do_lower_case`.
     ///   - stripAccents: `strip_accents`; `nil` follows `lowercase`.
     ///   - tokenizeChineseChars: put spaces around CJK ideographs.
-    ///   - maxInputCharsPerWord: longer words become the unknown token.
+    ///   - unknownToken: the token for words that cannot be spelled from the vocabulary.
+    ///   - continuingSubwordPrefix: the prefix of word-internal pieces.
+    ///   - maxInputCharsPerWord: longer words (in Unicode scalars) become the unknown token.
+    ///   - clsToken: the token put first.
+    ///   - sepToken: the token put after each text.
+    ///   - padToken: a special token if present (never used for padding here).
+    ///   - maskToken: a special token if present.
     ///   - modelMaxLength: the default maximum length for ``encode(_:addSpecialTokens:maxLength:)``.
     public init(vocabulary: [String], lowercase: Bool = true, stripAccents: Bool? = nil, tokenizeChineseChars: Bool = true,
                 unknownToken: String = "[UNK]", continuingSubwordPrefix: String = "##", maxInputCharsPerWord: Int = 100,
@@ -206,8 +212,10 @@ public struct WordPieceTokenizer: Sendable {
 
     /// Tokenizes a pair of texts as `[CLS] text [SEP] pair [SEP]`, segment ids 0 then 1.
     ///
-    /// When too long, tokens are removed from the end of the longer text first (`longest_first`;
-    /// see ``PostProcessorTemplate/apply(_:_:addSpecialTokens:maxLength:)`` for the exact rule).
+    /// When too long, tokens are cut from the ends of the texts by `tokenizers`' `longest_first`
+    /// rule: with a budget b = maxLength − 3 and lengths n1 ≤ n2, the shorter text keeps n1 and
+    /// the longer `max(n1, b − n1)` tokens; if that is still over b, the shorter keeps `b / 2`
+    /// and the longer `b / 2 + b % 2`.
     /// - Parameter maxLength: the most tokens, special tokens included; `nil` means ``modelMaxLength``.
     public func encode(_ text: String, pair: String, maxLength: Int? = nil) -> TextEncoding {
         template.apply(encodeSequence(text), encodeSequence(pair), addSpecialTokens: true, maxLength: maxLength ?? modelMaxLength)
