@@ -1,2 +1,0 @@
-// ViTLensText: see Package.swift for what this module holds.
-import ViTLensCore
