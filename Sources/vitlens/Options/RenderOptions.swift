@@ -28,7 +28,7 @@ struct RenderOptions: ParsableArguments {
         case "max": return .max
         case "minmax": return .minMax
         default:
-            if normalize.hasPrefix("p"), let p = Double(normalize.dropFirst()), p > 0, p <= 100 { return .percentile(p) }
+            if normalize.hasPrefix("p"), let p = Float(normalize.dropFirst()), p > 0, p <= 100 { return .percentile(p) }
             throw ValidationError("--normalize must be max, minmax or pNN with 0 < NN <= 100, got '\(normalize)'")
         }
     }
