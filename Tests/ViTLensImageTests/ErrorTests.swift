@@ -29,7 +29,7 @@ import ViTLensTestSupport
             switch (c.expected, error) {
             case ("notAnImage", .notAnImage(let f)), ("truncated", .truncated(let f)):
                 #expect(f == path)
-            case ("corrupt", .corrupt(let f, let reason)):
+            case ("corrupt", .corrupt(let f, let reason)), ("unsupported", .unsupported(let f, let reason)):
                 #expect(f == path)
                 #expect(!reason.isEmpty)
             default:
