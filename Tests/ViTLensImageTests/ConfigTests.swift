@@ -85,6 +85,7 @@ import ViTLensTestSupport
         (#"{"image_processor_type": "ConvNextImageProcessor"}"#, "cfg.json: unsupported: field 'image_processor_type': 'ConvNextImageProcessor' (supported: ViTImageProcessor, BitImageProcessor, CLIPImageProcessor, DeiTImageProcessor)"),
         (#"{"crop_size": {"shortest_edge": 3}}"#, "cfg.json: unsupported: field 'crop_size': keys [\"shortest_edge\"] (supported: {height, width})"),
         (#"[1, 2]"#, "cfg.json: corrupt: expected a JSON object at the top level"),
+        (#"{"do_center_crop": true}"#, "cfg.json: corrupt: field 'crop_size': required when do_center_crop is true"),
     ])
     func badFieldsNameFileAndField(_ json: String, _ message: String) {
         do {
