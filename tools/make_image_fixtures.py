@@ -29,9 +29,11 @@ It is deterministic (seed 1234): re-running rewrites identical files.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import platform
+import re
 import shutil
 import struct
 import sys
@@ -219,6 +221,10 @@ def make_decode(rng: np.random.Generator, photos: dict) -> dict:
         "jpeg420_restart": dict(quality=85, subsampling=2, restart_marker_blocks=2),
     }
     images = {name: face for name in jpegs}
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation "rotate 90 CW": Image.open does not apply it
+    images["jpeg_exif_orientation"] = face
+    jpegs["jpeg_exif_orientation"] = dict(quality=90, exif=exif)
     images["jpeg_gray"] = face.convert("L")
     jpegs["jpeg_gray"] = dict(quality=90)
     images["jpeg_cmyk"] = face.convert("CMYK")
@@ -231,7 +237,8 @@ def make_decode(rng: np.random.Generator, photos: dict) -> dict:
         with Image.open(io.BytesIO(data)) as im:
             mode = im.mode
         np.save(folder / f"{name}.npy", pillow_rgb(data))
-        cases.append({"file": f"{name}.jpg", "pillow_mode": mode, "expected": f"{name}.npy", "note": json.dumps(options)})
+        note = json.dumps({k: v for k, v in options.items() if k != "exif"}) + (" + EXIF orientation 6" if "exif" in options else "")
+        cases.append({"file": f"{name}.jpg", "pillow_mode": mode, "expected": f"{name}.npy", "note": note})
 
     photo_cases = []
     for key, rel in PHOTOS.items():
@@ -242,6 +249,21 @@ def make_decode(rng: np.random.Generator, photos: dict) -> dict:
 
 # --------------------------------------------------------------------------------------------------
 # errors/
+
+
+def corrupt_idat(png: bytes) -> bytes:
+    """Garbles the start of the IDAT zlib stream and fixes up the chunk CRC (a valid chunk, bad data)."""
+    i = png.index(b"IDAT")
+    length = struct.unpack(">I", png[i - 4 : i])[0]
+    data = bytearray(png[i + 4 : i + 4 + length])
+    data[2:8] = b"\xff" * 6
+    return png[: i - 4] + chunk(b"IDAT", bytes(data)) + png[i + 8 + length :]
+
+
+def jpeg_precision(jpeg: bytes, bits: int) -> bytes:
+    """Sets the sample precision in the SOF0 header (a well-formed file libjpeg's 8-bit build refuses)."""
+    i = jpeg.index(b"\xff\xc0")
+    return jpeg[: i + 4] + bytes([bits]) + jpeg[i + 5 :]
 
 
 def make_errors(photos: dict) -> list:
@@ -258,6 +280,8 @@ def make_errors(photos: dict) -> list:
         "truncated.png": png[: len(png) - 60],
         "truncated_signature_only.png": png[:8],
         "bad_crc.png": png[:29] + bytes([png[29] ^ 0xFF]) + png[30:],
+        "bad_zlib.png": corrupt_idat(png),
+        "precision12.jpg": jpeg_precision(jpeg, 12),
     }
     expected = {
         "not_an_image.txt": "notAnImage",
@@ -266,6 +290,8 @@ def make_errors(photos: dict) -> list:
         "truncated.png": "truncated",
         "truncated_signature_only.png": "truncated",
         "bad_crc.png": "corrupt",
+        "bad_zlib.png": "corrupt",
+        "precision12.jpg": "unsupported",
     }
     cases = []
     for name, data in files.items():
@@ -275,7 +301,7 @@ def make_errors(photos: dict) -> list:
                 im.convert("RGB")
             pillow = "decoded"
         except Exception as e:  # noqa: BLE001 - recording what Pillow says
-            pillow = f"{type(e).__name__}: {e}"
+            pillow = re.sub(r" <_io\.BytesIO object at 0x[0-9a-f]+>", " <file>", f"{type(e).__name__}: {e}")
         cases.append({"file": name, "expected": expected[name], "pillow": pillow})
     return cases
 
@@ -472,6 +498,25 @@ def make_processors(photos: dict) -> dict:
 # --------------------------------------------------------------------------------------------------
 
 
+README = """# Image fixtures (generated: do not edit)
+
+Written by `tools/make_image_fixtures.py` (see `meta.json` for the versions and the command). The
+reference is Pillow's `Image.open(f).convert("RGB")`, `Image.resize((w, h), resample)` and
+transformers' PIL-backend image processors (`*ImageProcessorPil`). `manifest.json` lists every case.
+
+| folder | what | compared |
+|---|---|---|
+| `decode/` | synthetic PNGs (every colour type and bit depth, tRNS, gAMA, Adam7, short palette) and small JPEGs (4:4:4, 4:2:2, 4:2:0, progressive, restart markers, gray, CMYK, EXIF orientation) with Pillow's RGB as `<name>.npy` uint8 `[H, W, 3]`; `photo_*.rows.npy` digests of the committed photos | exact |
+| `errors/` | a text file, truncated JPEGs (in the scan, in the header), truncated PNGs, a PNG with a bad CRC, one with a broken zlib stream, a 12-bit JPEG; `manifest.json` records Pillow's own error for each | error case |
+| `resize/` | `Image.resize` of photo crops and `noise.png` for a table of sizes and all six filters, both pass orders; `<case>.npy` uint8 `[H, W, 3]`, or `<case>.rows.npy` digests for 224-pixel outputs | exact |
+| `processors/` | `configs/*.json` (Hub-style `preprocessor_config.json`), per-config `*.levels.npy` float32 `[3, 256]` (HF's rescale+normalise of each byte value), digests of the uint8 stage (`*.prepared.rows.npy`) and of `pixel_values` for the photos, and full `*.prepared.npy` uint8 `[H, W, 3]` + `*.pixel_values.npy` float32 `[3, H, W]` for small crops | uint8 exact, float32 <= 1e-6 (and bit-identical) |
+
+A digest covers every element: FNV-1a 64 of the array's bytes (C order) in `manifest.json`, plus
+`*.rows.npy` int64 `[H, 2]` holding, per row, the byte sum and `sum((i + 1) * byte)`, which
+locates the first differing row when the digest does not match.
+"""
+
+
 def main() -> int:
     try:
         import torchvision  # noqa: F401
@@ -495,6 +540,7 @@ def main() -> int:
     save_json(OUT / "manifest.json", manifest)
     meta = {
         "generator": "tools/make_image_fixtures.py",
+        "generator_sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
         "format_version": FORMAT_VERSION,
         "regenerate": REGENERATE,
         "seed": SEED,
@@ -506,6 +552,7 @@ def main() -> int:
         "reference": "Image.open(f).convert('RGB'); Image.resize((w, h), resample); *ImageProcessorPil",
     }
     save_json(OUT / "meta.json", meta)
+    (OUT / "README.md").write_text(README)
     total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
     print(f"wrote {OUT.relative_to(REPO)}: {sum(1 for p in OUT.rglob('*') if p.is_file())} files, {total / 1024:.0f} KiB")
     return 0

@@ -92,36 +92,42 @@ extension ImageIO {
     }
 
     /// Encodes RGB8 as PNG through libpng's simplified API with `PNG_IMAGE_FLAG_FAST`.
+    ///
+    /// One pass into a buffer sized for incompressible data; if libpng reports it too small, a
+    /// second pass into a buffer of the size it asked for.
     static func encodePNG(_ image: RGBImage, file: String) throws -> Data {
         guard image.width > 0, image.height > 0 else {
             throw ImageError.writeFailed(file: file, reason: "cannot encode an empty \(image.width) x \(image.height) image")
         }
-        var descriptor = png_image()
-        descriptor.version = png_uint_32(PNG_IMAGE_VERSION)
-        descriptor.width = png_uint_32(image.width)
-        descriptor.height = png_uint_32(image.height)
-        descriptor.format = png_uint_32(PNG_FORMAT_RGB)
-        descriptor.flags = png_uint_32(PNG_IMAGE_FLAG_FAST)
         let stride = Int32(image.width * 3)
-        var size: png_alloc_size_t = 0
-        let sized = image.pixels.withUnsafeBytes { raw in
-            png_image_write_to_memory(&descriptor, nil, &size, 0, raw.baseAddress, stride, nil)
-        }
-        guard sized != 0, size > 0 else {
-            throw ImageError.writeFailed(file: file, reason: "PNG: \(pngMessage(&descriptor))")
-        }
-        var data = Data(count: Int(size))
-        let written = data.withUnsafeMutableBytes { out in
-            image.pixels.withUnsafeBytes { raw in
-                png_image_write_to_memory(&descriptor, out.baseAddress, &size, 0, raw.baseAddress, stride, nil)
+        let raw = image.height * (image.width * 3 + 1)
+        var capacity = raw + raw / 64 + 4096  // stored deflate blocks plus chunk overhead
+        for _ in 0 ..< 2 {
+            var descriptor = png_image()
+            descriptor.version = png_uint_32(PNG_IMAGE_VERSION)
+            descriptor.width = png_uint_32(image.width)
+            descriptor.height = png_uint_32(image.height)
+            descriptor.format = png_uint_32(PNG_FORMAT_RGB)
+            descriptor.flags = png_uint_32(PNG_IMAGE_FLAG_FAST)
+            var data = Data(count: capacity)
+            var size = png_alloc_size_t(capacity)
+            let ok = data.withUnsafeMutableBytes { out in
+                image.pixels.withUnsafeBytes { pixels in
+                    png_image_write_to_memory(&descriptor, out.baseAddress, &size, 0, pixels.baseAddress, stride, nil)
+                }
             }
+            let message = pngMessage(&descriptor)
+            png_image_free(&descriptor)
+            if ok != 0 {
+                data.count = Int(size)
+                return data
+            }
+            guard Int(size) > capacity else {
+                throw ImageError.writeFailed(file: file, reason: "PNG: \(message)")
+            }
+            capacity = Int(size)
         }
-        png_image_free(&descriptor)
-        guard written != 0 else {
-            throw ImageError.writeFailed(file: file, reason: "PNG: \(pngMessage(&descriptor))")
-        }
-        data.count = Int(size)
-        return data
+        throw ImageError.writeFailed(file: file, reason: "PNG: the encoder's output size changed between passes")
     }
 
     private static func pngMessage(_ descriptor: inout png_image) -> String {

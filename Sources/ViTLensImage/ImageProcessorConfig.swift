@@ -46,7 +46,7 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
     public var resample: ResampleFilter
     /// `do_center_crop`.
     public var doCenterCrop: Bool
-    /// `crop_size` as `(height, width)`; used only when ``doCenterCrop`` is set.
+    /// `crop_size` height; used only when ``doCenterCrop`` is set (224 when the type has a default).
     public var cropHeight: Int
     /// `crop_size` width.
     public var cropWidth: Int
@@ -173,6 +173,9 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
         doCenterCrop = try c.decodeIfPresent(Bool.self, forKey: .doCenterCrop) ?? doCenterCrop
         if let s = try Self.decodeSize(c, .cropSize, defaultToSquare: true, allowShortest: false) {
             if case .exact(let h, let w) = s { (cropHeight, cropWidth) = (h, w) }
+        } else if doCenterCrop && type == .vit {
+            // ViTImageProcessor has no default crop size; transformers refuses to crop without one.
+            throw ConfigFieldError(field: "crop_size", unsupported: false, reason: "required when do_center_crop is true")
         }
         doRescale = try c.decodeIfPresent(Bool.self, forKey: .doRescale) ?? doRescale
         rescaleFactor = try c.decodeIfPresent(Double.self, forKey: .rescaleFactor) ?? rescaleFactor

@@ -27,11 +27,16 @@ import ViTLensTestSupport
             Issue.record("decoded a \(image.width) x \(image.height) image from \(c.file)")
         } catch let error as ImageError {
             switch (c.expected, error) {
-            case ("notAnImage", .notAnImage(let f)), ("truncated", .truncated(let f)):
+            case ("notAnImage", .notAnImage(let f)):
                 #expect(f == path)
-            case ("corrupt", .corrupt(let f, let reason)):
+                #expect(error.description == "\(path): not an image (expected JPEG or PNG)")
+            case ("truncated", .truncated(let f)):
                 #expect(f == path)
-                #expect(!reason.isEmpty)
+                #expect(error.description == "\(path): truncated image data (the file ends before the image does)")
+            case ("corrupt", .corrupt(let f, let reason)), ("unsupported", .unsupported(let f, let reason)):
+                // The reason is the decoder's own message, prefixed with the format.
+                #expect(f == path)
+                #expect(reason.hasPrefix(c.file.hasSuffix(".png") ? "PNG: " : "JPEG: "), "\(reason)")
             default:
                 Issue.record("expected \(c.expected), got \(error)")
             }
