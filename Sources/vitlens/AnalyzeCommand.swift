@@ -38,7 +38,7 @@ struct AnalyzeCommand: ParsableCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         guard let rollout = observers.first.first.result, let heads = observers.first.second.result,
               let mad = observers.second.first.result, let ent = observers.second.second.result
-        else { throw ValidationError("an analysis produced no result") }
+        else { throw CommandError("an analysis produced no result") }
         let masks = try heads.masks(threshold: threshold)
         let output = try OutputDirectory(out)
         try output.npy(rollout.map, "rollout.npy")

@@ -49,7 +49,7 @@ struct DistanceCommand: ParsableCommand {
             }
         }
         guard let distances = mad.result, let entropies = entropy.result, !used.isEmpty else {
-            throw ValidationError("no input could be analysed (\(failed.count) failed)")
+            throw CommandError("no input could be analysed (\(failed.count) failed)")
         }
         let output = try OutputDirectory(out)
         try output.npy(distances.mean, "mean_attention_distance.npy")

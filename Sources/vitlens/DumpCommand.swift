@@ -65,7 +65,7 @@ struct DumpCommand: ParsableCommand {
             try output.npy(out.hiddenState, "hidden_state.npy")
             meta["text"] = input.text ?? ""
         case .array:
-            throw ValidationError("dump runs a model")
+            throw CommandError("dump runs a model")
         }
         try output.npy(recorder.attentions, "attentions.npy")
         if options.contains(.logits) { try output.npy(recorder.logits, "attention_logits.npy") }

@@ -30,7 +30,7 @@ struct FlowCommand: ParsableCommand {
         let layout = source.layout
         var flow = AttentionFlow(readout: .query(try queryOptions.tokenQuery(layout: layout, input: source.name)))
         try source.feed(&flow)
-        guard let result = flow.result else { throw ValidationError("attention flow produced no result") }
+        guard let result = flow.result else { throw CommandError("attention flow produced no result") }
         let output = try OutputDirectory(out)
         try output.npy(result.map, "attention_flow.npy")
         try output.png(try render.picture(result.map, canvas: source.canvas, title: "flow"), "attention_flow.png")

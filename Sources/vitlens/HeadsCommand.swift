@@ -55,7 +55,7 @@ struct HeadsCommand: ParsableCommand {
         } else {
             var maps = HeadMaps(layer: l, query: query)
             try source.feed(&maps)
-            guard let result = maps.result else { throw ValidationError("no attention was delivered for layer \(l)") }
+            guard let result = maps.result else { throw CommandError("no attention was delivered for layer \(l)") }
             try fusion.validate(heads: result.heads)
             let stack = result.maps  // [heads, gh, gw]
             let masks = try result.masks(threshold: threshold)
@@ -95,7 +95,7 @@ struct HeadsCommand: ParsableCommand {
 
     private func text(_ source: AttentionInput, layer l: Int, query: TokenQuery, fusion: HeadFusion,
                       output: OutputDirectory, meta: inout [String: Any]) throws {
-        guard case .text(_, let encoding) = source else { throw ValidationError("text layout without text input") }
+        guard case .text(_, let encoding) = source else { throw CommandError("text layout without text input") }
         var recorder = AttentionRecorder()
         try source.feed(&recorder)
         let layerAttention = recorder.attentions.slice(l)  // [heads, T, T]

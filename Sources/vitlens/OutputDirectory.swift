@@ -67,3 +67,9 @@ final class OutputDirectory {
         try? FileManager.default.removeItem(at: staging)
     }
 }
+
+/// A failure found while a command runs (not an argument-syntax problem): printed as one line.
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}

@@ -65,7 +65,7 @@ struct RolloutCommand: ParsableCommand {
         let readout: Readout = meanOfPatches ? .meanOfPatches : .query(try queryOptions.tokenQuery(layout: layout, input: source.name))
         var rollout = try Rollout(try options(readout: readout))
         try source.feed(&rollout)
-        guard let result = rollout.result else { throw ValidationError("rollout produced no result") }
+        guard let result = rollout.result else { throw CommandError("rollout produced no result") }
         let output = try OutputDirectory(out)
         try output.npy(result.map, "rollout.npy")
         try output.png(try render.picture(result.map, canvas: source.canvas, title: "rollout"), "rollout.png")

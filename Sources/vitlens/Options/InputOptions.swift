@@ -140,7 +140,7 @@ final class InputLoader {
 
     /// One image input.
     func image(_ path: String) throws -> AttentionInput {
-        guard let pipeline else { throw ValidationError("no image model loaded") }
+        guard let pipeline else { throw CommandError("no image model loaded") }
         return .image(pipeline, try pipeline.prepare(URL(fileURLWithPath: path), size: options.sizePair))
     }
 
@@ -194,7 +194,7 @@ extension AttentionInput {
     func layerIndex(_ layer: Int) throws -> Int {
         let l = layer < 0 ? layerCount + layer : layer
         guard l >= 0, l < layerCount else {
-            throw ValidationError("--layer \(layer) is out of range: the model has \(layerCount) layers (0...\(layerCount - 1), or -1 for the last)")
+            throw CommandError("--layer \(layer) is out of range: the model has \(layerCount) layers (0...\(layerCount - 1), or -1 for the last)")
         }
         return l
     }

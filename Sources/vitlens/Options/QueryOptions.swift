@@ -29,7 +29,7 @@ struct QueryOptions: ParsableArguments {
     /// The query for `layout`; `--query x,y` must fall inside the grid's pixels.
     func tokenQuery(layout: TokenLayout, input: String) throws -> TokenQuery {
         if let q = query, let (x, y) = Self.pair(q) {
-            guard let g = layout.grid else { throw ValidationError("--query x,y needs an image model; use --query-token for text") }
+            guard let g = layout.grid else { throw CommandError("--query x,y needs an image model; use --query-token for text") }
             let col = x / g.patchSize, row = y / g.patchSize
             guard row < g.rows, col < g.columns else {
                 throw InputError(file: input, problem: "--query \(x),\(y) is outside the \(g.columns * g.patchSize)x\(g.rows * g.patchSize) pixels covered by patches (x, y)")
