@@ -109,10 +109,14 @@ struct HeadsCommand: ParsableCommand {
         try output.json(encoding.tokens, "tokens.json")
         var tiles: [Mosaic.Tile] = []
         for h in 0 ..< heads {
-            tiles.append(Mosaic.Tile(try render.picture(layerAttention.slice(h), canvas: nil, title: "head \(h)"), caption: "head \(h)"))
+            let m = TokenMatrix(tokens: encoding.tokens, matrix: layerAttention.slice(h), colormap: render.colormap,
+                                normalization: try render.normalization(), title: "head \(h)")
+            tiles.append(Mosaic.Tile(try m.render(), caption: "head \(h)"))
         }
         let fused = try fusion.fuse(layerAttention)
-        tiles.append(Mosaic.Tile(try render.picture(fused, canvas: nil, title: fusion.description), caption: fusion.description))
+        let fm = TokenMatrix(tokens: encoding.tokens, matrix: fused, colormap: render.colormap,
+                             normalization: try render.normalization(), title: fusion.description)
+        tiles.append(Mosaic.Tile(try fm.render(), caption: fusion.description))
         try output.png(try Mosaic(tiles: tiles, title: "layer \(l): rows = queries, columns = keys").render(), "heads.png")
         meta["tokens"] = encoding.tokens
         if !quiet {
