@@ -9,7 +9,7 @@ import argparse, json, os, resource, statistics, sys, time
 
 import torch
 import transformers
-from transformers import AutoModel, ViTConfig, ViTModel, ViTForImageClassification
+from transformers import AutoModel, ViTConfig, ViTImageProcessor, ViTModel, ViTForImageClassification
 
 
 def make(dir_, kind):
@@ -24,6 +24,7 @@ def make(dir_, kind):
                         patch_size=8, image_size=224)
         model = ViTModel(cfg, add_pooling_layer=False)
     model.save_pretrained(dir_)
+    ViTImageProcessor(size={"height": cfg.image_size, "width": cfg.image_size}).save_pretrained(dir_)
 
 
 def main():

@@ -79,11 +79,24 @@ public enum HeadFusion: Sendable, Equatable, Hashable, CustomStringConvertible {
             return
         }
         let chunk = Self.chunk
-        let mean = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
-        defer { mean.deallocate() }
-        var start = 0
-        while start < count {
-            let m = Swift.min(chunk, count - start)
+        let blocks = (count + chunk - 1) / chunk
+        nonisolated(unsafe) let src = s
+        nonisolated(unsafe) let dst = d
+        let fusion = self
+        // Blocks of positions are independent: split them across Compute.threads (memory-bound).
+        Compute.forEachChunk(blocks, costPerItem: chunk * heads) { range in
+            let mean = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
+            defer { mean.deallocate() }
+            for block in range {
+                let start = block * chunk
+                fusion.fuseBlock(heads: heads, src, dst, count: count, start: start, m: Swift.min(chunk, count - start), mean: mean)
+            }
+        }
+    }
+
+    /// Fuses positions `start ..< start + m` of every head (heads are `count` apart).
+    private func fuseBlock(heads: Int, _ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, count: Int, start: Int, m: Int,
+                           mean: UnsafeMutablePointer<Float>) {
             let out = d + start
             let first = s + start
             switch self {
@@ -119,8 +132,6 @@ public enum HeadFusion: Sendable, Equatable, Hashable, CustomStringConvertible {
                 let hf = Float(heads)
                 for i in 0 ..< m { out[i] = (out[i] / hf).squareRoot() }
             }
-            start += m
-        }
     }
 
     /// Positions fused per chunk (16 KB of floats).

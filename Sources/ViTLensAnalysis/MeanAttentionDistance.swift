@@ -1,3 +1,4 @@
+import Dispatch
 import ViTLensCore
 
 /// Mean attention distance per layer and head (ViT paper, Dosovitskiy et al. 2021, Fig. 7 and
@@ -56,23 +57,36 @@ public struct MeanAttentionDistance: AttentionObserver {
             throw AnalysisError.geometryMismatch(analysis: "mean attention distance", expected: "\(p + g) tokens", found: "\(n) tokens")
         }
         let heads = attention.heads
-        var acc = [Double](repeating: 0, count: heads)
         let renormalize = self.renormalize
+        // Query rows split across Compute.threads, each with its own per-head partial sums
+        // (memory-bound: one pass over heads * G^2 probabilities).
+        let workers = Swift.max(1, Swift.min(Compute.threads, g))
+        var partials = [Double](repeating: 0, count: workers * heads)
         distances.withUnsafeBufferPointer { db in
-            guard let d = db.baseAddress, let probs = attention.probabilities.baseAddress else { return }
-            for i in 0 ..< g {
-                let drow = d + i * g
-                for h in 0 ..< heads {
-                    let a = probs + (h * n + p + i) * n + p
-                    let (dot, sum) = Kernels.dotAndSum(a, drow, g)
-                    if renormalize {
-                        if sum > 0 { acc[h] += Double(dot) / Double(sum) }
-                    } else {
-                        acc[h] += Double(dot)
+            guard let dBase = db.baseAddress, let pBase = attention.probabilities.baseAddress else { return }
+            nonisolated(unsafe) let d = dBase
+            nonisolated(unsafe) let probs = pBase
+            partials.withUnsafeMutableBufferPointer { pb in
+                nonisolated(unsafe) let part = pb.baseAddress!
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let lo = g * w / workers, hi = g * (w + 1) / workers
+                    for i in lo ..< hi {
+                        let drow = d + i * g
+                        for h in 0 ..< heads {
+                            let a = probs + (h * n + p + i) * n + p
+                            let (dot, sum) = Kernels.dotAndSum(a, drow, g)
+                            if renormalize {
+                                if sum > 0 { part[w * heads + h] += Double(dot) / Double(sum) }
+                            } else {
+                                part[w * heads + h] += Double(dot)
+                            }
+                        }
                     }
                 }
             }
         }
+        var acc = [Double](repeating: 0, count: heads)
+        for w in 0 ..< workers { for h in 0 ..< heads { acc[h] += partials[w * heads + h] } }
         try accumulator.record(layer: attention.layer, values: acc.map { $0 / Double(g) })
     }
 

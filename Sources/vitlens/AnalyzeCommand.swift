@@ -10,7 +10,7 @@ struct AnalyzeCommand: ParsableCommand {
         abstract: "Rollout + last-layer heads (with DINO masks) + mean attention distance from ONE forward pass.",
         discussion: """
         Writes rollout.npy [gh,gw], cls_attention.npy [heads,gh,gw], masks.npy uint8 [heads,gh,gw], \
-        mean_attention_distance.npy [layers,heads], attention_entropy.npy [layers,heads], rollout.png, \
+        mean_attention_distance.npy [layers,heads], rollout.png, \
         heads.png and analyze.json, with the same definitions and defaults as the rollout, heads and \
         distance commands. Memory stays near one layer of attention plus what rollout keeps.
         """)
@@ -32,12 +32,11 @@ struct AnalyzeCommand: ParsableCommand {
         let loader = try InputLoader(input)
         let source = try loader.single()
         let start = DispatchTime.now().uptimeNanoseconds
-        var observers = ObserverPair(ObserverPair(try Rollout(), HeadMaps(layer: -1, query: .cls)),
-                                     ObserverPair(MeanAttentionDistance(), AttentionEntropy(queries: .patches)))
+        var observers = ObserverPair(ObserverPair(try Rollout(), HeadMaps(layer: -1, query: .cls)), MeanAttentionDistance())
         try source.feed(&observers)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         guard let rollout = observers.first.first.result, let heads = observers.first.second.result,
-              let mad = observers.second.first.result, let ent = observers.second.second.result
+              let mad = observers.second.result
         else { throw CommandError("an analysis produced no result") }
         let masks = try heads.masks(threshold: threshold)
         let output = try OutputDirectory(out)
@@ -45,7 +44,6 @@ struct AnalyzeCommand: ParsableCommand {
         try output.npy(heads.maps, "cls_attention.npy")
         try output.write(NPY.encode(uint8: masks.values, shape: masks.shape), "masks.npy")
         try output.npy(mad.mean, "mean_attention_distance.npy")
-        try output.npy(ent.mean, "attention_entropy.npy")
         try output.png(try render.picture(rollout.map, canvas: source.canvas, title: "rollout"), "rollout.png")
         var tiles: [Mosaic.Tile] = []
         for h in 0 ..< heads.heads {
