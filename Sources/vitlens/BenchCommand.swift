@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var compute: ComputeOptions
-    @Option(help: "Input size HxW (default: the model's image_size).") var size: SizeOption?
+    @Option(help: ArgumentHelp("Input size (default: the model's image_size).", valueName: "HxW")) var size: SizeOption?
     @Option(help: "Timed runs per mode.") var runs = 20
     @Option(help: "Untimed warm-up runs per mode.") var warmup = 3
 

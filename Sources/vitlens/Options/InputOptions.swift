@@ -13,7 +13,7 @@ struct InputOptions: ParsableArguments {
         valueName: "dir|file|id"))
     var model: String?
 
-    @Option(help: "Input size HxW: resize straight to it (no crop) and interpolate position embeddings. Default: the processor config decides.")
+    @Option(help: ArgumentHelp("Input size: resize straight to H x W (no crop) and interpolate position embeddings. Default: the processor config decides.", valueName: "HxW"))
     var size: SizeOption?
 
     @Option(help: "A sentence for a text model (BERT family) instead of an image.")
