@@ -1,3 +1,4 @@
+import ViTLensCore
 #if canImport(Accelerate)
 import Accelerate
 #elseif canImport(CBLAS)
@@ -30,12 +31,22 @@ enum Kernels {
         precondition(mb.count == n * n && x.count == n, "rowTimesMatrix: sizes disagree")
         var y = [Double](repeating: 0, count: n)
         y.withUnsafeMutableBufferPointer { yb in
-            guard let yp = yb.baseAddress, let m = mb.baseAddress else { return }
-            for k in 0 ..< n {
-                let xk = x[k]
-                if xk == 0 { continue }
-                let row = m + k * n
-                for j in 0 ..< n { yp[j] += xk * Double(row[j]) }
+            guard let ypBase = yb.baseAddress, let mBase = mb.baseAddress else { return }
+            nonisolated(unsafe) let yp = ypBase
+            nonisolated(unsafe) let m = mBase
+            // Column blocks are independent (each output entry sums over k in the same order as a
+            // single-threaded loop), so results do not depend on the thread count.
+            let block = 512
+            Compute.forEachChunk((n + block - 1) / block, costPerItem: block * n) { blocks in
+                for b in blocks {
+                    let lo = b * block, hi = Swift.min(n, lo + block)
+                    for k in 0 ..< n {
+                        let xk = x[k]
+                        if xk == 0 { continue }
+                        let row = m + k * n
+                        for j in lo ..< hi { yp[j] += xk * Double(row[j]) }
+                    }
+                }
             }
         }
         return y

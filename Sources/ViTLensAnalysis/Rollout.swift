@@ -120,7 +120,7 @@ public struct Rollout: AttentionObserver {
     private var product: [Float] = []
     private var work: [Float] = []
     private var scratch: [Float] = []
-    private var stored: [[Float]] = []
+    private var stored: [FloatStorage] = []
 
     /// Creates a rollout observer.
     /// - Throws: ``AnalysisError/discardRatioOutOfRange(_:)`` unless `0 ≤ discardRatio < 1`.
@@ -172,7 +172,8 @@ public struct Rollout: AttentionObserver {
         }
         try options.fusion.validate(heads: attention.heads)
         let options = self.options
-        fused.withUnsafeMutableBufferPointer { f in
+        var scratch = self.scratch
+        let prepare = { (f: UnsafeMutableBufferPointer<Float>) in
             options.fusion.fuse(heads: attention.heads, from: attention.probabilities, into: f)
             guard let m = f.baseAddress else { return }
             if options.discardRatio > 0 {
@@ -184,9 +185,17 @@ public struct Rollout: AttentionObserver {
             Self.addResidual(m, n: n, options.residual)
         }
         if !fullProduct {
-            stored.append(fused)
-            fused = Kernels.uninitialized(n * n)  // fully overwritten by the next fusion
-        } else if !started {
+            // Each stored layer gets its own huge-page-backed buffer (cheap first touch at N = 3,601).
+            let layer = FloatStorage(count: n * n)
+            prepare(layer.buffer)
+            stored.append(layer)
+            self.scratch = scratch
+            started = true
+            return
+        }
+        fused.withUnsafeMutableBufferPointer { prepare($0) }
+        self.scratch = scratch
+        if !started {
             swap(&fused, &product)
             fused = Kernels.uninitialized(n * n)
             work = [Float](repeating: 0, count: n * n)
@@ -214,7 +223,7 @@ public struct Rollout: AttentionObserver {
             matrix = Tensor(shape: [n, n], values: product)
         } else {
             for m in stored.reversed() {
-                row = m.withUnsafeBufferPointer { Kernels.rowTimesMatrix(row, $0, n: n) }
+                row = Kernels.rowTimesMatrix(row, UnsafeBufferPointer(m.buffer), n: n)
             }
         }
         result = RolloutResult(
@@ -236,13 +245,23 @@ public struct Rollout: AttentionObserver {
             for i in 0 ..< n * n { m[i] *= 0.5 }
             for i in 0 ..< n { m[i * n + i] += 0.5 }
         case .identityRenormalized:
-            for i in 0 ..< n {
-                let row = m + i * n
-                row[i] += 1
-                var s: Float = 0
-                for j in 0 ..< n { s += row[j] }
-                let inv = 1 / s
-                for j in 0 ..< n { row[j] *= inv }
+            // Rows are independent: split across cores, each row summed with a SIMD accumulator.
+            nonisolated(unsafe) let m = m
+            Compute.forEachChunk(n, costPerItem: 2 * n) { rows in
+                for i in rows {
+                    let row = m + i * n
+                    row[i] += 1
+                    var acc = SIMD16<Float>(repeating: 0)
+                    var j = 0
+                    while j + 16 <= n {
+                        acc += UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self)
+                        j += 16
+                    }
+                    var s = acc.sum()
+                    while j < n { s += row[j]; j += 1 }
+                    let inv = 1 / s
+                    for j in 0 ..< n { row[j] *= inv }
+                }
             }
         }
     }

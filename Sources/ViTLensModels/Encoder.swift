@@ -236,14 +236,14 @@ final class Workspace {
     let probs: UnsafeMutablePointer<Float>
     let logits: UnsafeMutablePointer<Float>?
     let queriesByHead, keysByHead: UnsafeMutablePointer<Float>?
-    private var all: [UnsafeMutablePointer<Float>] = []
+    private var all: [FloatStorage] = []
 
     init(tokens n: Int, hidden d: Int, heads h: Int, headDim dh: Int, ffWidth: Int, gateWidth: Int, options: CaptureOptions) {
-        var all: [UnsafeMutablePointer<Float>] = []
+        var all: [FloatStorage] = []
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
-            all.append(p)
-            return p
+            let s = FloatStorage(count: count)
+            all.append(s)
+            return s.pointer
         }
         hidden = d
         normed = make(n * d); qkv = make(n * 3 * d)
@@ -256,10 +256,7 @@ final class Workspace {
         self.all = all
     }
 
-    func deallocate() {
-        for p in all { p.deallocate() }
-        all = []
-    }
+    func deallocate() { all = [] }
 
     /// Rows of `stride` floats holding `[heads*headDim]` at their start -> `[heads, tokens, headDim]`.
     static func splitHeads(_ x: UnsafePointer<Float>, stride: Int, tokens n: Int, heads h: Int, headDim dh: Int, into out: UnsafeMutablePointer<Float>) {
