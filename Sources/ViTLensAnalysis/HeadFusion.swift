@@ -94,6 +94,23 @@ public enum HeadFusion: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Fuses positions `start ..< start + length` of heads that lie `stride` floats apart in `source`
+    /// into the same positions of `destination` (used on row blocks inside the attention pass).
+    func fuseRange(heads: Int, source s: UnsafePointer<Float>, stride: Int, into d: UnsafeMutablePointer<Float>, start: Int, length: Int) {
+        if case .head(let h) = self {
+            (d + start).update(from: s + h * stride + start, count: length)
+            return
+        }
+        let mean = UnsafeMutablePointer<Float>.allocate(capacity: Self.chunk)
+        defer { mean.deallocate() }
+        var offset = start
+        while offset < start + length {
+            let m = Swift.min(Self.chunk, start + length - offset)
+            fuseBlock(heads: heads, s, d, count: stride, start: offset, m: m, mean: mean)
+            offset += m
+        }
+    }
+
     /// Fuses positions `start ..< start + m` of every head (heads are `count` apart).
     private func fuseBlock(heads: Int, _ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, count: Int, start: Int, m: Int,
                            mean: UnsafeMutablePointer<Float>) {

@@ -32,6 +32,8 @@ public struct MeanAttentionDistance: AttentionObserver {
     private var grid: PatchGrid?
     private var prefix = 0
     private var distances: [Float] = []
+    /// In-pass per-row sums for large grids (see ``rowStatistics``).
+    private var rowKernel: MADRowKernel?
 
     /// Creates the observer; see the type's discussion for `renormalize`.
     public init(renormalize: Bool = false) {
@@ -46,7 +48,14 @@ public struct MeanAttentionDistance: AttentionObserver {
             grid = g
         }
         prefix = geometry.layout.prefixCount
+        // From a few hundred patches on, reading the finished layer again costs a visible share of
+        // the forward; compute the row sums inside the attention pass instead.
+        rowKernel = g.count >= 256 ? MADRowKernel(distances: distances, prefix: prefix, patches: g.count,
+                                                  heads: geometry.heads, renormalize: renormalize) : nil
     }
+
+    /// The in-pass row kernel for grids of 256 patches and more.
+    public var rowStatistics: [any AttentionRowStatistic] { rowKernel.map { [$0] } ?? [] }
 
     public mutating func observe(_ attention: LayerAttention) throws {
         guard let grid else { return }
@@ -57,6 +66,10 @@ public struct MeanAttentionDistance: AttentionObserver {
             throw AnalysisError.geometryMismatch(analysis: "mean attention distance", expected: "\(p + g) tokens", found: "\(n) tokens")
         }
         let heads = attention.heads
+        if let kernel = rowKernel, let sums = kernel.take(heads: heads) {
+            try accumulator.record(layer: attention.layer, values: sums.map { $0 / Double(g) })
+            return
+        }
         let renormalize = self.renormalize
         // Query rows split across Compute.threads, each with its own per-head partial sums
         // (memory-bound: one pass over heads * G^2 probabilities).
@@ -124,5 +137,61 @@ public struct MeanAttentionDistance: AttentionObserver {
             }
         }
         return Tensor(shape: [g, g], values: d)
+    }
+}
+
+/// Mean attention distance's per-query-row sums, computed inside the attention pass.
+final class MADRowKernel: AttentionRowStatistic, @unchecked Sendable {
+    let distances: [Float]
+    let prefix: Int
+    let patches: Int
+    let heads: Int
+    let renormalize: Bool
+    /// `d_i` per patch row and head, `[patches, heads]`, Double.
+    private let perRow: UnsafeMutablePointer<Double>
+    private let done: UnsafeMutablePointer<UInt8>
+
+    init(distances: [Float], prefix: Int, patches: Int, heads: Int, renormalize: Bool) {
+        self.distances = distances
+        self.prefix = prefix
+        self.patches = patches
+        self.heads = heads
+        self.renormalize = renormalize
+        perRow = .allocate(capacity: patches * heads)
+        done = .allocate(capacity: patches)
+        done.initialize(repeating: 0, count: patches)
+    }
+
+    deinit {
+        perRow.deallocate()
+        done.deallocate()
+    }
+
+    func accumulate(layer: Int, head: Int, heads h: Int, rows: Range<Int>, probabilities: UnsafePointer<Float>, tokens n: Int) {
+        guard h == heads, n == prefix + patches else { return }
+        distances.withUnsafeBufferPointer { db in
+            guard let d = db.baseAddress else { return }
+            for r in rows where r >= prefix {
+                let i = r - prefix
+                let a = probabilities + (r - rows.lowerBound) * n + prefix
+                let (dot, sum) = Kernels.dotAndSum(a, d + i * patches, patches)
+                perRow[i * heads + head] = renormalize ? (sum > 0 ? Double(dot) / Double(sum) : 0) : Double(dot)
+                if head == heads - 1 { done[i] = 1 }
+            }
+        }
+    }
+
+    /// Per-head sums over the patch rows if every row was delivered this layer (then resets).
+    func take(heads h: Int) -> [Double]? {
+        var complete = h == heads
+        for i in 0 ..< patches where done[i] == 0 {
+            complete = false
+            break
+        }
+        done.update(repeating: 0, count: patches)
+        guard complete else { return nil }
+        var acc = [Double](repeating: 0, count: heads)
+        for i in 0 ..< patches { for head in 0 ..< heads { acc[head] += perRow[i * heads + head] } }
+        return acc
     }
 }

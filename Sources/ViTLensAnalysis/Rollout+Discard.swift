@@ -14,30 +14,7 @@ extension Rollout {
                         scratch: UnsafeMutablePointer<Float>) {
         switch mode {
         case .perRow:
-            let k = Int((ratio * Double(n - 1)).rounded(.down))
-            guard k > 0 else { return }
-            for i in 0 ..< n {
-                let row = m + i * n
-                // Eligible entries of row i: every column but i.
-                var c = 0
-                for j in 0 ..< n where j != i {
-                    scratch[c] = row[j]
-                    c += 1
-                }
-                let tau = select(scratch, count: c, k: k - 1)
-                var less = 0
-                for j in 0 ..< n where j != i && row[j] < tau { less += 1 }
-                var ties = k - less
-                for j in 0 ..< n where j != i {
-                    let x = row[j]
-                    if x < tau {
-                        row[j] = 0
-                    } else if x == tau && ties > 0 {
-                        row[j] = 0
-                        ties -= 1
-                    }
-                }
-            }
+            for i in 0 ..< n { discardRow(m + i * n, diagonal: i, n: n, ratio: ratio, scratch: scratch) }
         case .global:
             let total = n * n
             let skip = cls.map { $0 * n + $0 } ?? -1
@@ -61,6 +38,31 @@ extension Rollout {
                     m[f] = 0
                     ties -= 1
                 }
+            }
+        }
+    }
+
+    /// Per-row discard of one row whose diagonal entry sits at column `i` (see ``discard``).
+    static func discardRow(_ row: UnsafeMutablePointer<Float>, diagonal i: Int, n: Int, ratio: Double, scratch: UnsafeMutablePointer<Float>) {
+        let k = Int((ratio * Double(n - 1)).rounded(.down))
+        guard k > 0 else { return }
+        // Eligible entries of row i: every column but i.
+        var c = 0
+        for j in 0 ..< n where j != i {
+            scratch[c] = row[j]
+            c += 1
+        }
+        let tau = select(scratch, count: c, k: k - 1)
+        var less = 0
+        for j in 0 ..< n where j != i && row[j] < tau { less += 1 }
+        var ties = k - less
+        for j in 0 ..< n where j != i {
+            let x = row[j]
+            if x < tau {
+                row[j] = 0
+            } else if x == tau && ties > 0 {
+                row[j] = 0
+                ties -= 1
             }
         }
     }

@@ -121,6 +121,11 @@ public struct Rollout: AttentionObserver {
     private var work: [Float] = []
     private var scratch: [Float] = []
     private var stored: [FloatStorage] = []
+    /// In-pass fusion for the stored-layers strategy (nil for the full product and global discard).
+    private var rowKernel: RolloutRowKernel?
+    /// Layers of the last pass whose fusion ran inside the attention pass (row statistics) rather
+    /// than over the finished layer; a diagnostic.
+    public private(set) var layersFusedInPass = 0
 
     /// Creates a rollout observer.
     /// - Throws: ``AnalysisError/discardRatioOutOfRange(_:)`` unless `0 ≤ discardRatio < 1`.
@@ -155,14 +160,19 @@ public struct Rollout: AttentionObserver {
             fullProduct = n <= Strategy.automaticFullProductLimit || storedBytes > Strategy.automaticStoredBytesLimit
         }
         result = nil
+        layersFusedInPass = 0
         started = false
         stored = []
-        fused = Kernels.uninitialized(n * n)
+        fused = fullProduct ? Kernels.uninitialized(n * n) : []
         product = []
         work = []
         let scratchCount = options.discardRatio > 0 ? (options.discardMode == .global ? n * n : n) : 0
         scratch = [Float](repeating: 0, count: scratchCount)
+        rowKernel = !fullProduct && RolloutRowKernel.supports(options) ? RolloutRowKernel(options: options, layers: first ... last, tokens: n) : nil
     }
+
+    /// The in-pass fusion kernel, when the stored-layers strategy is used with row-local options.
+    public var rowStatistics: [any AttentionRowStatistic] { rowKernel.map { [$0] } ?? [] }
 
     public mutating func observe(_ attention: LayerAttention) throws {
         guard let layout, layerRange.contains(attention.layer) else { return }
@@ -183,6 +193,13 @@ public struct Rollout: AttentionObserver {
                 }
             }
             Self.addResidual(m, n: n, options.residual)
+        }
+        if !fullProduct, let kernel = rowKernel, let layer = kernel.take(layer: attention.layer) {
+            // Filled inside the attention pass (row statistics): nothing left to read here.
+            stored.append(layer)
+            layersFusedInPass += 1
+            started = true
+            return
         }
         if !fullProduct {
             // Each stored layer gets its own huge-page-backed buffer (cheap first touch at N = 3,601).
@@ -234,35 +251,39 @@ public struct Rollout: AttentionObserver {
         work = []
         scratch = []
         stored = []
+        rowKernel = nil
     }
 
     /// Applies the residual in place to a fused `n x n` matrix.
     static func addResidual(_ m: UnsafeMutablePointer<Float>, n: Int, _ residual: Residual) {
+        if residual == .none { return }
+        // Rows are independent: split across cores.
+        nonisolated(unsafe) let m = m
+        Compute.forEachChunk(n, costPerItem: 2 * n) { rows in
+            for i in rows { addResidualRow(m + i * n, diagonal: i, n: n, residual) }
+        }
+    }
+
+    /// The residual of one row whose diagonal entry sits at column `i`.
+    static func addResidualRow(_ row: UnsafeMutablePointer<Float>, diagonal i: Int, n: Int, _ residual: Residual) {
         switch residual {
         case .none:
             return
         case .halfIdentity:
-            for i in 0 ..< n * n { m[i] *= 0.5 }
-            for i in 0 ..< n { m[i * n + i] += 0.5 }
+            for j in 0 ..< n { row[j] *= 0.5 }
+            row[i] += 0.5
         case .identityRenormalized:
-            // Rows are independent: split across cores, each row summed with a SIMD accumulator.
-            nonisolated(unsafe) let m = m
-            Compute.forEachChunk(n, costPerItem: 2 * n) { rows in
-                for i in rows {
-                    let row = m + i * n
-                    row[i] += 1
-                    var acc = SIMD16<Float>(repeating: 0)
-                    var j = 0
-                    while j + 16 <= n {
-                        acc += UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self)
-                        j += 16
-                    }
-                    var s = acc.sum()
-                    while j < n { s += row[j]; j += 1 }
-                    let inv = 1 / s
-                    for j in 0 ..< n { row[j] *= inv }
-                }
+            row[i] += 1
+            var acc = SIMD16<Float>(repeating: 0)
+            var j = 0
+            while j + 16 <= n {
+                acc += UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self)
+                j += 16
             }
+            var s = acc.sum()
+            while j < n { s += row[j]; j += 1 }
+            let inv = 1 / s
+            for j in 0 ..< n { row[j] *= inv }
         }
     }
 }

@@ -90,6 +90,22 @@ public struct LayerAttention: @unchecked Sendable {
     }
 }
 
+/// Work done inside the attention pass on a block of query rows of one head while it is in cache.
+///
+/// The forward pass computes attention in blocks of query rows and, right after one head's softmax
+/// for a block, calls ``accumulate(layer:head:heads:rows:probabilities:tokens:)`` of every row
+/// statistic its observer provides. For a given block the heads arrive in order `0 ..< heads` on
+/// one thread; **different blocks run concurrently on several threads**, so an implementation
+/// writes only to storage owned by its rows (or per-row slots) and reduces in its observer's
+/// `observe(_:)`, which follows the layer's last block. At thousands of tokens this avoids reading
+/// `heads * N^2` probabilities back from memory after the layer (311 MB per layer for DINO ViT-S/8
+/// at 480 px).
+public protocol AttentionRowStatistic: AnyObject, Sendable {
+    /// Consumes rows `rows` of head `head` (of `heads`): row `rows.lowerBound + i` starts at
+    /// `probabilities + i * tokens`. Valid only during the call.
+    func accumulate(layer: Int, head: Int, heads: Int, rows: Range<Int>, probabilities: UnsafePointer<Float>, tokens: Int)
+}
+
 /// A consumer of attention, called synchronously after each layer's softmax.
 ///
 /// The forward pass calls ``begin(_:)`` once, ``observe(_:)`` once per layer in order, then
@@ -104,10 +120,13 @@ public protocol AttentionObserver {
     mutating func observe(_ attention: LayerAttention) throws
     /// Called once after the last layer.
     mutating func finish() throws
+    /// Row statistics to run inside the attention pass; read after ``begin(_:)``. Empty by default.
+    var rowStatistics: [any AttentionRowStatistic] { get }
 }
 
 extension AttentionObserver {
     public var captureOptions: CaptureOptions { [] }
+    public var rowStatistics: [any AttentionRowStatistic] { [] }
     public mutating func begin(_ geometry: AttentionGeometry) throws {}
     public mutating func finish() throws {}
 }
@@ -127,6 +146,7 @@ public struct ObserverPair<First: AttentionObserver, Second: AttentionObserver>:
         self.second = second
     }
     public var captureOptions: CaptureOptions { first.captureOptions.union(second.captureOptions) }
+    public var rowStatistics: [any AttentionRowStatistic] { first.rowStatistics + second.rowStatistics }
     public mutating func begin(_ geometry: AttentionGeometry) throws {
         try first.begin(geometry)
         try second.begin(geometry)
@@ -151,6 +171,7 @@ public struct ObserverList: AttentionObserver {
     public var captureOptions: CaptureOptions {
         observers.reduce(into: CaptureOptions()) { $0.formUnion($1.captureOptions) }
     }
+    public var rowStatistics: [any AttentionRowStatistic] { observers.flatMap(\.rowStatistics) }
     public mutating func begin(_ geometry: AttentionGeometry) throws {
         for i in observers.indices { try observers[i].begin(geometry) }
     }

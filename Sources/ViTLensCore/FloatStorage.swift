@@ -6,32 +6,45 @@ import Darwin
 
 /// A heap buffer of floats for large working arrays (attention matrices of thousands of tokens).
 ///
-/// Buffers of 4 MB and more are 2 MB aligned and, on Linux, advised as transparent huge pages
-/// (`madvise(MADV_HUGEPAGE)`): first touching a 311 MB attention buffer then takes ~150 page faults
-/// instead of ~76,000. Contents start uninitialised.
+/// On Linux, buffers of 4 MB and more are mapped with `MAP_POPULATE`: the kernel zero-fills every
+/// page in one call instead of taking ~13,000 page faults per 52 MB when they are first written.
+/// Measured here on a 3,601-token rollout (12 stored layers): 486 ms of CPU in page faults with
+/// plain allocation. Transparent huge pages (`MADV_HUGEPAGE`) were tried and were 3x slower on these
+/// machines (synchronous 2 MB zeroing and compaction). Contents start zeroed or uninitialised.
 public final class FloatStorage: @unchecked Sendable {
     /// Number of floats.
     public let count: Int
     /// The first float.
     public let pointer: UnsafeMutablePointer<Float>
+    private let mappedBytes: Int
 
-    /// Allocates `count` uninitialised floats.
+    /// Allocates `count` floats.
     public init(count: Int) {
         self.count = count
         let bytes = max(1, count) * MemoryLayout<Float>.stride
-        let huge = 2 << 20
-        var raw: UnsafeMutableRawPointer?
-        if bytes >= 4 << 20, posix_memalign(&raw, huge, (bytes + huge - 1) / huge * huge) == 0, let r = raw {
-            #if os(Linux)
-            _ = madvise(r, (bytes + huge - 1) / huge * huge, 14 /* MADV_HUGEPAGE */)
-            #endif
-            pointer = r.bindMemory(to: Float.self, capacity: max(1, count))
-        } else {
-            pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: max(1, count))
+        #if os(Linux)
+        if bytes >= 4 << 20 {
+            let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)
+            if let p, p != MAP_FAILED {
+                mappedBytes = bytes
+                pointer = p.bindMemory(to: Float.self, capacity: max(1, count))
+                return
+            }
         }
+        #endif
+        mappedBytes = 0
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: max(1, count))
     }
 
-    deinit { free(pointer) }
+    deinit {
+        #if os(Linux)
+        if mappedBytes > 0 {
+            munmap(pointer, mappedBytes)
+            return
+        }
+        #endif
+        UnsafeMutableRawPointer(pointer).deallocate()
+    }
 
     /// The floats as a buffer.
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }

@@ -134,6 +134,7 @@ public final class Encoder: @unchecked Sendable {
         let dh = spec.headDim
         let options = observer.captureOptions
         try observer.begin(AttentionGeometry(layers: spec.layers, heads: h, tokens: n, headDim: dh, layout: layout))
+        let statistics = observer.rowStatistics
 
         let ffWidth: Int
         let gateWidth: Int
@@ -154,7 +155,8 @@ public final class Encoder: @unchecked Sendable {
                 attnInput = UnsafePointer(x)
             }
             layer.qkv(attnInput, rows: n, into: work.qkv)
-            MultiHeadAttention.run(work: work, tokens: n, heads: h, headDim: dh, hidden: d, mask: additiveMask)
+            MultiHeadAttention.run(work: work, tokens: n, heads: h, headDim: dh, hidden: d, mask: additiveMask,
+                                   layer: index, statistics: statistics)
             try deliver(work: work, layer: index, tokens: n, layout: layout, options: options, observer: &observer)
             layer.output(work.context, rows: n, into: work.branch)
             if spec.norm == .pre {
@@ -270,37 +272,54 @@ final class Workspace {
 
 /// Scaled dot-product attention with explicit probabilities (never a fused kernel), per head:
 /// `P = softmax(Q_h K_hᵀ / sqrt(d_h) + mask)`, `context_h = P V_h`.
+///
+/// Computed in blocks of query rows, every head of a block together, blocks spread over
+/// ``Compute/threads`` with single-threaded BLAS calls: a head's block of scores (128 rows) stays in
+/// cache from the `QKᵀ` product through the softmax, the observers' row statistics and the `PV`
+/// product, instead
+/// of streaming `heads * N^2` floats through memory three times (the difference at N = 3,601).
+/// Each probability is computed exactly as in a whole-matrix pass (same dot products, same softmax).
 enum MultiHeadAttention {
-    static func run(work: Workspace, tokens n: Int, heads h: Int, headDim dh: Int, hidden d: Int, mask: UnsafePointer<Float>?) {
+    /// Query rows per block.
+    static let blockRows = 128
+
+    static func run(work: Workspace, tokens n: Int, heads h: Int, headDim dh: Int, hidden d: Int, mask: UnsafePointer<Float>?,
+                    layer: Int, statistics: [any AttentionRowStatistic]) {
         let scale = 1 / Float(dh).squareRoot()
         nonisolated(unsafe) let w = work
         nonisolated(unsafe) let mask = mask
-        // Heads run in parallel with single-threaded BLAS calls: at ViT sizes (197x64x197) this
-        // beats multi-threaded BLAS inside each small product.
+        let blocks = (n + blockRows - 1) / blockRows
         let savedThreads = BLAS.threads
-        let parallelHeads = Compute.threads > 1 && h > 1
-        if parallelHeads { BLAS.setThreads(1) }
-        defer { if parallelHeads { BLAS.setThreads(savedThreads) } }
-        let body: (Int) -> Void = { head in
-            let scores = w.probs + head * n * n
-            BLAS.sgemm(transB: true, m: n, n: n, k: dh, alpha: scale,
-                       a: w.q + head * dh, lda: 3 * d, b: w.k + head * dh, ldb: 3 * d, c: scores, ldc: n)
-            if let mask {
-                for r in 0 ..< n {
-                    let row = scores + r * n
-                    for c in 0 ..< n { row[c] += mask[c] }
+        let parallel = Compute.threads > 1 && blocks > 1
+        if parallel { BLAS.setThreads(1) }
+        defer { if parallel { BLAS.setThreads(savedThreads) } }
+        let body: (Int) -> Void = { b in
+            let r0 = b * blockRows
+            let rows = min(blockRows, n - r0)
+            for head in 0 ..< h {
+                let scores = w.probs + (head * n + r0) * n
+                BLAS.sgemm(transB: true, m: rows, n: n, k: dh, alpha: scale,
+                           a: w.q + r0 * 3 * d + head * dh, lda: 3 * d, b: w.k + head * dh, ldb: 3 * d, c: scores, ldc: n)
+                if let mask {
+                    for r in 0 ..< rows {
+                        let row = scores + r * n
+                        for c in 0 ..< n { row[c] += mask[c] }
+                    }
                 }
+                if let logits = w.logits { (logits + (head * n + r0) * n).update(from: scores, count: rows * n) }
+                for r in 0 ..< rows { Kernels.softmaxRow(scores + r * n, count: n) }
+                for s in statistics {
+                    s.accumulate(layer: layer, head: head, heads: h, rows: r0 ..< (r0 + rows), probabilities: scores, tokens: n)
+                }
+                BLAS.sgemm(m: rows, n: dh, k: n, a: scores, lda: n, b: w.v + head * dh, ldb: 3 * d,
+                           c: w.context + r0 * d + head * dh, ldc: d)
             }
-            if let logits = w.logits { (logits + head * n * n).update(from: scores, count: n * n) }
-            for r in 0 ..< n { Kernels.softmaxRow(scores + r * n, count: n) }
-            BLAS.sgemm(m: n, n: dh, k: n, a: scores, lda: n, b: w.v + head * dh, ldb: 3 * d,
-                       c: w.context + head * dh, ldc: d)
         }
-        if parallelHeads {
+        if parallel {
             nonisolated(unsafe) let run = body
-            DispatchQueue.concurrentPerform(iterations: h) { run($0) }
+            DispatchQueue.concurrentPerform(iterations: blocks) { run($0) }
         } else {
-            for head in 0 ..< h { body(head) }
+            for b in 0 ..< blocks { body(b) }
         }
     }
 }

@@ -144,7 +144,7 @@ import ViTLensCore
         let announced = AttentionGeometry(layers: 1, heads: 2, tokens: 5, headDim: 0, layout: layout)
         try mad.begin(announced)
         try entropy.begin(announced)
-        try file.attentions.values.withUnsafeBufferPointer { v in
+        file.attentions.values.withUnsafeBufferPointer { v in
             let second = LayerAttention(layer: 1, heads: 2, tokens: 5, headDim: 0, layout: layout,
                                         probabilities: UnsafeBufferPointer(rebasing: v[50 ..< 100]))
             #expect(throws: AnalysisError.geometryMismatch(analysis: "mean attention distance", expected: "1 layers x 2 heads", found: "layer 1 with 2 heads")) {

@@ -1,0 +1,82 @@
+import ViTLensCore
+
+/// Rollout's per-layer work (head fusion, per-row discard, residual) done inside the attention pass,
+/// one block of query rows and one head at a time while the rows are still in cache. Used by the
+/// stored-layers strategy whenever the work is row-local and head-incremental (every option but
+/// global discard and std fusion).
+final class RolloutRowKernel: AttentionRowStatistic, @unchecked Sendable {
+    let options: Rollout.Options
+    let layers: ClosedRange<Int>
+    let n: Int
+    /// The fused, discarded, residual-added layer being filled.
+    private(set) var current: FloatStorage
+    /// 1 for each row of `current` already filled in this layer.
+    private let done: UnsafeMutablePointer<UInt8>
+
+    init(options: Rollout.Options, layers: ClosedRange<Int>, tokens n: Int) {
+        self.options = options
+        self.layers = layers
+        self.n = n
+        current = FloatStorage(count: n * n)
+        done = .allocate(capacity: n)
+        done.initialize(repeating: 0, count: n)
+    }
+
+    deinit { done.deallocate() }
+
+    func accumulate(layer: Int, head: Int, heads: Int, rows: Range<Int>, probabilities: UnsafePointer<Float>, tokens: Int) {
+        guard layers.contains(layer), tokens == n, rows.upperBound <= n else { return }
+        let out = current.pointer + rows.lowerBound * n
+        let count = rows.count * n
+        // Same per-element order as the whole-layer fusion: head 0 copied, heads 1... combined in turn.
+        switch options.fusion {
+        case .mean:
+            if head == 0 { out.update(from: probabilities, count: count) } else { for i in 0 ..< count { out[i] += probabilities[i] } }
+        case .max:
+            if head == 0 { out.update(from: probabilities, count: count) } else {
+                for i in 0 ..< count { out[i] = probabilities[i] > out[i] ? probabilities[i] : out[i] }
+            }
+        case .min:
+            if head == 0 { out.update(from: probabilities, count: count) } else {
+                for i in 0 ..< count { out[i] = probabilities[i] < out[i] ? probabilities[i] : out[i] }
+            }
+        case .head(let k):
+            if head == k { out.update(from: probabilities, count: count) }
+        case .std:
+            return  // needs every head at once: never used in the pass (see `supports`)
+        }
+        guard head == heads - 1 else { return }
+        if options.fusion == .mean {
+            let hf = Float(heads)
+            for i in 0 ..< count { out[i] /= hf }
+        }
+        let scratch = options.discardRatio > 0 ? UnsafeMutablePointer<Float>.allocate(capacity: n) : nil
+        defer { scratch?.deallocate() }
+        for r in rows {
+            let row = current.pointer + r * n
+            if let scratch { Rollout.discardRow(row, diagonal: r, n: n, ratio: options.discardRatio, scratch: scratch) }
+            Rollout.addResidualRow(row, diagonal: r, n: n, options.residual)
+            done[r] = 1
+        }
+    }
+
+    /// Whether `options` can be computed row block by row block, head by head.
+    static func supports(_ options: Rollout.Options) -> Bool {
+        options.fusion != .std && (options.discardRatio == 0 || options.discardMode == .perRow)
+    }
+
+    /// Hands over the finished layer if every row was filled (then starts a fresh buffer when more
+    /// layers follow); `nil` if the rows were not all delivered (the caller then fuses itself).
+    func take(layer: Int) -> FloatStorage? {
+        var complete = true
+        for r in 0 ..< n where done[r] == 0 {
+            complete = false
+            break
+        }
+        done.update(repeating: 0, count: n)
+        guard complete else { return nil }
+        let finished = current
+        if layer < layers.upperBound { current = FloatStorage(count: n * n) }
+        return finished
+    }
+}
