@@ -30,9 +30,10 @@ public enum ImageIO {
     public static func load(_ url: URL) throws -> RGBImage {
         let file = url.path
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
             throw ImageError.fileNotFound(file: file)
         }
+        guard !isDirectory.boolValue else { throw ImageError.unsupported(file: file, reason: "is a directory, not an image file") }
         let data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
             throw ImageError.fileNotFound(file: file)

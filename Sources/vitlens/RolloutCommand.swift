@@ -60,8 +60,8 @@ struct RolloutCommand: ParsableCommand {
         let loader = try InputLoader(input)
         let source = try loader.single()
         let layout = source.layout
-        _ = try source.layerIndex(firstLayer)
-        _ = try source.layerIndex(lastLayer)
+        _ = try source.layerIndex(firstLayer, option: "--first-layer")
+        _ = try source.layerIndex(lastLayer, option: "--last-layer")
         let readout: Readout = meanOfPatches ? .meanOfPatches : .query(try queryOptions.tokenQuery(layout: layout, input: source.name))
         var rollout = try Rollout(try options(readout: readout))
         try source.feed(&rollout)

@@ -13,7 +13,7 @@ import ViTLensTestSupport
 
     @Test func directoryIsNotAFile() {
         let url = ImageTestSupport.fixture("errors")
-        #expect(throws: ImageError.fileNotFound(file: url.path)) { try ImageIO.load(url) }
+        #expect(throws: ImageError.unsupported(file: url.path, reason: "is a directory, not an image file")) { try ImageIO.load(url) }
     }
 
     /// The files Pillow refuses (the manifest records Pillow's own message for each).

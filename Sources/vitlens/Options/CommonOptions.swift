@@ -11,7 +11,7 @@ struct ModelOptions: ParsableArguments {
 
     /// Resolves and loads the model.
     func load() throws -> (ModelFiles, LoadedModel) {
-        let files = try ModelLocator.resolve(model)
+        let files = try resolveModel(model)
         return (files, try ModelLoader.load(files))
     }
 }
@@ -46,4 +46,11 @@ struct SizeOption: ExpressibleByArgument, Equatable {
     }
 
     static var defaultValueDescription: String { "HxW" }
+}
+
+/// Resolves a model spec, printing one line per file a Hub download fetches to standard error.
+func resolveModel(_ spec: String) throws -> ModelFiles {
+    try ModelLocator.resolve(spec, environment: ProcessInfo.processInfo.environment, progress: { line in
+        FileHandle.standardError.write(Data("downloading \(line)\n".utf8))
+    })
 }

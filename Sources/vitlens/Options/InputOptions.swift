@@ -114,7 +114,7 @@ final class InputLoader {
     init(_ options: InputOptions) throws {
         self.options = options
         guard options.attentions == nil, let spec = options.model else { return }
-        let files = try ModelLocator.resolve(spec)
+        let files = try resolveModel(spec)
         self.files = files
         if options.text != nil {
             guard case .text(let model) = try ModelLoader.load(files) else {
@@ -191,10 +191,10 @@ extension AttentionInput {
     }
 
     /// Resolves a possibly negative layer index (-1 = last), or fails naming the valid range.
-    func layerIndex(_ layer: Int) throws -> Int {
+    func layerIndex(_ layer: Int, option: String = "--layer") throws -> Int {
         let l = layer < 0 ? layerCount + layer : layer
         guard l >= 0, l < layerCount else {
-            throw CommandError("--layer \(layer) is out of range: the model has \(layerCount) layers (0...\(layerCount - 1), or -1 for the last)")
+            throw CommandError("\(option) \(layer) is out of range: the model has \(layerCount) layers (0...\(layerCount - 1), or -1 for the last)")
         }
         return l
     }
