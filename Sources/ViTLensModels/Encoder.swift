@@ -147,34 +147,16 @@ public final class Encoder: @unchecked Sendable {
 
         for (index, layer) in layers.enumerated() {
             // Attention sub-block.
-            let attnInput: UnsafePointer<Float>
-            if spec.norm == .pre {
-                layer.norm1(x, rows: n, into: work.normed)
-                attnInput = UnsafePointer(work.normed)
-            } else {
-                attnInput = UnsafePointer(x)
-            }
+            let attnInput = branchInput(x, norm: layer.norm1, rows: n, work: work)
             layer.qkv(attnInput, rows: n, into: work.qkv)
             MultiHeadAttention.run(work: work, tokens: n, heads: h, headDim: dh, hidden: d, mask: additiveMask,
                                    layer: index, statistics: statistics)
             try deliver(work: work, layer: index, tokens: n, layout: layout, options: options, observer: &observer)
             layer.output(work.context, rows: n, into: work.branch)
-            if spec.norm == .pre {
-                if let s = layer.scale1 { Kernels.addScaled(x, work.branch, scale: s.ptr, rows: n, cols: d) }
-                else { Kernels.addInPlace(x, work.branch, count: n * d) }
-            } else {
-                Kernels.addInPlace(work.branch, x, count: n * d)
-                layer.norm1(work.branch, rows: n, into: x)
-            }
+            addBranch(into: x, norm: layer.norm1, scale: layer.scale1, rows: n, work: work)
 
             // Feed-forward sub-block.
-            let ffInput: UnsafePointer<Float>
-            if spec.norm == .pre {
-                layer.norm2(x, rows: n, into: work.normed)
-                ffInput = UnsafePointer(work.normed)
-            } else {
-                ffInput = UnsafePointer(x)
-            }
+            let ffInput = branchInput(x, norm: layer.norm2, rows: n, work: work)
             layer.fc1(ffInput, rows: n, into: work.ff)
             let hiddenActs: UnsafeMutablePointer<Float>
             switch spec.feedForward {
@@ -191,15 +173,29 @@ public final class Encoder: @unchecked Sendable {
                 hiddenActs = work.gate
             }
             layer.fc2(hiddenActs, rows: n, into: work.branch)
-            if spec.norm == .pre {
-                if let s = layer.scale2 { Kernels.addScaled(x, work.branch, scale: s.ptr, rows: n, cols: d) }
-                else { Kernels.addInPlace(x, work.branch, count: n * d) }
-            } else {
-                Kernels.addInPlace(work.branch, x, count: n * d)
-                layer.norm2(work.branch, rows: n, into: x)
-            }
+            addBranch(into: x, norm: layer.norm2, scale: layer.scale2, rows: n, work: work)
         }
         try observer.finish()
+    }
+
+    /// A sub-block's input: `LN(x)` for pre-norm blocks, `x` itself for post-norm ones.
+    private func branchInput(_ x: UnsafeMutablePointer<Float>, norm: LayerNorm, rows n: Int, work: Workspace) -> UnsafePointer<Float> {
+        guard spec.norm == .pre else { return UnsafePointer(x) }
+        norm(x, rows: n, into: work.normed)
+        return UnsafePointer(work.normed)
+    }
+
+    /// Adds the sub-block output in `work.branch` to the residual stream `x`: `x += s * branch`
+    /// (`s` = layer scale or 1) for pre-norm blocks, `x = LN(x + branch)` for post-norm ones.
+    private func addBranch(into x: UnsafeMutablePointer<Float>, norm: LayerNorm, scale: Param?, rows n: Int, work: Workspace) {
+        let d = spec.hidden
+        if spec.norm == .pre {
+            if let s = scale { Kernels.addScaled(x, work.branch, scale: s.ptr, rows: n, cols: d) }
+            else { Kernels.addInPlace(x, work.branch, count: n * d) }
+        } else {
+            Kernels.addInPlace(work.branch, x, count: n * d)
+            norm(work.branch, rows: n, into: x)
+        }
     }
 
     private func deliver<O: AttentionObserver>(
