@@ -19,7 +19,7 @@ struct DumpCommand: ParsableCommand {
     @OptionGroup var input: InputOptions
     @Option(name: .shortAndLong, help: "Output folder (created if missing).") var out: String
     @Option(name: .customLong("with"), parsing: .upToNextOption,
-            help: ArgumentHelp("Extra tensors: logits, queries, keys.", valueName: "kind"))
+            help: ArgumentHelp("Extra tensors, comma- or space-separated: logits (QK^T/sqrt(d), attention_logits.npy), queries, keys.", valueName: "kind"))
     var extras: [String] = []
     @OptionGroup var compute: ComputeOptions
     @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
@@ -27,17 +27,20 @@ struct DumpCommand: ParsableCommand {
     func validate() throws {
         try input.validate(allowText: true, allowMany: false)
         if input.attentions != nil { throw ValidationError("dump runs a model: give IMAGE or --text with --model") }
-        for e in extras where !["logits", "queries", "keys"].contains(e) {
+        for e in kinds where !["logits", "queries", "keys"].contains(e) {
             throw ValidationError("--with takes logits, queries or keys, got '\(e)'")
         }
     }
 
+    /// `--with` values, comma- or space-separated.
+    var kinds: [String] { extras.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } }
+
     func run() throws {
         compute.apply()
         var options = CaptureOptions()
-        if extras.contains("logits") { options.insert(.logits) }
-        if extras.contains("queries") { options.insert(.queries) }
-        if extras.contains("keys") { options.insert(.keys) }
+        if kinds.contains("logits") { options.insert(.logits) }
+        if kinds.contains("queries") { options.insert(.queries) }
+        if kinds.contains("keys") { options.insert(.keys) }
         let loader = try InputLoader(input)
         let source = try loader.single()
         let output = try OutputDirectory(out)

@@ -127,4 +127,33 @@ import ViTLensTestSupport
         let ref = try fixtureTensor("cases/vit-p16-hopper-native/attentions.npy").slice(0).slice(1).slice(1 + 2 * 14 + 6)
         #expect(compare(q.slice(1).reshaped([196]), Tensor(shape: [196], values: Array(ref.values[1...]))).within(.attention))
     }
+
+    @Test func dumpWithLogitsQueriesAndKeysIsConsistent() throws {
+        let out = CLI.temporaryDirectory("qk")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let r = try CLI.run(["dump", "photos/rocket.jpg", "--model", dino, "--out", out.path, "--with", "logits,queries", "keys", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let probs = try npy(out, "attentions.npy"), logits = try npy(out, "attention_logits.npy")
+        let q = try npy(out, "queries.npy"), k = try npy(out, "keys.npy")
+        #expect(logits.shape == [2, 3, 65, 65] && q.shape == [2, 3, 65, 16] && k.shape == [2, 3, 65, 16])
+        var worstSoftmax: Float = 0, worstLogit: Float = 0
+        for l in 0 ..< 2 {
+            for h in 0 ..< 3 {
+                for i in stride(from: 0, to: 65, by: 7) {
+                    let row = (0 ..< 65).map { logits[l, h, i, $0] }
+                    let m = row.max() ?? 0
+                    let e = row.map { exp($0 - m) }
+                    let s = e.reduce(0, +)
+                    for j in 0 ..< 65 {
+                        worstSoftmax = max(worstSoftmax, abs(e[j] / s - probs[l, h, i, j]))
+                        var dot: Float = 0
+                        for c in 0 ..< 16 { dot += q[l, h, i, c] * k[l, h, j, c] }
+                        worstLogit = max(worstLogit, abs(dot / 4 - logits[l, h, i, j]))
+                    }
+                }
+            }
+        }
+        #expect(worstSoftmax < 1e-6, "softmax(logits) vs probabilities: \(worstSoftmax)")
+        #expect(worstLogit < 1e-4, "QK^T/sqrt(d) vs logits: \(worstLogit)")
+    }
 }
