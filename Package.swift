@@ -21,8 +21,11 @@ let package = Package(
         // PNG decoding through libpng's low-level API (setjmp stays in C); see Sources/CViTLensPNG.
         .target(name: "CViTLensPNG", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
 
-        // Tensors, BLAS, kernels, NumPy files, token layout and the attention-observer seam.
+        // System calls Swift's Glibc module lacks (atomic folder exchange for output folders).
+        .target(name: "CViTLensSystem"),
+        // Tensors, BLAS, kernels, NumPy files, token layout, the attention-observer seam, output folders, limits.
         .target(name: "ViTLensCore", dependencies: [
+            "CViTLensSystem",
             .target(name: "CBLAS", condition: .when(platforms: [.linux])),
         ]),
         // safetensors, config.json / preprocessor_config.json, weight store, model resolution (Hub cache).

@@ -190,7 +190,7 @@ public enum NPY {
         }
     }
 
-    private static func header(descr: String, shape: [Int]) -> Data {
+    static func header(descr: String, shape: [Int]) -> Data {
         let shapeText: String
         switch shape.count {
         case 0: shapeText = "()"

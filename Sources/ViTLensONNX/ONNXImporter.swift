@@ -27,15 +27,16 @@ public enum ONNXImporter {
     /// - Parameters:
     ///   - onnx: the `.onnx` file (weights inside the file; external data is refused).
     ///   - directory: the folder to create.
-    ///   - overwrite: replace `directory` when it exists and is not empty.
+    ///   - overwrite: replace `directory` when it exists and holds an earlier import (never other files).
     /// - Returns: what was found and written.
     /// - Throws: ``ONNXError``: `fileNotFound`, `truncated`, `malformed`, `unsupportedGraph`
     ///   (the message says what is missing, e.g. "unsupported graph: layer 3 has no key MatMul"),
-    ///   `outputExists`, `writeFailed`.
+    ///   `outputExists`, `writeFailed`; `OutputFolderError` for an output folder ViTLens will not
+    ///   replace (one holding files it did not write, the current or home folder, a symbolic link).
     public static func importHuggingFace(from onnx: URL, to directory: URL, overwrite: Bool = false) throws -> ONNXImportReport {
         let clock = ContinuousClock()
         let start = clock.now
-        try checkOutput(directory, overwrite: overwrite)
+        let folder = try openFolder(directory, source: onnx, overwrite: overwrite)
         let model = try ONNXModel(contentsOf: onnx)
         let plan = try BackboneAnalyzer(model).analyze()
 
@@ -46,10 +47,13 @@ public enum ONNXImporter {
         let metadata = ["format": "pt", "source": "vitlens import-onnx", "onnx_file": onnx.lastPathComponent,
                         "onnx_producer": "\(model.producerName) \(model.producerVersion)"]
 
-        try writeFolder(directory, overwrite: overwrite) { tmp in
-            try SafeTensorsWriter.write(tensors, metadata: metadata, to: tmp.appendingPathComponent("model.safetensors"))
-            try writeJSON(config, to: tmp.appendingPathComponent("config.json"))
-            try writeJSON(processorJSON, to: tmp.appendingPathComponent("preprocessor_config.json"))
+        try fill(folder) {
+            for (name, write) in [("model.safetensors", { try SafeTensorsWriter.write(tensors, metadata: metadata, to: $0) }),
+                                  ("config.json", { try writeJSON(config, to: $0) }),
+                                  ("preprocessor_config.json", { try writeJSON(processorJSON, to: $0) })] as [(String, (URL) throws -> Void)] {
+                try write(try folder.stagingURL(for: name))
+                try folder.adopt(name)
+            }
         }
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -165,53 +169,25 @@ public enum ONNXImporter {
 
     // MARK: - Folder
 
-    static func isNonEmpty(_ url: URL) -> Bool {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return false }
-        guard isDirectory.boolValue else { return true }
-        return !((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).isEmpty
-    }
-
-    static func checkOutput(_ directory: URL, overwrite: Bool) throws {
-        if !overwrite, isNonEmpty(directory) { throw ONNXError.outputExists(directory: directory.path) }
-    }
-
-    /// Writes into a fresh temporary folder beside `directory`, then renames it into place.
-    static func writeFolder(_ directory: URL, overwrite: Bool, _ body: (URL) throws -> Void) throws {
-        let fm = FileManager.default
-        let target = directory.standardizedFileURL
-        let parent = target.deletingLastPathComponent()
-        let token = UUID().uuidString.prefix(8)
-        let tmp = parent.appendingPathComponent(".\(target.lastPathComponent).partial-\(token)")
-        let old = parent.appendingPathComponent(".\(target.lastPathComponent).old-\(token)")
+    /// Checks `directory` as the import's output folder before any work (``OutputFolder``: staged
+    /// beside it, swapped in whole). Without `overwrite` an existing folder with files is refused; with
+    /// it, only a folder that ViTLens wrote is replaced, never one holding other files (the `.onnx`).
+    static func openFolder(_ directory: URL, source: URL, overwrite: Bool) throws -> OutputFolder {
         do {
-            try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-            try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
-        } catch {
-            throw ONNXError.writeFailed(path: target.path, reason: error.localizedDescription)
+            return try OutputFolder(directory.path, command: "import-onnx", replacement: .everything, mustBeNew: !overwrite,
+                                    inputs: [source.path], arguments: [source.path])
+        } catch OutputFolderError.refused(_, let reason) where reason.hasPrefix("exists and holds") {
+            throw ONNXError.outputExists(directory: directory.path)
         }
+    }
+
+    /// Runs `body` to stage the files, then commits the folder.
+    static func fill(_ folder: OutputFolder, _ body: () throws -> Void) throws {
         do {
-            try body(tmp)
-            try checkOutput(target, overwrite: overwrite)
-            if fm.fileExists(atPath: target.path) {
-                try fm.moveItem(at: target, to: old)
-                do { try fm.moveItem(at: tmp, to: target) } catch {
-                    try? fm.moveItem(at: old, to: target)
-                    throw error
-                }
-                try? fm.removeItem(at: old)
-            } else {
-                try fm.moveItem(at: tmp, to: target)
-            }
-        } catch let error as ONNXError {
-            try? fm.removeItem(at: tmp)
-            throw error
+            try body()
+            try folder.commit()
         } catch let error as CheckpointWriteError {
-            try? fm.removeItem(at: tmp)
             throw ONNXError.writeFailed(path: error.file, reason: error.reason)
-        } catch {
-            try? fm.removeItem(at: tmp)
-            throw ONNXError.writeFailed(path: target.path, reason: error.localizedDescription)
         }
     }
 }

@@ -29,6 +29,7 @@ struct AnalyzeCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        let output = try OutputDirectory(out, command: Self.configuration.commandName ?? "", inputs: input.inputPaths)
         let loader = try InputLoader(input)
         let source = try loader.single()
         let start = DispatchTime.now().uptimeNanoseconds
@@ -39,7 +40,6 @@ struct AnalyzeCommand: ParsableCommand {
               let mad = observers.second.result
         else { throw CommandError("an analysis produced no result") }
         let masks = try heads.masks(threshold: threshold)
-        let output = try OutputDirectory(out)
         try output.npy(rollout.map, "rollout.npy")
         try output.npy(heads.maps, "cls_attention.npy")
         try output.write(NPY.encode(uint8: masks.values, shape: masks.shape), "masks.npy")

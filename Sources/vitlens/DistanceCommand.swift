@@ -28,6 +28,7 @@ struct DistanceCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        let output = try OutputDirectory(out, command: Self.configuration.commandName ?? "", inputs: input.inputPaths)
         let loader = try InputLoader(input)
         var mad = MeanAttentionDistance(renormalize: renormalize)
         var entropy = AttentionEntropy(queries: .patches)
@@ -51,7 +52,6 @@ struct DistanceCommand: ParsableCommand {
         guard let distances = mad.result, let entropies = entropy.result, !used.isEmpty else {
             throw CommandError("no input could be analysed (\(failed.count) failed)")
         }
-        let output = try OutputDirectory(out)
         try output.npy(distances.mean, "mean_attention_distance.npy")
         try output.npy(entropies.mean, "attention_entropy.npy")
         try output.npy(distances.perImage, "per_image_mean_attention_distance.npy")

@@ -37,13 +37,13 @@ struct DumpCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        let output = try OutputDirectory(out, command: Self.configuration.commandName ?? "", inputs: input.inputPaths)
         var options = CaptureOptions()
         if kinds.contains("logits") { options.insert(.logits) }
         if kinds.contains("queries") { options.insert(.queries) }
         if kinds.contains("keys") { options.insert(.keys) }
         let loader = try InputLoader(input)
         let source = try loader.single()
-        let output = try OutputDirectory(out)
         var recorder = AttentionRecorder(options: options)
         var meta = loader.provenance()
         meta["input"] = source.name

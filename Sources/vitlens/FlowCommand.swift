@@ -25,13 +25,13 @@ struct FlowCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        let output = try OutputDirectory(out, command: Self.configuration.commandName ?? "", inputs: input.inputPaths)
         let loader = try InputLoader(input)
         let source = try loader.single()
         let layout = source.layout
         var flow = AttentionFlow(readout: .query(try queryOptions.tokenQuery(layout: layout, input: source.name)))
         try source.feed(&flow)
         guard let result = flow.result else { throw CommandError("attention flow produced no result") }
-        let output = try OutputDirectory(out)
         try output.npy(result.map, "attention_flow.npy")
         try output.png(try render.picture(result.map, canvas: source.canvas, title: "flow"), "attention_flow.png")
         var meta = loader.provenance()

@@ -36,6 +36,7 @@ struct HeadsCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        let output = try OutputDirectory(out, command: Self.configuration.commandName ?? "", inputs: input.inputPaths)
         let loader = try InputLoader(input)
         let source = try loader.single()
         let layout = source.layout
@@ -43,7 +44,6 @@ struct HeadsCommand: ParsableCommand {
         let query = try queryOptions.tokenQuery(layout: layout, input: source.name)
         _ = try query.index(in: layout)
         let fusion = try parseFusion(headFusion)
-        let output = try OutputDirectory(out)
         var meta = loader.provenance()
         meta["input"] = source.name
         meta["layer"] = l

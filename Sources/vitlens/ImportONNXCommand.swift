@@ -23,6 +23,10 @@ struct ImportONNXCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace the output folder if it exists and is not empty.")
     var force = false
 
+    func validate() throws {
+        if out.isEmpty { throw ValidationError("--out is empty: name a folder for the imported model") }
+    }
+
     func run() throws {
         let report = try ONNXImporter.importHuggingFace(
             from: URL(fileURLWithPath: model), to: URL(fileURLWithPath: out), overwrite: force)

@@ -1,46 +1,27 @@
 import Foundation
 import ViTLens
 
-/// Writes a command's outputs so that none is ever seen half-written: files go to a hidden staging
-/// folder inside `--out` and are renamed into place by ``commit()``; if the command fails first,
-/// the staging folder is removed and earlier outputs stay as they were.
+/// Writes a command's outputs through the library's ``OutputFolder``: files are staged beside `--out`
+/// and swapped in as one complete set by ``commit()``; a folder holding files ViTLens did not write
+/// is refused (docs/RELIABILITY.md has the rule).
 final class OutputDirectory {
-    let url: URL
-    private let staging: URL
-    private(set) var written: [String] = []
+    private let folder: OutputFolder
+    var url: URL { folder.url }
+    var written: [String] { folder.written }
 
-    init(_ path: String) throws {
-        url = URL(fileURLWithPath: path)
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue {
-            throw InputError(file: url.path, problem: "exists and is not a directory")
-        }
-        do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-            staging = url.appendingPathComponent(".vitlens-partial-\(ProcessInfo.processInfo.processIdentifier)")
-            try? FileManager.default.removeItem(at: staging)
-            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
-        } catch {
-            throw InputError(file: url.path, problem: "cannot create output directory (\(error.localizedDescription))")
-        }
+    /// - Parameters:
+    ///   - path: `--out`.
+    ///   - command: the command name recorded in the folder's manifest.
+    ///   - inputs: what the run reads; `--out` may not contain it.
+    init(_ path: String, command: String, inputs: [String]) throws {
+        folder = try OutputFolder(path, command: command, inputs: inputs, arguments: Array(CommandLine.arguments.dropFirst()))
     }
-
-    deinit { try? FileManager.default.removeItem(at: staging) }
 
     /// Stages raw bytes under `name`.
-    func write(_ data: Data, _ name: String) throws {
-        let target = staging.appendingPathComponent(name)
-        do {
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: target)
-        } catch {
-            throw InputError(file: url.appendingPathComponent(name).path, problem: "cannot write (\(error.localizedDescription))")
-        }
-        written.append(name)
-    }
+    func write(_ data: Data, _ name: String) throws { try folder.write(data, name) }
 
-    /// Stages a float32 `.npy`.
-    func npy(_ tensor: Tensor, _ name: String) throws { try write(NPY.encode(float32: tensor.values, shape: tensor.shape), name) }
+    /// Stages a float32 `.npy`, streamed to disk without a second copy in memory.
+    func npy(_ tensor: Tensor, _ name: String) throws { try folder.writeNPY(float32: tensor.values, shape: tensor.shape, name) }
 
     /// Stages a PNG.
     func png(_ image: RGBImage, _ name: String) throws { try write(try ImageIO.encodePNG(image), name) }
@@ -51,20 +32,17 @@ final class OutputDirectory {
         try write(data + Data("\n".utf8), name)
     }
 
-    /// Moves every staged file into `--out`, replacing older files of the same name.
-    func commit() throws {
-        for name in written {
-            let from = staging.appendingPathComponent(name)
-            let to = url.appendingPathComponent(name)
-            do {
-                try FileManager.default.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
-                if FileManager.default.fileExists(atPath: to.path) { try FileManager.default.removeItem(at: to) }
-                try FileManager.default.moveItem(at: from, to: to)
-            } catch {
-                throw InputError(file: to.path, problem: "cannot move into place (\(error.localizedDescription))")
-            }
-        }
-        try? FileManager.default.removeItem(at: staging)
+    /// Swaps the staged files in as the folder's contents for this command.
+    func commit() throws { try folder.commit() }
+}
+
+extension InputOptions {
+    /// The local files and folders this input reads (`--out` may not contain them).
+    var inputPaths: [String] {
+        var paths = images
+        if let model, FileManager.default.fileExists(atPath: model) { paths.append(model) }
+        if let attentions { paths.append(attentions) }
+        return paths
     }
 }
 

@@ -57,6 +57,7 @@ struct RolloutCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        let output = try OutputDirectory(out, command: Self.configuration.commandName ?? "", inputs: input.inputPaths)
         let loader = try InputLoader(input)
         let source = try loader.single()
         let layout = source.layout
@@ -66,7 +67,6 @@ struct RolloutCommand: ParsableCommand {
         var rollout = try Rollout(try options(readout: readout))
         try source.feed(&rollout)
         guard let result = rollout.result else { throw CommandError("rollout produced no result") }
-        let output = try OutputDirectory(out)
         try output.npy(result.map, "rollout.npy")
         try output.png(try render.picture(result.map, canvas: source.canvas, title: "rollout"), "rollout.png")
         var meta = loader.provenance()

@@ -6,7 +6,7 @@ struct VitLens: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vitlens",
         abstract: "See and measure what a Vision Transformer attends to.",
-        version: "0.1.0",
+        version: ViTLensVersion.current,
         subcommands: [DumpCommand.self, HeadsCommand.self, RolloutCommand.self, DistanceCommand.self, FlowCommand.self, AnalyzeCommand.self, ImportONNXCommand.self, BenchCommand.self]
     )
 }

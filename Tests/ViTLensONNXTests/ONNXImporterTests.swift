@@ -230,18 +230,24 @@ func scratchDirectory() throws -> URL {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let model = Fixtures.url("onnx/vit_tiny/model.onnx")
         let out = scratch.appendingPathComponent("m")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let keep = out.appendingPathComponent("keep.txt")
-        try Data("mine".utf8).write(to: keep)
+        _ = try ONNXImporter.importHuggingFace(from: model, to: out)
         #expect(throws: ONNXError.outputExists(directory: out.path)) {
             try ONNXImporter.importHuggingFace(from: model, to: out)
         }
-        #expect(FileManager.default.fileExists(atPath: keep.path))
-        // overwrite replaces the whole folder, and leaves no temporary folders beside it.
+        // overwrite replaces an earlier import whole, and leaves no temporary folders beside it.
         _ = try ONNXImporter.importHuggingFace(from: model, to: out, overwrite: true)
-        #expect(!FileManager.default.fileExists(atPath: keep.path))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == ["config.json", "model.safetensors", "preprocessor_config.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+            == [OutputFolder.manifestName, "config.json", "model.safetensors", "preprocessor_config.json"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["m"])
+        // A folder holding a file ViTLens did not write is never replaced, with or without overwrite.
+        let keep = out.appendingPathComponent("keep.txt")
+        try Data("mine".utf8).write(to: keep)
+        for overwrite in [false, true] {
+            #expect(throws: OutputFolderError.refused(path: out.path, reason: "holds keep.txt, which ViTLens did not write: name a new or empty folder, or one ViTLens wrote")) {
+                try ONNXImporter.importHuggingFace(from: model, to: out, overwrite: overwrite)
+            }
+        }
+        #expect(try String(contentsOf: keep, encoding: .utf8) == "mine")
         // An existing empty folder is fine without overwrite.
         let empty = scratch.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)

@@ -22,12 +22,14 @@ enum CLI {
         return Fixtures.repositoryRoot.appendingPathComponent(".build/debug/vitlens")
     }()
 
-    /// Runs `vitlens args...` with `environment` added, in the repository root, with a time limit.
-    static func run(_ args: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> Result {
+    /// Runs `vitlens args...` with `environment` added, in `directory` (default: the repository root),
+    /// with a time limit.
+    static func run(_ args: [String], environment: [String: String] = [:], timeout: TimeInterval = 120,
+                    in directory: URL? = nil) throws -> Result {
         let p = Process()
         p.executableURL = executable
         p.arguments = args
-        p.currentDirectoryURL = Fixtures.repositoryRoot
+        p.currentDirectoryURL = directory ?? Fixtures.repositoryRoot
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         p.environment = env
@@ -42,7 +44,8 @@ enum CLI {
         try p.run()
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { p.terminate() }
+        // SIGKILL: a child may inherit a blocked SIGTERM from the test runner.
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         p.waitUntilExit()
         try? out.close()
         try? err.close()
