@@ -66,6 +66,17 @@ public final class VisionPipeline: @unchecked Sendable {
         if let size, size.height < model.patchSize || size.width < model.patchSize {
             throw InputError(file: file, problem: ModelInputError.tooSmall(height: size.height, width: size.width, patchSize: model.patchSize).description)
         }
+        let target = processor.outputSize(height: image.height, width: image.width, size: size)
+        guard target.height <= Limits.maxInputSide, target.width <= Limits.maxInputSide else {
+            let how = size == nil ? "the image processor would make it" : "--size asks for"
+            throw InputError(file: file, problem: "\(how) \(target.height)x\(target.width) pixels, above ViTLens's limit of \(Limits.maxInputSide) per side")
+        }
+        do {
+            // Before resizing: the forward alone (no analysis yet) must fit; `run` checks again with the observers.
+            try model.memoryEstimate(height: target.height, width: target.width, observer: NoObserver()).check()
+        } catch let e as MemoryLimitError {
+            throw InputError(file: file, problem: e.description)
+        }
         let prepared = processor.prepare(image, size: size)
         guard prepared.height >= model.patchSize, prepared.width >= model.patchSize else {
             throw InputError(file: file, problem: ModelInputError.tooSmall(height: prepared.height, width: prepared.width, patchSize: model.patchSize).description)
@@ -76,6 +87,8 @@ public final class VisionPipeline: @unchecked Sendable {
     /// Runs the model on a prepared image, feeding `observer`.
     public func run<O: AttentionObserver>(_ image: PreparedImage, observer: inout O) throws -> VisionOutput {
         do { return try model.forward(image.pixels, observer: &observer) } catch let e as ModelInputError {
+            throw InputError(file: image.file, problem: e.description)
+        } catch let e as MemoryLimitError {
             throw InputError(file: image.file, problem: e.description)
         }
     }

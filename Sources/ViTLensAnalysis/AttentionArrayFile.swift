@@ -88,6 +88,10 @@ public struct AttentionArrayFile: Sendable {
         guard rows > 0 && columns > 0 && patchSize > 0 else {
             throw AnalysisError.invalidLayout("grid \(rows)x\(columns) with patch size \(patchSize) needs positive sizes")
         }
+        guard prefixTokens <= Limits.maxGridSide, rows <= Limits.maxGridSide, columns <= Limits.maxGridSide,
+              patchSize <= Limits.maxGridSide else {
+            throw AnalysisError.invalidLayout("prefix tokens \(prefixTokens), grid \(rows)x\(columns) and patch size \(patchSize) must each be at most \(Limits.maxGridSide)")
+        }
         let prefix: [PrefixToken] = prefixTokens == 0 ? [] : [.cls] + Array(repeating: .register, count: prefixTokens - 1)
         return TokenLayout(prefix: prefix, grid: PatchGrid(rows: rows, columns: columns, patchSize: patchSize))
     }

@@ -57,6 +57,12 @@ public struct MeanAttentionDistance: AttentionObserver {
     /// The in-pass row kernel for grids of 256 patches and more.
     public var rowStatistics: [any AttentionRowStatistic] { rowKernel.map { [$0] } ?? [] }
 
+    /// The `[G, G]` patch distance matrix.
+    public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
+        let g = geometry.layout.grid?.count ?? 0
+        return MemoryEstimate.floats(g, g)
+    }
+
     public mutating func observe(_ attention: LayerAttention) throws {
         guard let grid else { return }
         let g = grid.count

@@ -174,6 +174,26 @@ public struct Rollout: AttentionObserver {
     /// The in-pass fusion kernel, when the stored-layers strategy is used with row-local options.
     public var rowStatistics: [any AttentionRowStatistic] { rowKernel.map { [$0] } ?? [] }
 
+    /// The full product's three `N x N` matrices, or the stored fused layers (plus the in-pass kernel's
+    /// layer), plus the global-discard scratch; mirrors the strategy choice of `begin`.
+    public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
+        let n = geometry.layout.tokenCount
+        let first = (try? Self.resolve(layer: options.firstLayer, layers: geometry.layers)) ?? 0
+        let last = (try? Self.resolve(layer: options.lastLayer, layers: geometry.layers)) ?? geometry.layers - 1
+        let layers = max(1, last - first + 1)
+        let square = MemoryEstimate.floats(n, n)
+        let stored = Limits.product(layers, square) ?? .max
+        let full: Bool
+        switch options.strategy {
+        case .fullProduct: full = true
+        case .storedLayers: full = false
+        case .automatic: full = n <= Strategy.automaticFullProductLimit || stored > Strategy.automaticStoredBytesLimit
+        }
+        let kept = full ? Limits.product(3, square) ?? .max : Limits.sum(stored, square) ?? .max
+        let scratch = options.discardRatio > 0 && options.discardMode == .global ? square : 0
+        return Limits.sum(kept, scratch) ?? .max
+    }
+
     public mutating func observe(_ attention: LayerAttention) throws {
         guard let layout, layerRange.contains(attention.layer) else { return }
         let n = layout.tokenCount

@@ -68,6 +68,16 @@ public struct ImageProcessor: Sendable {
         return result
     }
 
+    /// The size ``prepare(_:size:)`` gives an image of `height x width`, computed without resizing
+    /// (for checking it against ``Limits/maxInputSide`` before any allocation).
+    public func outputSize(height: Int, width: Int, size: (height: Int, width: Int)? = nil) -> (height: Int, width: Int) {
+        if let size { return size }
+        var result = (height: height, width: width)
+        if config.doResize { result = Self.resizeTarget(height: height, width: width, size: config.size) }
+        if config.doCenterCrop { result = (config.cropHeight, config.cropWidth) }
+        return result
+    }
+
     /// Full pipeline -> `pixel_values` float32 `[3, H, W]` (channels first), as HF's slow processor.
     /// - Parameters:
     ///   - image: The RGB input.

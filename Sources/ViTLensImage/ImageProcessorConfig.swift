@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 
 /// A Hugging Face `preprocessor_config.json`, with the defaults of the slow (PIL) image processor it names.
 ///
@@ -200,6 +201,9 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
         let field = key.stringValue
         func positive(_ v: Int) throws -> Int {
             guard v > 0 else { throw ConfigFieldError(field: field, unsupported: false, reason: "size \(v) must be positive") }
+            guard v <= Limits.maxInputSide else {
+                throw ConfigFieldError(field: field, unsupported: false, reason: "size \(v) is above ViTLens's limit of \(Limits.maxInputSide) pixels")
+            }
             return v
         }
         if let n = try? c.decode(Int.self, forKey: key) {

@@ -1,5 +1,6 @@
 import Foundation
 import ViTLensCheckpoint
+import ViTLensCore
 
 /// Typed access to a Hugging Face `config.json`, with Hugging Face's defaults and one-line errors
 /// that name the file and the field.
@@ -58,12 +59,28 @@ public struct ConfigReader: @unchecked Sendable {
     /// An integer with a default.
     public func int(_ key: String, default d: Int) throws -> Int { has(key) ? try int(key) : d }
 
-    /// A positive integer with a default; zero or negative values are errors.
+    /// A positive integer with a default; zero or negative values are errors, and so are values
+    /// above the field's bound in ``Limits/configMaxima``.
     public func positiveInt(_ key: String, default d: Int? = nil) throws -> Int {
         let v: Int
         if let d { v = try int(key, default: d) } else { v = try int(key) }
         guard v > 0 else { throw CheckpointError.configInvalid(file: file, reason: "'\(key)' must be positive, got \(v)") }
+        try checkBound(key, v)
         return v
+    }
+
+    /// A non-negative integer with a default, bounded like ``positiveInt(_:default:)``.
+    public func countInt(_ key: String, default d: Int) throws -> Int {
+        let v = try int(key, default: d)
+        guard v >= 0 else { throw CheckpointError.configInvalid(file: file, reason: "'\(key)' must be 0 or more, got \(v)") }
+        try checkBound(key, v)
+        return v
+    }
+
+    private func checkBound(_ key: String, _ v: Int) throws {
+        if let bound = Limits.configMaxima[key], v > bound {
+            throw CheckpointError.configInvalid(file: file, reason: "'\(key)' is \(v), above ViTLens's limit of \(bound)")
+        }
     }
 
     /// A floating-point number with a default.

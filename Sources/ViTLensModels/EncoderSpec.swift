@@ -1,4 +1,5 @@
 import ViTLensCheckpoint
+import ViTLensCore
 
 /// Where each block applies its LayerNorms.
 public enum NormPlacement: Sendable, Equatable {
@@ -75,6 +76,37 @@ public struct EncoderSpec: Sendable, Equatable {
         self.feedForward = feedForward
         self.layerScale = layerScale
         self.qkvBias = qkvBias
+    }
+
+    /// Width of the feed-forward buffer and of the SwiGLU gate output.
+    var feedForwardWidths: (ff: Int, gate: Int) {
+        switch feedForward {
+        case .mlp(let i): return (i, 0)
+        case .swiGLU(let h): return (2 * h, h)
+        }
+    }
+
+    /// Float32 parameters of the blocks (projections, biases, norms, layer scales), for the memory
+    /// estimate; embeddings and heads are counted by the model.
+    public var blockParameterCount: Int {
+        let d = hidden
+        let (ff, gate) = feedForwardWidths
+        let ffOut = gate > 0 ? gate : ff
+        let perLayer = Limits.sum(Limits.product(4, d, d) ?? .max, Limits.product(d, ff) ?? .max,
+                                  Limits.product(ffOut, d) ?? .max, Limits.product(10, d) ?? .max, ff) ?? .max
+        return Limits.product(layers, perLayer) ?? .max
+    }
+
+    /// Bytes of one forward pass's working memory at `tokens` tokens (the ``Workspace``: hidden-sized
+    /// buffers, the MLP, one layer's `[heads, N, N]` probabilities, and the captured extras), plus the
+    /// residual stream and its output copy.
+    public func forwardBytes(tokens n: Int, options: CaptureOptions) -> Int {
+        let (ff, gate) = feedForwardWidths
+        let square = MemoryEstimate.floats(heads, n, n)
+        let perHead = MemoryEstimate.floats(heads, n, headDim)
+        return Limits.sum(MemoryEstimate.floats(n, hidden, 8), MemoryEstimate.floats(n, ff), MemoryEstimate.floats(n, max(1, gate)),
+                          square, options.contains(.logits) ? square : 0,
+                          options.contains(.queries) ? perHead : 0, options.contains(.keys) ? perHead : 0) ?? .max
     }
 
     /// Checks the invariants the kernels rely on.

@@ -195,6 +195,7 @@ public final class VisionTransformer: @unchecked Sendable {
         let layout = layout(height: height, width: width)
         let n = layout.tokenCount
         let d = spec.hidden
+        try memoryEstimate(height: height, width: width, observer: observer).check()
         var hidden = [Float](repeating: 0, count: n * d)
         try hidden.withUnsafeMutableBufferPointer { hb in
             let x = hb.baseAddress!
@@ -235,6 +236,23 @@ public final class VisionTransformer: @unchecked Sendable {
             break
         }
         return out
+    }
+
+    /// The estimated peak memory of ``forward(_:observer:)`` on a `height x width` input with
+    /// `observer`: weights, the forward's working memory (with the patch matrix and interpolated
+    /// position table), and what the observer keeps. ``forward(_:observer:)`` refuses inputs whose
+    /// estimate is above ``MemoryBudget/limit``.
+    public func memoryEstimate<O: AttentionObserver>(height: Int, width: Int, observer: O) -> MemoryEstimate {
+        let layout = layout(height: height, width: width)
+        let n = layout.tokenCount, d = spec.hidden
+        let g = layout.grid?.count ?? 0
+        let patchInputs = Limits.product(channels, patchSize, patchSize) ?? .max
+        let embeddingParameters = Limits.sum(Limits.product(embeddings.positions.shape[0], d) ?? .max, Limits.product(patchInputs, d) ?? .max) ?? .max
+        let weights = MemoryEstimate.floats(Limits.sum(spec.blockParameterCount, embeddingParameters) ?? .max)
+        let embed = Limits.sum(MemoryEstimate.floats(g, patchInputs), MemoryEstimate.floats(g, d), MemoryEstimate.floats(2, channels, height, width)) ?? .max
+        let forward = Limits.sum(spec.forwardBytes(tokens: n, options: observer.captureOptions), embed) ?? .max
+        let geometry = AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: n, headDim: spec.headDim, layout: layout)
+        return MemoryEstimate(weights: weights, forward: forward, observers: observer.estimatedBytes(for: geometry), tokens: n)
     }
 
     /// Forward pass without attention capture.

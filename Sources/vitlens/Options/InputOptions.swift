@@ -13,7 +13,8 @@ struct InputOptions: ParsableArguments {
         valueName: "dir|file|id"))
     var model: String?
 
-    @Option(help: ArgumentHelp("Input size: resize straight to H x W (no crop) and interpolate position embeddings. Default: the processor config decides.", valueName: "HxW"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Input size: resize straight to H x W (no crop) and interpolate position embeddings. Default: the processor config decides.", valueName: "HxW"),
+            transform: SizeOption.parse)
     var size: SizeOption?
 
     @Option(help: "A sentence for a text model (BERT family) instead of an image.")
@@ -25,7 +26,8 @@ struct InputOptions: ParsableArguments {
     @Option(help: "With --attentions: number of prefix tokens before the patches (CLS, distillation, registers).")
     var prefixTokens: Int?
 
-    @Option(help: ArgumentHelp("With --attentions: the patch grid, rows x columns.", valueName: "RxC"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --attentions: the patch grid, rows x columns.", valueName: "RxC"),
+            transform: SizeOption.parse)
     var grid: SizeOption?
 
     @Option(help: "With --attentions: patch size in pixels.")
@@ -95,7 +97,9 @@ enum AttentionInput {
         case .image(let pipeline, let prepared):
             return try pipeline.run(prepared, observer: &observer)
         case .text(let model, let encoding):
-            _ = try model.forward(ids: encoding.ids, typeIds: encoding.typeIds, observer: &observer)
+            do { _ = try model.forward(ids: encoding.ids, typeIds: encoding.typeIds, observer: &observer) } catch let e as MemoryLimitError {
+                throw InputError(file: "--text", problem: e.description)
+            }
             return nil
         case .array(let file):
             try file.replay(into: &observer)
