@@ -41,6 +41,8 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidProbability(file: String, layer: Int, head: Int, row: Int, column: Int, value: Float)
     /// An attention row whose sum is not 1 within the tolerance.
     case rowSumNotOne(file: String, layer: Int, head: Int, row: Int, sum: Double, tolerance: Double)
+    /// A saved array too large to load within the memory limit (``MemoryBudget/limit``).
+    case tooLarge(file: String, bytes: Int, needed: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -80,6 +82,8 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(f): layer \(l), head \(h), row \(r), column \(c) holds \(v), not a probability (finite and >= 0)"
         case .rowSumNotOne(let f, let l, let h, let r, let s, let tol):
             return "\(f): layer \(l), head \(h), row \(r) sums to \(s), not 1 within \(tol) (post-softmax attention expected)"
+        case .tooLarge(let f, let b, let n, let limit):
+            return "\(f): a \(MemoryBudget.describe(b)) array needs about \(MemoryBudget.describe(n)) to load, above the limit of \(MemoryBudget.describe(limit)) (--max-memory): save fewer layers or a smaller input"
         }
     }
 }

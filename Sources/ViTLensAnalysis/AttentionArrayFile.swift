@@ -37,6 +37,11 @@ public struct AttentionArrayFile: Sendable {
     /// - Throws: `NPYError` when the file cannot be read as `.npy`; ``AnalysisError`` for a wrong
     ///   dtype, shape or non-probability rows.
     public init(contentsOf url: URL, layout: TokenLayout) throws {
+        // The file's bytes and the float32 stack are both held while converting (f8: 1.5x the file).
+        if let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue,
+           let needed = Limits.product(size, 2), needed > MemoryBudget.limit {
+            throw AnalysisError.tooLarge(file: url.path, bytes: size, needed: needed, limit: MemoryBudget.limit)
+        }
         let array = try NPY.read(url)
         guard array.dtype.hasPrefix("<f") else { throw AnalysisError.unsupportedDType(file: url.path, dtype: array.dtype) }
         try self.init(attentions: array.tensor, layout: layout, name: url.path)

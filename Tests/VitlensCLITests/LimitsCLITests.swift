@@ -65,6 +65,18 @@ import ViTLensTestSupport
                            "--patch-size", "16", "--out", out()], status: 64, says: ["--grid", "at most 16384"])
     }
 
+    @Test func savedArrayLargerThanTheLimit() throws {
+        let npy = CLI.temporaryDirectory("big").appendingPathComponent("a.npy")
+        let n = 197
+        var values = [Float](repeating: 1 / Float(n), count: 2 * 2 * n * n)
+        values[0] = 1 / Float(n)
+        try NPY.encode(float32: values, shape: [2, 2, n, n]).write(to: npy)
+        try expectRefusal(["rollout", "--attentions", npy.path, "--prefix-tokens", "1", "--grid", "14x14", "--patch-size", "16",
+                           "--out", out(), "--max-memory", "256K"], says: [npy.path, "needs about 1 MB to load", "--max-memory"])
+        #expect(try CLI.run(["rollout", "--attentions", npy.path, "--prefix-tokens", "1", "--grid", "14x14", "--patch-size", "16",
+                             "--out", out(), "-q"]).status == 0)
+    }
+
     @Test func maxMemoryNeedsASize() throws {
         try expectRefusal(["heads", photo, "--model", Fixtures.url("models/vit-p16-cls").path, "--out", out(), "--max-memory", "lots"],
                           status: 64, says: ["--max-memory", "512M"])
