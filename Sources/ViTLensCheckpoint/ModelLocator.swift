@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 
 /// Finds a model's files from what a user typed: a folder, a `.safetensors` file, or a Hugging Face
 /// Hub id (looked up in the standard cache and downloaded when missing).
@@ -31,10 +32,13 @@ public enum ModelLocator {
     public static func resolve(_ spec: String, environment: [String: String],
                                progress: (@Sendable (String) -> Void)?) throws -> ModelFiles {
         let path = expandTilde(spec, environment: environment)
-        var isDirectory: ObjCBool = false
-        if !spec.isEmpty, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        let problem: FileProblem? = spec.isEmpty ? .noSuchFile : UserFile.check(path)
+        switch problem {
+        case .noSuchFile?: break
+        case .isDirectory?: return try folder(URL(fileURLWithPath: path))
+        case let problem?: throw CheckpointError.file(path, problem)
+        case nil:
             let url = URL(fileURLWithPath: path)
-            if isDirectory.boolValue { return try folder(url) }
             let name = url.lastPathComponent
             if name == "config.json" { return try ModelFiles(directory: url.deletingLastPathComponent()) }
             if name.hasSuffix(".safetensors") || name.hasSuffix(".safetensors.index.json") {
