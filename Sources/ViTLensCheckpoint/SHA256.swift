@@ -20,6 +20,13 @@ struct SHA256 {
 
     /// Adds `bytes` to the message.
     mutating func update<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        if bytes.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) != nil { return }
+        let copy = [UInt8](bytes)
+        copy.withUnsafeBytes { update($0) }
+    }
+
+    /// Adds `bytes` to the message (the fast path: whole blocks are hashed in place).
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
         var rest = bytes[...]
         if !pending.isEmpty {
@@ -30,17 +37,9 @@ struct SHA256 {
             pending.withUnsafeBytes { compress($0) }
             pending.removeAll(keepingCapacity: true)
         }
-        let whole = rest.count / 64 * 64
-        if whole > 0 {
-            let blocks = [UInt8](rest.prefix(whole))
-            blocks.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < whole {
-                    compress(UnsafeRawBufferPointer(rebasing: raw[offset ..< offset + 64]))
-                    offset += 64
-                }
-            }
-            rest = rest.dropFirst(whole)
+        while rest.count >= 64 {
+            compress(UnsafeRawBufferPointer(rebasing: rest.prefix(64)))
+            rest = rest.dropFirst(64)
         }
         pending += rest
     }
@@ -72,11 +71,11 @@ struct SHA256 {
         var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             for t in 0 ..< 16 {
-                w[t] = UInt32(block[4 * t]) << 24 | UInt32(block[4 * t + 1]) << 16 | UInt32(block[4 * t + 2]) << 8 | UInt32(block[4 * t + 3])
+                w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self))
             }
             for t in 16 ..< 64 {
-                let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-                let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
+                let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] &>> 3)
+                let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] &>> 10)
                 w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
             }
             Self.k.withUnsafeBufferPointer { k in
@@ -104,4 +103,4 @@ struct SHA256 {
 }
 
 /// Rotates `x` right by `n` bits (0 < n < 32).
-@inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+@inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
