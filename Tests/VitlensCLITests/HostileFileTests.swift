@@ -61,30 +61,19 @@ import Darwin
                           mentions: pipe.path, problem: "is a FIFO, not a regular file")
     }
 
-    @Test func fifoAsWeightsInAModelFolder() throws {
-        let model = try modelCopy(vit, "fifo-weights")
-        let pipe = try fifo(model, "model.safetensors")
-        try expectFailure(["heads", photo, "--model", model.path, "--out", out("fifo-weights")],
-                          mentions: pipe.path, problem: "is a FIFO, not a regular file")
-        // Named directly as the weights file, too.
-        try expectFailure(["heads", photo, "--model", pipe.path, "--out", out("fifo-weights2")],
-                          mentions: pipe.path, problem: "is a FIFO, not a regular file")
-    }
-
-    @Test(arguments: ["config.json", "preprocessor_config.json"])
-    func fifoAsConfig(_ name: String) throws {
-        let model = try modelCopy(vit, "fifo-config")
+    /// A FIFO in place of any file of a model folder: weights, configs, tokenizer files.
+    @Test(arguments: [("vit", "model.safetensors"), ("vit", "config.json"), ("vit", "preprocessor_config.json"),
+                      ("bert", "tokenizer.json"), ("bert", "tokenizer_config.json")])
+    func fifoInAModelFolder(_ family: String, _ name: String) throws {
+        let model = try modelCopy(family == "vit" ? vit : bert, "fifo-\(name)")
         let pipe = try fifo(model, name)
-        try expectFailure(["heads", photo, "--model", model.path, "--out", out("fifo-config")],
+        let input = family == "vit" ? [photo] : ["--text", "a cat"]
+        try expectFailure(["heads"] + input + ["--model", model.path, "--out", out("fifo-model")],
                           mentions: pipe.path, problem: "is a FIFO, not a regular file")
-    }
-
-    @Test(arguments: ["tokenizer.json", "tokenizer_config.json"])
-    func fifoAsTokenizerFile(_ name: String) throws {
-        let model = try modelCopy(bert, "fifo-tokenizer")
-        let pipe = try fifo(model, name)
-        try expectFailure(["heads", "--text", "a cat", "--model", model.path, "--out", out("fifo-tokenizer")],
-                          mentions: pipe.path, problem: "is a FIFO, not a regular file")
+        if name == "model.safetensors" {  // named directly as the weights file, too
+            try expectFailure(["heads", photo, "--model", pipe.path, "--out", out("fifo-weights")],
+                              mentions: pipe.path, problem: "is a FIFO, not a regular file")
+        }
     }
 
     @Test func fifoAsAttentionArray() throws {
