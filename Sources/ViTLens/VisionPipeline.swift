@@ -44,6 +44,12 @@ public final class VisionPipeline: @unchecked Sendable {
             throw CheckpointError.fileNotFound(file: files.directory.appendingPathComponent("preprocessor_config.json").path)
         }
         processor = try ImageProcessor(contentsOf: pp)
+        // Images are decoded to RGB; a model for another channel count is refused here, naming
+        // config.json, rather than failing on each photo.
+        guard model.channels == 3 else {
+            throw CheckpointError.configInvalid(file: files.config.path,
+                                                reason: "num_channels is \(model.channels); ViTLens feeds RGB images (3 channels)")
+        }
     }
 
     /// Resolves `spec` (folder, file or Hub id) and loads it.
@@ -62,9 +68,16 @@ public final class VisionPipeline: @unchecked Sendable {
     }
 
     /// Preprocesses an already decoded image; `file` names it in errors.
+    /// - Throws: ``InputError`` naming `file` when the image itself gives too few pixels;
+    ///   `CheckpointError.configInvalid` naming `preprocessor_config.json` when its resize or crop
+    ///   makes every image smaller than one patch (the config is at fault, not the photo).
     public func prepare(_ image: RGBImage, file: String, size: (height: Int, width: Int)? = nil) throws -> PreparedImage {
         if let size, size.height < model.patchSize || size.width < model.patchSize {
             throw InputError(file: file, problem: ModelInputError.tooSmall(height: size.height, width: size.width, patchSize: model.patchSize).description)
+        }
+        if size == nil, let reason = processorShrinksBelowOnePatch() {
+            let config = files.preprocessorConfig ?? files.directory.appendingPathComponent("preprocessor_config.json")
+            throw CheckpointError.configInvalid(file: config.path, reason: reason)
         }
         let target = processor.outputSize(height: image.height, width: image.width, size: size)
         guard target.height <= Limits.maxInputSide, target.width <= Limits.maxInputSide else {
@@ -82,6 +95,29 @@ public final class VisionPipeline: @unchecked Sendable {
             throw InputError(file: file, problem: ModelInputError.tooSmall(height: prepared.height, width: prepared.width, patchSize: model.patchSize).description)
         }
         return PreparedImage(file: file, original: image, prepared: prepared, pixels: processor.normalize(prepared))
+    }
+
+    /// Why the processor turns every image, however large, into one smaller than a patch, or `nil`.
+    ///
+    /// The probe is a large square image: the processor's fixed `size` (or `shortest_edge`) and
+    /// `crop_size` decide its output alone. Only `shortest_edge` + `longest_edge` can still make a
+    /// very elongated photo too thin, and that is the photo's fault.
+    private func processorShrinksBelowOnePatch() -> String? {
+        let config = processor.config
+        let probe = 1 << 14
+        var (h, w) = (probe, probe)
+        var field = ""
+        if config.doResize {
+            (h, w) = ImageProcessor.resizeTarget(height: probe, width: probe, size: config.size)
+            field = "size"
+        }
+        if config.doCenterCrop {
+            (h, w) = (config.cropHeight, config.cropWidth)
+            field = "crop_size"
+        }
+        let p = model.patchSize
+        guard h < p || w < p else { return nil }
+        return "\(field) makes every image \(h)x\(w), smaller than the model's \(p)x\(p) patch"
     }
 
     /// Runs the model on a prepared image, feeding `observer`.

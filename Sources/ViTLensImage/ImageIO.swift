@@ -29,14 +29,10 @@ public enum ImageIO {
     ///   `.corrupt` or `.unsupported`.
     public static func load(_ url: URL) throws -> RGBImage {
         let file = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-            throw ImageError.fileNotFound(file: file)
-        }
-        guard !isDirectory.boolValue else { throw ImageError.unsupported(file: file, reason: "is a directory, not an image file") }
         let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw ImageError.fileNotFound(file: file)
+        do { data = try UserFile.read(file, mapped: true) } catch {
+            if error == .isDirectory { throw ImageError.unsupported(file: file, reason: "is a directory, not an image file") }
+            throw ImageError.file(file, error)
         }
         return try decode(data, file: file)
     }

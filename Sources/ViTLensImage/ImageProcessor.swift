@@ -39,9 +39,7 @@ public struct ImageProcessor: Sendable {
     public init(contentsOf url: URL) throws {
         let file = url.path
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ImageError.fileNotFound(file: file)
-        }
+        do { data = try UserFile.read(file) } catch { throw ImageError.file(file, error) }
         config = try ImageProcessorConfig(jsonData: data, file: file)
     }
 
