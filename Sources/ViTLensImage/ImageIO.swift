@@ -20,7 +20,7 @@ import ViTLensCore
 /// - Images of more than ``maxPixels`` pixels are refused (Pillow's decompression-bomb error limit).
 public enum ImageIO {
     /// The largest image accepted, in pixels: `2 * 89_478_485`, Pillow's `DecompressionBombError` limit.
-    public static let maxPixels = 2 * 89_478_485
+    public static let maxPixels = Limits.maxImagePixels
 
     /// Reads and decodes a JPEG or PNG file.
     /// - Parameter url: The file to read.
