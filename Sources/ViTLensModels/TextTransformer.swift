@@ -54,6 +54,7 @@ public final class TextTransformer: @unchecked Sendable {
         guard types.count == t else { throw ModelInputError.badTokenID(id: types.count, vocabularySize: t) }
         for id in ids where id < 0 || id >= vocabularySize { throw ModelInputError.badTokenID(id: id, vocabularySize: vocabularySize) }
         for id in types where id < 0 || id >= tokenTypes.shape[0] { throw ModelInputError.badTokenID(id: id, vocabularySize: tokenTypes.shape[0]) }
+        BuildNotice.warnIfUnoptimized()
         let d = spec.hidden
         let layout = TokenLayout(textTokens: t)
         let geometry = AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: t, headDim: spec.headDim, layout: layout)

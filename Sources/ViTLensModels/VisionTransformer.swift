@@ -192,6 +192,7 @@ public final class VisionTransformer: @unchecked Sendable {
         guard height >= patchSize, width >= patchSize else {
             throw ModelInputError.tooSmall(height: height, width: width, patchSize: patchSize)
         }
+        BuildNotice.warnIfUnoptimized()
         let layout = layout(height: height, width: width)
         let n = layout.tokenCount
         let d = spec.hidden
