@@ -93,7 +93,7 @@ public struct MeanAttentionDistance: AttentionObserver {
                         let drow = d + i * g
                         for h in 0 ..< heads {
                             let a = probs + (h * n + p + i) * n + p
-                            let (dot, sum) = Kernels.dotAndSum(a, drow, g)
+                            let (dot, sum) = AnalysisKernels.dotAndSum(a, drow, g)
                             if renormalize {
                                 if sum > 0 { part[w * heads + h] += Double(dot) / Double(sum) }
                             } else {
@@ -180,7 +180,7 @@ final class MADRowKernel: AttentionRowStatistic, @unchecked Sendable {
             for r in rows where r >= prefix {
                 let i = r - prefix
                 let a = probabilities + (r - rows.lowerBound) * n + prefix
-                let (dot, sum) = Kernels.dotAndSum(a, d + i * patches, patches)
+                let (dot, sum) = AnalysisKernels.dotAndSum(a, d + i * patches, patches)
                 perRow[i * heads + head] = renormalize ? (sum > 0 ? Double(dot) / Double(sum) : 0) : Double(dot)
                 if head == heads - 1 { done[i] = 1 }
             }

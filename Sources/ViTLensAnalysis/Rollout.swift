@@ -163,7 +163,7 @@ public struct Rollout: AttentionObserver {
         layersFusedInPass = 0
         started = false
         stored = []
-        fused = fullProduct ? Kernels.uninitialized(n * n) : []
+        fused = fullProduct ? AnalysisKernels.uninitialized(n * n) : []
         product = []
         work = []
         let scratchCount = options.discardRatio > 0 ? (options.discardMode == .global ? n * n : n) : 0
@@ -234,14 +234,14 @@ public struct Rollout: AttentionObserver {
         self.scratch = scratch
         if !started {
             swap(&fused, &product)
-            fused = Kernels.uninitialized(n * n)
+            fused = AnalysisKernels.uninitialized(n * n)
             work = [Float](repeating: 0, count: n * n)
         } else {
             fused.withUnsafeBufferPointer { a in
                 product.withUnsafeBufferPointer { b in
                     work.withUnsafeMutableBufferPointer { c in
                         guard let ap = a.baseAddress, let bp = b.baseAddress, let cp = c.baseAddress else { return }
-                        Kernels.matmul(ap, bp, cp, n: n)
+                        AnalysisKernels.matmul(ap, bp, cp, n: n)
                     }
                 }
             }
@@ -256,11 +256,11 @@ public struct Rollout: AttentionObserver {
         var row = readoutWeights
         var matrix: Tensor?
         if fullProduct {
-            row = product.withUnsafeBufferPointer { Kernels.rowTimesMatrix(row, $0, n: n) }
+            row = product.withUnsafeBufferPointer { AnalysisKernels.rowTimesMatrix(row, $0, n: n) }
             matrix = Tensor(shape: [n, n], values: product)
         } else {
             for m in stored.reversed() {
-                row = Kernels.rowTimesMatrix(row, UnsafeBufferPointer(m.buffer), n: n)
+                row = AnalysisKernels.rowTimesMatrix(row, UnsafeBufferPointer(m.buffer), n: n)
             }
         }
         result = RolloutResult(
