@@ -37,9 +37,16 @@ public final class VisionPipeline: @unchecked Sendable {
 
     /// Loads the model and its processor from resolved model files.
     /// - Throws: `CheckpointError`/`ImageError` naming the file at fault; an image model is required.
-    public init(files: ModelFiles) throws {
+    public convenience init(files: ModelFiles) throws {
+        try self.init(files: files, model: try ModelLoader.loadVision(files))
+    }
+
+    /// Wraps an already loaded image model with the processor from `files`.
+    /// - Throws: `CheckpointError.fileNotFound` when `preprocessor_config.json` is missing; `ImageError` for a
+    ///   bad one; `CheckpointError.configInvalid` for a model that does not take 3-channel images.
+    public init(files: ModelFiles, model: VisionTransformer) throws {
         self.files = files
-        model = try ModelLoader.loadVision(files)
+        self.model = model
         guard let pp = files.preprocessorConfig else {
             throw CheckpointError.fileNotFound(file: files.directory.appendingPathComponent("preprocessor_config.json").path)
         }
