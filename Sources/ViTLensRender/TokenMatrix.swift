@@ -40,12 +40,14 @@ public struct TokenMatrix: Sendable {
     }
 
     /// Draws the labelled matrix with a colour bar.
-    /// - Throws: ``RenderError`` when the matrix is not `[T, T]` with `T == tokens.count`.
+    /// - Throws: ``RenderError`` when the matrix is not `[T, T]` with `T == tokens.count`, or holds
+    ///   NaN or an infinity.
     public func render() throws -> RGBImage {
         let t = tokens.count
         guard matrix.shape == [t, t], t > 0 else {
             throw RenderError.badShape(what: "token matrix", expected: "[\(t), \(t)] (one row and column per token)", found: matrix.shape)
         }
+        try RenderError.requireFinite(matrix.values, what: "token matrix")
         let norm = try normalization.apply(matrix)
         let (ox, oy) = gridOrigin
         var image = RGBImage(width: ox + t * cell + 2, height: oy + t * cell + 2, color: .white)
