@@ -16,6 +16,8 @@ public enum RenderError: Error, CustomStringConvertible, Equatable {
     /// A map holds NaN or an infinity (`value` reads "NaN", "inf" or "-inf"; `index` is the first
     /// bad element, row-major): ViTLens draws only finite maps, never a black or blank picture.
     case nonFinite(what: String, index: Int, value: String)
+    /// A picture would exceed the canvas limit (``CanvasLimit``); nothing was allocated.
+    case canvasTooLarge(what: String, width: Int, height: Int, limit: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum RenderError: Error, CustomStringConvertible, Equatable {
             return "\(what): empty input"
         case .nonFinite(let what, let index, let value):
             return "\(what): holds \(value) at index \(index); only finite maps can be drawn"
+        case .canvasTooLarge(let what, let w, let h, let limit):
+            return "\(what): a \(w) x \(h) px picture exceeds the canvas limit (\(limit))"
         }
     }
 }
