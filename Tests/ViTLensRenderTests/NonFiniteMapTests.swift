@@ -18,4 +18,11 @@ import ViTLensCore
         #expect(throws: RenderError.nonFinite(what: "token matrix", index: 2, value: "NaN")) { try m.render() }
         #expect("\(RenderError.nonFinite(what: "token matrix", index: 2, value: "NaN"))" == "token matrix: holds NaN at index 2; only finite maps can be drawn")
     }
+
+    @Test func distancePlotRefusesNonFiniteDistances() {
+        let d = Tensor(shape: [2, 2], values: [10, 20, .infinity, 40])
+        #expect(throws: RenderError.nonFinite(what: "mean attention distance", index: 2, value: "inf")) {
+            try ScatterPlot.meanAttentionDistance(d)
+        }
+    }
 }
