@@ -12,7 +12,9 @@ public struct TokenStrip: Sendable {
     public var tokens: [String]
     /// One value per token.
     public var values: [Float]
+    /// Colours of the swatches and the bar.
     public var colormap: Colormap
+    /// How values become `[0, 1]` for the swatches (the printed numbers are raw).
     public var normalization: MapNormalization
     /// Colour-bar title.
     public var title: String?
@@ -28,6 +30,7 @@ public struct TokenStrip: Sendable {
     /// Margin around the list.
     static let margin = 6
 
+    /// A list of `tokens` with one value each.
     public init(tokens: [String], values: [Float], colormap: Colormap = .default, normalization: MapNormalization = .max,
                 title: String? = nil) {
         self.tokens = tokens
