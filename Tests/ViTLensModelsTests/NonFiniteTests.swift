@@ -39,12 +39,11 @@ import ViTLensTestSupport
         #expect(message.hasPrefix("\(config): invalid config: 'layer_norm_eps' must be a finite positive number"), "\(message)")
     }
 
-    /// `0.0` is refused too; until ConfigReader tells JSON numbers from booleans it is reported as
-    /// "not a number", afterwards by the positivity rule (checked directly below).
-    @Test(arguments: ["vit-p16-cls", "bert-tiny"])
-    func layerNormEpsZeroIsRefused(_ model: String) throws {
-        let (config, message) = try Self.loadWithEps(model, "0.0")
-        #expect(message.hasPrefix("\(config): invalid config: 'layer_norm_eps' "), "\(message)")
+    /// Zero, written either way, is refused by the same rule (and checked on the spec directly).
+    @Test(arguments: [("vit-p16-cls", "0.0"), ("bert-tiny", "0"), ("dinov2", "0"), ("clip-vision", "0.0")])
+    func layerNormEpsZeroIsRefused(_ model: String, _ zero: String) throws {
+        let (config, message) = try Self.loadWithEps(model, zero)
+        #expect(message == "\(config): invalid config: 'layer_norm_eps' must be a finite positive number (as a 32-bit float), got 0.0")
         for eps: Float in [0, -0.0, -1, .infinity, .nan] {
             let spec = EncoderSpec(hidden: 8, heads: 2, layers: 1, eps: eps, activation: .gelu, norm: .pre, feedForward: .mlp(intermediate: 16))
             #expect(throws: CheckpointError.configInvalid(file: "c.json", reason: "'layer_norm_eps' must be a finite positive number (as a 32-bit float), got \(eps)")) {
