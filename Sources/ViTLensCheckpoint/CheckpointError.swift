@@ -42,6 +42,12 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case modelNotFound(spec: String)
     /// The model is not in the Hugging Face cache and downloads are switched off.
     case notCached(id: String, cache: String)
+    /// A weight holds NaN or an infinity (or an F64 value beyond the `Float` range); `index` is
+    /// the first bad element in row-major order and `value` how it reads ("NaN", "inf", "-inf").
+    case nonFiniteWeight(key: String, file: String, index: Int, value: String)
+    /// The forward pass produced NaN or an infinity at `stage` (e.g. "layer 3 head 2 attention
+    /// scores") although the weights and the input are finite: the weights overflow `Float`.
+    case nonFiniteActivation(file: String, stage: String)
     /// A Hub request failed (HTTP status, network error, truncated or inconsistent download).
     case downloadFailed(url: String, reason: String)
     /// An environment variable that sets a limit (`HF_HUB_ETAG_TIMEOUT`, `HF_HUB_DOWNLOAD_TIMEOUT`,
@@ -91,6 +97,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(spec): no such model folder, safetensors file or Hub id"
         case .notCached(let id, let cache):
             return "\(id): not in the Hugging Face cache \(cache) and downloads are off (HF_HUB_OFFLINE); download it first or unset HF_HUB_OFFLINE"
+        case .nonFiniteWeight(let key, let file, let index, let value):
+            return "\(file): weight '\(key)' holds \(value) at index \(index); the checkpoint is corrupt (every weight must be finite)"
+        case .nonFiniteActivation(let file, let stage):
+            return "\(file): the forward pass overflowed to NaN/inf in \(stage); the weights are finite but too large, so no maps are written"
         case .downloadFailed(let url, let reason):
             return "\(url): download failed: \(reason)"
         case .invalidEnvironment(let variable, let value, let expected):

@@ -51,8 +51,14 @@ public final class SafeTensorsArchive: CustomStringConvertible, @unchecked Senda
     /// The tensor's values as `Float` (see ``SafeTensorsFile/floats(_:)``).
     /// - Throws: ``CheckpointError/missingWeight(key:file:)`` naming ``description`` when absent.
     public func floats(_ name: String) throws -> [Float] {
+        try floats(name, requireFinite: false)
+    }
+
+    /// The tensor's values, optionally requiring them all to be finite
+    /// (see ``SafeTensorsFile/floats(_:requireFinite:)``).
+    public func floats(_ name: String, requireFinite: Bool) throws -> [Float] {
         guard let i = fileOf[name] else { throw CheckpointError.missingWeight(key: name, file: description) }
-        return try files[i].floats(name)
+        return try files[i].floats(name, requireFinite: requireFinite)
     }
 
     /// The path of the file that holds `name` (a shard for sharded models), for messages.

@@ -109,7 +109,8 @@ public struct EncoderSpec: Sendable, Equatable {
                           options.contains(.queries) ? perHead : 0, options.contains(.keys) ? perHead : 0) ?? .max
     }
 
-    /// Checks the invariants the kernels rely on.
+    /// Checks the invariants the kernels rely on: positive sizes, `hidden % heads == 0`, and a
+    /// finite `eps > 0` (after rounding to `Float`).
     /// - Throws: `CheckpointError.configInvalid` naming `file`.
     public func validate(file: String) throws {
         guard hidden > 0, heads > 0, layers > 0 else {
@@ -117,6 +118,11 @@ public struct EncoderSpec: Sendable, Equatable {
         }
         guard hidden % heads == 0 else {
             throw CheckpointError.configInvalid(file: file, reason: "hidden_size \(hidden) is not a multiple of num_attention_heads \(heads)")
+        }
+        // LayerNorm divides by sqrt(variance + eps): eps <= 0 gives inf/NaN on constant rows, and a
+        // value that rounds to 0 or inf as a Float is as bad as the JSON value itself.
+        guard eps.isFinite, eps > 0 else {
+            throw CheckpointError.configInvalid(file: file, reason: "'layer_norm_eps' must be a finite positive number (as a 32-bit float), got \(eps)")
         }
     }
 }

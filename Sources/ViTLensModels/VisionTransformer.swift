@@ -182,7 +182,9 @@ public final class VisionTransformer: @unchecked Sendable {
     /// Any `H x W` of at least one patch works: the position embeddings are interpolated as
     /// Hugging Face's `interpolate_pos_encoding=True` does; pixels past the last whole patch are
     /// ignored (the patch Conv2d's floor).
-    /// - Throws: ``ModelInputError`` for a bad input, or whatever the observer throws.
+    /// - Throws: ``ModelInputError`` for a bad input,
+    ///   ``CheckpointError/nonFiniteActivation(file:stage:)`` when the pass overflows (see
+    ///   `Encoder.forward`), or whatever the observer throws.
     public func forward<O: AttentionObserver>(_ pixels: Tensor, observer: inout O) throws -> VisionOutput {
         guard pixels.shape.count == 3, pixels.shape[0] == channels else {
             throw ModelInputError.badPixelShape(found: pixels.shape, channels: channels)
@@ -202,7 +204,10 @@ public final class VisionTransformer: @unchecked Sendable {
             let x = hb.baseAddress!
             pixels.values.withUnsafeBufferPointer { embeddings.embed($0.baseAddress!, height: height, width: width, into: x) }
             try encoder.forward(x, tokens: n, layout: layout, observer: &observer)
-            if let finalNorm { finalNorm(x, rows: n, into: x) }
+            if let finalNorm {
+                finalNorm(x, rows: n, into: x)
+                try encoder.requireFinite(x, count: n * d, stage: "the final layernorm")
+            }
         }
         var out = VisionOutput(hiddenState: Tensor(shape: [n, d], values: hidden), pooled: nil, logits: nil,
                                extraLogits: [:], layout: layout)
@@ -235,6 +240,11 @@ public final class VisionTransformer: @unchecked Sendable {
             out.logits = Tensor(shape: [v.count], values: v)
         case nil:
             break
+        }
+        for (stage, t) in [("the pooled output", out.pooled), ("the classifier logits", out.logits)] {
+            if let t, Finite.firstNonFinite(t.values) != nil {
+                throw CheckpointError.nonFiniteActivation(file: encoder.weightsFile, stage: stage)
+            }
         }
         return out
     }

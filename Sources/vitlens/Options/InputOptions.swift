@@ -116,6 +116,12 @@ enum AttentionInput {
         return nil
     }
 
+    /// The token strings of a text input (to label text maps), else `nil`.
+    var tokens: [String]? {
+        if case .text(_, let encoding) = self { return encoding.tokens }
+        return nil
+    }
+
     /// Runs the model (or replays the array) into `observer`.
     @discardableResult
     func feed<O: AttentionObserver>(_ observer: inout O) throws -> VisionOutput? {
