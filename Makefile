@@ -3,7 +3,7 @@ SWIFT ?= swift
 # Release builds target AVX2/FMA (x86-64 Haswell and newer); `make release ARCHFLAGS=` for older CPUs.
 ARCHFLAGS ?= $(shell uname -m | grep -q x86_64 && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 
-.PHONY: setup models build release test demo bench fixtures
+.PHONY: setup models build release test demo bench fixtures fuzz
 setup:
 	bash scripts/setup.sh
 
@@ -29,3 +29,11 @@ bench: release
 # Regenerates Tests/Fixtures/{models,cases} from Hugging Face (needs python3 with pip; see tools/).
 fixtures:
 	bash tools/make_fixtures.sh
+
+# libFuzzer targets for the parsers (Fuzz/, scripts/fuzz.sh): each runs RUNS executions or SECONDS seconds
+# (0: no limit), one after another, and the target fails on any crash, leak, timeout or memory blow-up.
+RUNS ?= 1000000
+SECONDS ?= 0
+FUZZ_TARGETS ?=
+fuzz: setup
+	RUNS=$(RUNS) FUZZ_SECONDS=$(SECONDS) bash scripts/fuzz.sh $(FUZZ_TARGETS)

@@ -66,3 +66,26 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets for the file parsers (Fuzz/<Name>/, see scripts/fuzz.sh and `make fuzz`). They exist only when
+// VITLENS_FUZZ=1, so `swift build`, `swift test` and CI never see them; the script builds them with
+// `--sanitize fuzzer --sanitize address` into a separate scratch path.
+if Context.environment["VITLENS_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzSafeTensors", ["ViTLensCheckpoint"]),
+        ("FuzzNPY", ["ViTLensCore"]),
+        ("FuzzConfig", ["ViTLensModels", "ViTLensCheckpoint", "ViTLensImage"]),
+        ("FuzzONNX", ["ViTLensONNX"]),
+        ("FuzzTokenizer", ["ViTLensText"]),
+        ("FuzzImage", ["ViTLensImage"]),
+    ]
+    for target in fuzzTargets {
+        package.products.append(.executable(name: target.name, targets: [target.name]))
+        // One source file that is not main.swift: SwiftPM compiles it with -parse-as-library, so the
+        // only `main` is libFuzzer's, which calls LLVMFuzzerTestOneInput.
+        package.targets.append(.executableTarget(
+            name: target.name, dependencies: target.dependencies + ["FuzzSupport"],
+            path: "Fuzz/\(target.name.dropFirst(4))", exclude: ["\(target.name.dropFirst(4)).dict"]))
+    }
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/Support"))
+}

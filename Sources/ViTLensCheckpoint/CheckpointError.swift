@@ -16,6 +16,12 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case headerPastEnd(file: String, headerLength: UInt64, fileSize: Int)
     /// The JSON header is malformed (not JSON, not an object, an entry without `dtype`, ...).
     case badHeader(file: String, reason: String)
+    /// The 8-byte header length is above `limit` (``SafeTensorsFile/maxHeaderLength``, the
+    /// reference reader's 100 MB limit).
+    case headerTooLarge(file: String, headerLength: UInt64, limit: Int)
+    /// The JSON header names `key` twice, at the top level (`object` nil) or inside the entry
+    /// `object`; Python's reader would silently keep the last one, so the file is refused.
+    case duplicateKey(file: String, key: String, object: String?)
     /// A tensor's `data_offsets` are reversed or lie outside the data section.
     case offsetsOutOfRange(file: String, key: String)
     /// Two tensors' byte ranges overlap.
@@ -65,6 +71,11 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(file): safetensors header length \(length) runs past the end of the \(size)-byte file"
         case .badHeader(let file, let reason):
             return "\(file): bad safetensors header: \(reason)"
+        case .headerTooLarge(let file, let length, let limit):
+            return "\(file): safetensors header length \(length) is above the limit of \(limit) bytes"
+        case .duplicateKey(let file, let key, let object):
+            let place = object.map { " in the entry of '\($0)'" } ?? ""
+            return "\(file): bad safetensors header: key '\(key)' appears twice\(place)"
         case .offsetsOutOfRange(let file, let key):
             return "\(file): tensor '\(key)' has data_offsets outside the data section"
         case .overlappingOffsets(let file, let key, let other):

@@ -12,7 +12,8 @@ import ViTLensCore
 /// list of non-negative integers, `begin <= end <= data section size`,
 /// `end - begin == product(shape) * dtype size`, and no two non-empty byte ranges overlap
 /// (zero-size tensors may share an offset; gaps between tensors are allowed). A bad entry is never
-/// skipped: the first defect, in sorted key order, is thrown.
+/// skipped: the first defect, in sorted key order, is thrown. A header longer than
+/// ``maxHeaderLength`` and a key given twice (at any level) are refused.
 public final class SafeTensorsFile: @unchecked Sendable {
     /// The file this was read from.
     public let url: URL
@@ -25,7 +26,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
     private let entries: [String: SafeTensorInfo]
 
     /// Maps and validates the file at `url`.
-    /// - Throws: ``CheckpointError`` naming the file: `fileNotFound`, `headerPastEnd`, `badHeader`,
+    /// - Throws: ``CheckpointError`` naming the file: `fileNotFound`, `headerTooLarge`, `headerPastEnd`,
+    ///   `badHeader`, `duplicateKey`,
     ///   `unknownDType`, `offsetsOutOfRange`, `byteCountMismatch` or `overlappingOffsets`.
     public init(contentsOf url: URL) throws {
         self.url = url
@@ -39,6 +41,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw CheckpointError.headerPastEnd(file: file, headerLength: headerLength, fileSize: bytes.count)
         }
+        guard headerLength <= UInt64(Self.maxHeaderLength) else {
+            throw CheckpointError.headerTooLarge(file: file, headerLength: headerLength, limit: Self.maxHeaderLength)
+        }
         let dataStart = 8 + Int(headerLength)
         let header = Data(bytes[8 ..< dataStart])
         let parsed = try Self.parseHeader(header, dataSize: bytes.count - dataStart, dataStart: dataStart, file: file)
@@ -46,6 +51,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
         metadata = parsed.metadata
         names = parsed.entries.keys.sorted()
     }
+
+    /// The largest JSON header accepted, in bytes: 100,000,000, the limit of the reference
+    /// `safetensors` reader (`MAX_HEADER_SIZE`).
+    public static let maxHeaderLength = 100_000_000
 
     /// The header entry for `name`, or `nil` when the file has no such tensor.
     public func info(_ name: String) -> SafeTensorInfo? { entries[name] }
@@ -158,6 +167,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 throw CheckpointError.badHeader(file: file, reason: "header is not a JSON object")
             }
             root = object
+        }
+        if let duplicate = JSONDuplicateKeys.first(in: header) {
+            throw CheckpointError.duplicateKey(file: file, key: duplicate.key, object: duplicate.object)
         }
 
         var metadata: [String: String] = [:]

@@ -11,6 +11,10 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
     case unsupportedDType(file: String, dtype: String)
     case truncated(file: String, expectedBytes: Int, foundBytes: Int)
     case writeFailed(file: String, reason: String)
+    /// The header dict names `key` twice (NumPy's reader would silently take the last one).
+    case duplicateKey(file: String, key: String)
+    /// The data section holds more bytes than the shape and dtype need (`foundBytes > expectedBytes`).
+    case trailingData(file: String, expectedBytes: Int, foundBytes: Int)
 
     public var description: String {
         switch self {
@@ -21,6 +25,9 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
         case .unsupportedDType(let f, let d): return "\(f): unsupported .npy dtype '\(d)' (float32, float64, float16, int64, int32, uint8, bool are read)"
         case .truncated(let f, let e, let n): return "\(f): truncated .npy data: expected \(e) bytes, found \(n)"
         case .writeFailed(let f, let r): return "\(f): cannot write: \(r)"
+        case .duplicateKey(let f, let k): return "\(f): bad .npy header: key '\(k)' appears twice"
+        case .trailingData(let f, let e, let n):
+            return "\(f): .npy data is \(n) bytes but the header's shape and dtype describe \(e) (extra data after the array)"
         }
     }
 }
@@ -72,15 +79,18 @@ public enum NPY {
         } else {
             throw NPYError.badHeader(file: file, reason: "format version \(major)")
         }
-        guard headerStart + headerLength <= data.count,
-              let header = String(data: data.subdata(in: (data.startIndex + headerStart) ..< (data.startIndex + headerStart + headerLength)), encoding: .utf8)
-        else { throw NPYError.badHeader(file: file, reason: "header past the end of the file") }
-        let dtype = try field(header, "descr", file: file)
-        let fortran = try field(header, "fortran_order", file: file)
-        guard fortran.hasPrefix("False") else { throw NPYError.badHeader(file: file, reason: "Fortran order is not supported") }
-        let shapeText = try field(header, "shape", file: file)
-        let shape = try parseShape(shapeText, file: file)
-        let count = shape.reduce(1, *)
+        guard headerStart + headerLength <= data.count else {
+            throw NPYError.badHeader(file: file, reason: "header past the end of the file")
+        }
+        // NumPy writes the header as latin-1 (format 1.0 and 2.0) or UTF-8 (3.0).
+        let headerBytes = data.subdata(in: (data.startIndex + headerStart) ..< (data.startIndex + headerStart + headerLength))
+        guard let header = String(data: headerBytes, encoding: major == 3 ? .utf8 : .isoLatin1) else {
+            throw NPYError.badHeader(file: file, reason: "header is not UTF-8 text")
+        }
+        let dict = try NPYHeaderDict(header, file: file)
+        let dtype = dict.descr
+        guard !dict.fortranOrder else { throw NPYError.badHeader(file: file, reason: "Fortran order is not supported") }
+        let shape = dict.shape
         let size: Int
         switch dtype {
         case "<f4", "<i4", "<u4": size = 4
@@ -89,15 +99,28 @@ public enum NPY {
         case "|u1", "|i1", "|b1", "<u1", "<i1": size = 1
         default: throw NPYError.unsupportedDType(file: file, dtype: dtype)
         }
+        // Checked products: a shape whose element or byte count overflows is refused, never trapped on.
+        var count = 1
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw NPYError.badHeader(file: file, reason: "shape \(shape) has more elements than fit in memory") }
+            count = product
+        }
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: size)
+        guard !overflow else { throw NPYError.badHeader(file: file, reason: "shape \(shape) of \(dtype) has more bytes than fit in memory") }
         let payloadStart = headerStart + headerLength
         let available = data.count - payloadStart
-        guard available >= count * size else {
-            throw NPYError.truncated(file: file, expectedBytes: count * size, foundBytes: available)
+        guard available >= byteCount else {
+            throw NPYError.truncated(file: file, expectedBytes: byteCount, foundBytes: available)
+        }
+        guard available == byteCount else {
+            throw NPYError.trailingData(file: file, expectedBytes: byteCount, foundBytes: available)
         }
         var floats = [Float](repeating: 0, count: count)
         var ints: [Int64] = []
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let p = raw.baseAddress!.advanced(by: payloadStart)
+            guard count > 0, let base = raw.baseAddress else { return }
+            let p = base.advanced(by: payloadStart)
             func load<T>(_: T.Type, _ i: Int) -> T { p.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self) }
             switch dtype {
             case "<f4": for i in 0 ..< count { floats[i] = Float(bitPattern: UInt32(littleEndian: load(UInt32.self, i))) }
@@ -123,33 +146,6 @@ public enum NPY {
             }
         }
         return NPYArray(dtype: dtype, shape: shape, floats: floats, integers: ints)
-    }
-
-    private static func field(_ header: String, _ key: String, file: String) throws -> String {
-        guard let r = header.range(of: "'\(key)':") else {
-            throw NPYError.badHeader(file: file, reason: "no '\(key)' entry")
-        }
-        var rest = header[r.upperBound...].drop(while: { $0 == " " })
-        if key == "descr" {
-            guard rest.first == "'" else { throw NPYError.badHeader(file: file, reason: "descr is not a string") }
-            rest = rest.dropFirst()
-            return String(rest.prefix(while: { $0 != "'" }))
-        }
-        if key == "shape" {
-            guard rest.first == "(" else { throw NPYError.badHeader(file: file, reason: "shape is not a tuple") }
-            return String(rest.prefix(while: { $0 != ")" }).dropFirst())
-        }
-        return String(rest)
-    }
-
-    private static func parseShape(_ text: String, file: String) throws -> [Int] {
-        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        var shape: [Int] = []
-        for p in parts {
-            guard let v = Int(p), v >= 0 else { throw NPYError.badHeader(file: file, reason: "bad shape entry '\(p)'") }
-            shape.append(v)
-        }
-        return shape
     }
 
     /// Encodes a float32 array (`<f4`) with the given shape.

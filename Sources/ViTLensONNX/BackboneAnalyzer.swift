@@ -446,14 +446,7 @@ struct BackboneAnalyzer {
         for value in outputs {
             for c in index.consumers(of: value) where nodes[c].opType == "Reshape" && nodes[c].inputs.count > 1 {
                 guard let v = index.shapeVector(nodes[c].inputs[1]), v.count >= 2 else { continue }
-                let a = v[v.count - 2], b = v[v.count - 1]
-                if let a, let b, a > 0, b > 0, a * b == Int64(hidden) {
-                    found.append(Int(a))
-                } else if let a, a > 0, b == nil || b == -1, Int64(hidden) % a == 0 {
-                    found.append(Int(a))
-                } else if a == nil || a == -1, let b, b > 0, Int64(hidden) % b == 0 {
-                    found.append(hidden / Int(b))
-                }
+                if let h = Self.headsFromReshape(v[v.count - 2], v[v.count - 1], hidden: hidden) { found.append(h) }
             }
         }
         if let h = found.first {
@@ -472,11 +465,29 @@ struct BackboneAnalyzer {
         if divs.count == 1, muls.isEmpty { headDim = Double(divs[0]) * Double(divs[0]) }
         if muls.count == 1, divs.isEmpty { headDim = 1 / (Double(muls[0]) * Double(muls[0])) }
         if muls.count == 2, divs.isEmpty, muls[0] == muls[1] { headDim = 1 / pow(Double(muls[0]), 4) }
-        if let d = headDim {
-            let r = d.rounded()
-            if r >= 1, abs(d - r) < 1e-3 * r, hidden % Int(r) == 0 { return hidden / Int(r) }
-        }
+        if let d = headDim, let h = Self.headsFromHeadDim(d, hidden: hidden) { return h }
         throw fail("cannot infer the number of attention heads in layer \(l): no Reshape to [.., heads, head_dim] and no recognisable scale constant")
+    }
+
+    /// The head count a Reshape's last two entries `[.., heads, head_dim]` give for width `hidden`
+    /// (either entry may be unknown or -1), or nil. The product is checked: entries come from the file.
+    static func headsFromReshape(_ a: Int64?, _ b: Int64?, hidden: Int) -> Int? {
+        let width = Int64(hidden)
+        if let a, let b, a > 0, b > 0 {
+            let (product, overflow) = a.multipliedReportingOverflow(by: b)
+            return !overflow && product == width ? Int(a) : nil
+        }
+        if let a, a > 0, b == nil || b == -1 { return width % a == 0 ? Int(a) : nil }
+        if a == nil || a == -1, let b, b > 0 { return width % b == 0 ? Int(width / b) : nil }
+        return nil
+    }
+
+    /// The head count for a head width `headDim` read from a scale constant (within 0.1% of an
+    /// integer that divides `hidden`), or nil; never converts a value above `hidden` to `Int`.
+    static func headsFromHeadDim(_ headDim: Double, hidden: Int) -> Int? {
+        let r = headDim.rounded()
+        guard r >= 1, r <= Double(hidden), abs(headDim - r) < 1e-3 * r, hidden % Int(r) == 0 else { return nil }
+        return hidden / Int(r)
     }
 
     /// CLS token, optional mask token, and position embeddings. These are named initializers

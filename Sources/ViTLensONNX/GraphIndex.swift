@@ -76,9 +76,25 @@ struct GraphIndex {
     /// The entries of a 1-D integer vector, as far as they are constant: nil entries are computed at
     /// run time (e.g. `Unsqueeze(Gather(Shape(x)))` for the batch size). Handles `Constant`,
     /// initializers and `Concat` of those; nil when even the length is unknown.
-    func shapeVector(_ value: String, depth: Int = 0) -> [Int64?]? {
-        guard depth < 8 else { return nil }
-        if let t = constant(value), !t.isFloatingPoint, let v = try? t.int64Values() {
+    ///
+    /// The walk is bounded: at most 8 levels deep, ``shapeVectorBudget`` visited values in all and
+    /// ``maxShapeLength`` entries, so a graph whose `Concat`s fan out to each other many times
+    /// cannot make it run for ever or fill the memory.
+    func shapeVector(_ value: String) -> [Int64?]? {
+        var budget = Self.shapeVectorBudget
+        return shapeVector(value, depth: 0, budget: &budget)
+    }
+
+    /// The most values one ``shapeVector(_:)`` call visits (a real shape has a handful).
+    static let shapeVectorBudget = 256
+    /// The longest vector ``shapeVector(_:)`` returns; longer constants are not shapes.
+    static let maxShapeLength = 64
+
+    private func shapeVector(_ value: String, depth: Int, budget: inout Int) -> [Int64?]? {
+        guard depth < 8, budget > 0 else { return nil }
+        budget -= 1
+        if let t = constant(value), !t.isFloatingPoint {
+            guard t.dims.count <= 1, t.elementCount <= Self.maxShapeLength, let v = try? t.int64Values() else { return nil }
             return v.map { Optional($0) }
         }
         guard let i = producer[value] else { return nil }
@@ -87,8 +103,9 @@ struct GraphIndex {
         case "Concat":
             var out: [Int64?] = []
             for input in n.inputs {
-                guard let part = shapeVector(input, depth: depth + 1) else { return nil }
+                guard let part = shapeVector(input, depth: depth + 1, budget: &budget) else { return nil }
                 out += part
+                guard out.count <= Self.maxShapeLength else { return nil }
             }
             return out
         case "Unsqueeze":
@@ -96,7 +113,7 @@ struct GraphIndex {
             return [nil]
         case "Cast", "Identity":
             guard let input = n.inputs.first else { return nil }
-            return shapeVector(input, depth: depth + 1)
+            return shapeVector(input, depth: depth + 1, budget: &budget)
         default:
             return nil
         }
