@@ -268,7 +268,7 @@ extension WordPieceTokenizer {
         let bytes: [UInt8]
         bytes = try readFile(url)
         do {
-            return try JSONParser.parse(bytes)
+            return try JSONReader.parse(bytes)
         } catch {
             throw .badTokenizerJSON(file: url.path, reason: "\(error.message) at byte \(error.offset)")
         }
@@ -287,7 +287,7 @@ extension WordPieceTokenizer {
     /// `model_max_length`: transformers' "no limit" sentinel (int(1e30)) and absence mean `Int.max`.
     private static func modelMaxLength(_ config: JSONValue?, file: String) throws(TextError) -> Int {
         guard let field = config?["model_max_length"], !field.isNull else { return Int.max }
-        guard case .number(let value) = field, value >= 1, value.rounded() == value else {
+        guard let value = field.number, value >= 1, value.rounded() == value else {
             throw .badTokenizerJSON(file: file, reason: "model_max_length is \(field.kind), expected a positive integer")
         }
         return value >= 1e18 ? Int.max : Int(value)
@@ -328,16 +328,9 @@ private struct JSONFields {
 
     /// A non-negative integer that fits an `Int32` (type ids, lengths).
     func id(_ value: JSONValue, path: String) throws(TextError) -> Int {
-        guard case .number(let number) = value, number >= 0, number <= Double(Int32.max), number.rounded() == number else {
+        guard let number = value.number, number >= 0, number <= Double(Int32.max), number.rounded() == number else {
             throw bad("\(path) is \(value.kind == "a number" ? "not a non-negative integer" : value.kind), expected a non-negative integer")
         }
         return Int(number)
-    }
-}
-
-extension JSONValue {
-    var isNull: Bool {
-        if case .null = self { return true }
-        return false
     }
 }
