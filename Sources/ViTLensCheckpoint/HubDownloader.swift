@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 
 /// Downloads a model from the Hugging Face Hub into the standard cache, so that an interrupted
 /// download never leaves a snapshot that loads.
@@ -102,7 +103,7 @@ struct HubDownloader {
         guard reply.status == 200 else {
             throw CheckpointError.downloadFailed(url: url.absoluteString, reason: Self.statusReason(reply.status))
         }
-        guard case .success(let json) = JSONValue.parse(reply.body), let root = json.object else {
+        guard let root = try? JSONReader.parseDictionaryKeyed(reply.body), root.members != nil else {
             throw CheckpointError.downloadFailed(url: url.absoluteString, reason: "the reply is not a JSON object")
         }
         guard let sha = root["sha"]?.string, HubCache.isSafeComponent(sha) else {
@@ -111,7 +112,7 @@ struct HubDownloader {
         guard let siblings = root["siblings"]?.array else {
             throw CheckpointError.downloadFailed(url: url.absoluteString, reason: "the reply has no \"siblings\" list")
         }
-        return (sha, Set(siblings.compactMap { $0.object?["rfilename"]?.string }))
+        return (sha, Set(siblings.compactMap { $0["rfilename"]?.string }))
     }
 
     /// Fetches one file into the blobs and links it into the snapshot, unless already there.

@@ -136,14 +136,12 @@ public final class SafeTensorsArchive: CustomStringConvertible, @unchecked Senda
         let index = indexURL.path
         let data: Data
         do { data = try UserFile.read(index) } catch { throw CheckpointError.file(index, error) }
-        let root: [String: JSONValue]
-        switch JSONValue.parse(data) {
-        case .failure(let failure): throw CheckpointError.badIndex(file: index, reason: "file is \(failure.reason)")
-        case .success(let value):
-            guard let object = value.object else { throw CheckpointError.badIndex(file: index, reason: "not a JSON object") }
-            root = object
+        let root: JSONValue
+        do { root = try JSONReader.parseDictionaryKeyed(data) } catch {
+            throw CheckpointError.badIndex(file: index, reason: error.duplicateKey == nil ? "file is not valid JSON (\(error))" : error.message)
         }
-        guard let map = root["weight_map"]?.object else {
+        guard root.members != nil else { throw CheckpointError.badIndex(file: index, reason: "not a JSON object") }
+        guard let map = root["weight_map"]?.members else {
             throw CheckpointError.badIndex(file: index, reason: "no \"weight_map\" object")
         }
         var weightMap: [String: String] = [:]

@@ -159,22 +159,22 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     private static func parseHeader(_ header: Data, dataSize: Int, dataStart: Int, file: String) throws -> ParsedHeader {
         let root: [String: JSONValue]
-        switch JSONValue.parse(header) {
-        case .failure(let failure):
-            throw CheckpointError.badHeader(file: file, reason: "header is \(failure.reason)")
-        case .success(let value):
-            guard let object = value.object else {
+        do {
+            let value = try JSONReader.parseDictionaryKeyed(header)
+            guard let object = value.dictionary else {
                 throw CheckpointError.badHeader(file: file, reason: "header is not a JSON object")
             }
             root = object
-        }
-        if let duplicate = JSONDuplicateKeys.first(in: header) {
-            throw CheckpointError.duplicateKey(file: file, key: duplicate.key, object: duplicate.object)
+        } catch let error as JSONReadError {
+            if let duplicate = error.duplicateKey {
+                throw CheckpointError.duplicateKey(file: file, key: duplicate.key, object: duplicate.object)
+            }
+            throw CheckpointError.badHeader(file: file, reason: "header is not valid JSON (\(error))")
         }
 
         var metadata: [String: String] = [:]
         if let meta = root["__metadata__"] {
-            guard let object = meta.object else {
+            guard let object = meta.members else {
                 throw CheckpointError.badHeader(file: file, reason: "__metadata__ is not an object of strings")
             }
             for (k, v) in object {
@@ -195,19 +195,19 @@ public final class SafeTensorsFile: @unchecked Sendable {
     }
 
     private static func parseEntry(_ key: String, _ value: JSONValue, dataSize: Int, dataStart: Int, file: String) throws -> SafeTensorInfo {
-        guard let entry = value.object else {
+        guard case .object = value else {
             throw CheckpointError.badHeader(file: file, reason: "entry '\(key)' is not an object")
         }
-        guard let dtypeName = entry["dtype"]?.string else {
+        guard let dtypeName = value["dtype"]?.string else {
             throw CheckpointError.badHeader(file: file, reason: "tensor '\(key)' has no \"dtype\" string")
         }
         guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
             throw CheckpointError.unknownDType(file: file, key: key, dtype: dtypeName)
         }
-        guard let shape = entry["shape"]?.naturals else {
+        guard let shape = value["shape"]?.naturals else {
             throw CheckpointError.badHeader(file: file, reason: "tensor '\(key)' needs \"shape\" as a list of non-negative integers")
         }
-        guard let offsets = entry["data_offsets"]?.naturals, offsets.count == 2 else {
+        guard let offsets = value["data_offsets"]?.naturals, offsets.count == 2 else {
             throw CheckpointError.badHeader(file: file, reason: "tensor '\(key)' needs \"data_offsets\" as [begin, end] of non-negative integers")
         }
         let (begin, end) = (offsets[0], offsets[1])

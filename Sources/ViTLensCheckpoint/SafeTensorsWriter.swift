@@ -11,16 +11,17 @@ public enum SafeTensorsWriter {
     /// Encodes `tensors` (name -> tensor) with optional string `metadata`.
     public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> Data {
         let names = tensors.keys.sorted()
-        var header: [String: Any] = [:]
+        var header: [(key: String, value: JSONValue)] = []
         var offset = 0
         for name in names {
-            let t = tensors[name]!
+            let t = tensors[name] ?? Tensor(shape: [0], values: [])
             let bytes = t.count * 4
-            header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            header.append((name, .object(["dtype": .string("F32"), "shape": .integers(t.shape),
+                                          "data_offsets": .integers([offset, offset + bytes])])))
             offset += bytes
         }
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
-        var json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
+        if !metadata.isEmpty { header.append(("__metadata__", .strings(metadata))) }
+        var json = Data(JSONWriter(pretty: false, sortedKeys: true).text(.object(header)).utf8)
         while json.count % 8 != 0 { json.append(0x20) }
         var data = Data()
         var n = UInt64(json.count).littleEndian
@@ -28,7 +29,7 @@ public enum SafeTensorsWriter {
         data.append(json)
         data.reserveCapacity(data.count + offset)
         for name in names {
-            let le = tensors[name]!.values.map { $0.bitPattern.littleEndian }
+            let le = (tensors[name]?.values ?? []).map { $0.bitPattern.littleEndian }
             le.withUnsafeBytes { data.append(contentsOf: $0) }
         }
         return data

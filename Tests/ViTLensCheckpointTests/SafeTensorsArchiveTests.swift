@@ -93,6 +93,7 @@ struct SafeTensorsArchiveTests {
         ("{\"weight_map\": {\"a\": 1}}", "weight_map entry 'a' is not a file name"),
         ("{\"weight_map\": {\"a\": \"../x.safetensors\"}}", "shard name '../x.safetensors' for 'a' leaves the index's folder"),
         ("{\"weight_map\": {\"a\": \"/etc/x.safetensors\"}}", "shard name '/etc/x.safetensors' for 'a' leaves the index's folder"),
+        ("{\"weight_map\": {\"a\": \"x.safetensors\", \"a\": \"y.safetensors\"}}", "key 'a' appears twice in the object of 'weight_map'"),
     ])
     func malformedIndex(json: String, reason: String) throws {
         let index = try dir.write("m/model.safetensors.index.json", text: json)
