@@ -37,7 +37,7 @@ let package = Package(
         // Shared encoder and the model families (ViT, DeiT, DINOv2, CLIP vision, BERT).
         .target(name: "ViTLensModels", dependencies: ["ViTLensCore", "ViTLensCheckpoint"]),
         // ONNX graph -> Hugging Face folder import.
-        .target(name: "ViTLensONNX", dependencies: ["ViTLensCore", "ViTLensCheckpoint"]),
+        .target(name: "ViTLensONNX", dependencies: ["ViTLensCore", "ViTLensCheckpoint", "ViTLensImage", "ViTLensModels"]),
         // Analyses as attention observers: head fusion, rollout, DINO masks, mean attention distance, flow.
         .target(name: "ViTLensAnalysis", dependencies: ["ViTLensCore"]),
         // Colormaps, overlays, SVG/PNG plots.

@@ -297,7 +297,7 @@ struct BackboneAnalyzer {
         guard let heads, let intermediate, let act, let qkvBias, let swiglu else { throw fail("no encoder layers") }
         var mlpRatio: Int?
         if family == .dinov2 {
-            mlpRatio = ONNXImporter.mlpRatio(hidden: hidden, width: intermediate, swiGLU: swiglu)
+            mlpRatio = ImportedConfig.mlpRatio(hidden: hidden, width: intermediate, swiGLU: swiglu)
             guard mlpRatio != nil else {
                 throw fail("an MLP of \(intermediate) features is not hidden size \(hidden) times a whole mlp_ratio, which Dinov2Config cannot express")
             }

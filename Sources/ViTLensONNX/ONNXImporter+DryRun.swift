@@ -9,8 +9,8 @@ extension ONNXImporter {
     package static func dryRun(_ model: ONNXModel) throws -> Int {
         let plan = try BackboneAnalyzer(model).analyze()
         for (_, source) in plan.weights { _ = try source.materialize() }
-        _ = configJSON(plan)
-        _ = preprocessorJSON(plan)
+        _ = ImportedConfig.config(plan)
+        _ = ImportedConfig.json(ImportedConfig.processor(plan))
         return plan.weights.count
     }
 }

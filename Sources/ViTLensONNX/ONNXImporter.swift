@@ -42,8 +42,10 @@ public enum ONNXImporter {
 
         var tensors: [String: Tensor] = [:]
         for (key, source) in plan.weights { tensors[key] = try source.materialize() }
-        let config = configJSON(plan)
-        let (processor, processorJSON) = preprocessorJSON(plan)
+        let config = ImportedConfig.config(plan)
+        let processorConfig = ImportedConfig.processor(plan)
+        let processor = processorConfig.processorType.rawValue
+        let processorJSON = ImportedConfig.json(processorConfig)
         let metadata = ["format": "pt", "source": "vitlens import-onnx", "onnx_file": onnx.lastPathComponent,
                         "onnx_producer": "\(model.producerName) \(model.producerVersion)"]
 
@@ -62,7 +64,7 @@ public enum ONNXImporter {
             intermediateSize: plan.intermediate,
             mlpRatio: plan.mlpRatio,
             patchSize: plan.patchSize, imageSize: plan.imageSize, numChannels: plan.channels,
-            layerNormEps: shortest(plan.layerNormEps), hiddenAct: plan.hiddenAct, layerScale: plan.family == .dinov2,
+            layerNormEps: ImportedConfig.shortest(plan.layerNormEps), hiddenAct: plan.hiddenAct, layerScale: plan.family == .dinov2,
             qkvBias: plan.qkvBias, useSwiGLU: plan.swiGLU, pooler: plan.pooler,
             inputSize: plan.inputSize.map { [$0.height, $0.width] }, wrapperPrefix: plan.prefix.joined(separator: "/"),
             weightsWritten: tensors.count, synthesizedWeights: plan.synthesized.sorted(), totalNodes: plan.totalNodes,
@@ -71,98 +73,11 @@ public enum ONNXImporter {
         )
     }
 
-    // MARK: - config.json
+    // MARK: - JSON files
 
-    /// A float32 constant as the shortest decimal that reads back to it (1e-06, not 9.99e-07).
-    static func shortest(_ x: Float) -> Double { Double(String(describing: x)) ?? Double(x) }
-
-    /// DINOv2's whole `mlp_ratio` (transformers 5 types it `int`) such that Hugging Face's
-    /// `int(hidden_size * mlp_ratio)` (plain MLP) or `(int(hidden_size * mlp_ratio * 2 / 3) + 7) // 8 * 8`
-    /// (SwiGLU) gives the found MLP width; nil when no whole ratio does.
-    static func mlpRatio(hidden: Int, width: Int, swiGLU: Bool) -> Int? {
-        for r in 1 ... 64 {
-            let f = hidden * r
-            let w = swiGLU ? (f * 2 / 3 + 7) / 8 * 8 : f
-            if w == width { return r }
-        }
-        return nil
-    }
-
-    static func configJSON(_ plan: BackbonePlan) -> JSONValue {
-        var c: [String: JSONValue] = [
-            "model_type": .string(plan.family.rawValue),
-            "hidden_size": .int(plan.hidden),
-            "num_hidden_layers": .int(plan.layers),
-            "num_attention_heads": .int(plan.heads),
-            "hidden_act": .string(plan.hiddenAct),
-            "hidden_dropout_prob": .double(0),
-            "attention_probs_dropout_prob": .double(0),
-            "initializer_range": .double(0.02),
-            "layer_norm_eps": .double(shortest(plan.layerNormEps)),
-            "image_size": .int(plan.imageSize),
-            "patch_size": .int(plan.patchSize),
-            "num_channels": .int(plan.channels),
-            "qkv_bias": .bool(plan.qkvBias),
-            "dtype": .string("float32"),
-        ]
-        switch plan.family {
-        case .dinov2:
-            c["architectures"] = .array([.string("Dinov2Model")])
-            if let r = plan.mlpRatio { c["mlp_ratio"] = .int(r) }
-            c["layerscale_value"] = .double(1)
-            c["drop_path_rate"] = .double(0)
-            c["use_swiglu_ffn"] = .bool(plan.swiGLU)
-            c["apply_layernorm"] = .bool(true)
-            c["reshape_hidden_states"] = .bool(true)
-        case .vit:
-            c["architectures"] = .array([.string("ViTModel")])
-            c["intermediate_size"] = .int(plan.intermediate)
-            c["encoder_stride"] = .int(plan.patchSize)
-            if plan.pooler {
-                c["pooler_output_size"] = .int(plan.hidden)
-                c["pooler_act"] = .string("tanh")
-            }
-        }
-        return .object(c)
-    }
-
-    static func preprocessorJSON(_ plan: BackbonePlan) -> (String, JSONValue) {
-        let rescale = JSONValue.double(1.0 / 255.0)
-        switch plan.family {
-        case .dinov2:
-            let crop: (Int, Int), shortestEdge: Int
-            if let s = plan.inputSize {
-                crop = (s.height, s.width)
-                shortestEdge = max(s.height, s.width)
-            } else {
-                crop = (224, 224)
-                shortestEdge = 256
-            }
-            return ("BitImageProcessor", .object([
-                "image_processor_type": .string("BitImageProcessor"),
-                "do_resize": .bool(true), "size": .object(["shortest_edge": .int(shortestEdge)]), "resample": .int(3),
-                "do_center_crop": .bool(true), "crop_size": .object(["height": .int(crop.0), "width": .int(crop.1)]),
-                "do_rescale": .bool(true), "rescale_factor": rescale,
-                "do_normalize": .bool(true),
-                "image_mean": .array([.double(0.485), .double(0.456), .double(0.406)]),
-                "image_std": .array([.double(0.229), .double(0.224), .double(0.225)]),
-                "do_convert_rgb": .bool(true),
-            ]))
-        case .vit:
-            let size = plan.inputSize ?? (plan.imageSize, plan.imageSize)
-            return ("ViTImageProcessor", .object([
-                "image_processor_type": .string("ViTImageProcessor"),
-                "do_resize": .bool(true), "size": .object(["height": .int(size.height), "width": .int(size.width)]),
-                "resample": .int(2), "do_rescale": .bool(true), "rescale_factor": rescale,
-                "do_normalize": .bool(true),
-                "image_mean": .array([.double(0.5), .double(0.5), .double(0.5)]),
-                "image_std": .array([.double(0.5), .double(0.5), .double(0.5)]),
-            ]))
-        }
-    }
-
+    /// Writes `value` as pretty JSON with sorted keys, as `save_pretrained` does.
     static func writeJSON(_ value: JSONValue, to url: URL) throws {
-        do { try Data(value.text.utf8).write(to: url) } catch {
+        do { try Data(JSONWriter(pretty: true, sortedKeys: true).text(value).utf8).write(to: url) } catch {
             throw ONNXError.writeFailed(path: url.path, reason: error.localizedDescription)
         }
     }
