@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensModels
 
 /// Finds a Hugging Face ViT or DINOv2 backbone in an exported graph and plans its checkpoint.
 ///
@@ -39,7 +40,73 @@ struct BackboneAnalyzer {
         return t
     }
 
+    /// Finds the backbone and plans its checkpoint, one named step after another.
     func analyze() throws -> BackbonePlan {
+        try checkInitializers()
+        let (prefix, convIndex) = try patchConvolution()
+        let backbone = try backboneNodes(prefix: prefix, convIndex: convIndex)
+        var draft = Draft()
+        let patch = try patchEmbedding(convIndex, draft: &draft)
+        let layers = try layerGroups(backbone.byRole)
+        for l in 0 ..< layers.count {
+            try layer(l, layers, hidden: patch.hidden, draft: &draft)
+        }
+        let pooler = try finalNormAndPooler(backbone.byRole, family: layers.family, hidden: patch.hidden, draft: &draft)
+        guard let eps = draft.eps.first, draft.eps.allSatisfy({ $0 == eps }) else {
+            throw fail("the LayerNorms use different epsilons \(Array(Set(draft.eps)).sorted())")
+        }
+        var synthesized: [String] = []
+        let grid = try embeddings(backbone.byRole[.embeddings] ?? [], prefix: prefix, hidden: patch.hidden, family: layers.family,
+                                  weights: &draft.weights, synthesized: &synthesized, used: &draft.used)
+        try checkEverythingNamed(backbone.kept, used: draft.used)
+        guard let heads = draft.heads, let intermediate = draft.intermediate, let act = draft.act, let qkvBias = draft.qkvBias,
+              let swiglu = draft.swiglu else { throw fail("no encoder layers") }
+        return BackbonePlan(
+            family: layers.family, layers: layers.count, heads: heads, hidden: patch.hidden, intermediate: intermediate,
+            mlpRatio: try mlpRatio(layers.family, hidden: patch.hidden, intermediate: intermediate, swiGLU: swiglu),
+            patchSize: patch.size, channels: patch.channels, gridSide: grid, layerNormEps: eps, hiddenAct: act, qkvBias: qkvBias,
+            swiGLU: swiglu, pooler: pooler, inputSize: inputSize(), prefix: prefix, weights: draft.weights,
+            synthesized: synthesized, keptNodes: backbone.kept.count, totalNodes: nodes.count
+        )
+    }
+
+    // MARK: - Steps
+
+    /// What the steps have found so far: the weights by Hub key, the node inputs they came from,
+    /// and the settings every layer must agree on.
+    private struct Draft {
+        var weights: [String: WeightSource] = [:]
+        var used = Set<Use>()
+        var eps: [Float] = []
+        var intermediate: Int?
+        var qkvBias: Bool?
+        var swiglu: Bool?
+        var heads: Int?
+        var act: String?
+
+        /// Records `value` for a setting all layers share, or fails naming the layer that differs.
+        static func agree<T: Equatable>(_ slot: inout T?, _ value: T, _ mismatch: (T) -> ONNXError) throws {
+            if let first = slot, first != value { throw mismatch(first) }
+            slot = value
+        }
+    }
+
+    /// The nodes the backbone keeps (ancestors of the final layernorm and pooler), by role.
+    private struct Backbone {
+        var kept: Set<Int>
+        var byRole: [ModuleRole: [Int]]
+    }
+
+    /// The encoder layers' nodes, their count and the family their norm names give.
+    private struct LayerGroups {
+        var parts: [Int: [LayerPart: [Int]]]
+        var other: [Int: [(path: String, node: Int)]]
+        var count: Int
+        var family: BackboneFamily
+    }
+
+    /// Step 0: weights must be inside the file and dense.
+    private func checkInitializers() throws {
         let graph = model.graph
         for name in graph.initializerNames {
             if let t = graph.initializers[name], let location = t.externalLocation {
@@ -47,47 +114,44 @@ struct BackboneAnalyzer {
             }
         }
         if graph.sparseInitializerCount > 0 { throw fail("sparse initializers are not supported") }
+    }
 
-        // 1. The patch-embedding Conv gives the wrapper prefix.
-        var prefix: [String]?
-        var convIndex = 0
+    /// Step 1: the patch-embedding Conv, whose module path gives the wrapper prefix.
+    private func patchConvolution() throws -> (prefix: [String], index: Int) {
         for (i, n) in nodes.enumerated() where n.opType == "Conv" {
             let module = NodePath(n.name).module
-            if let e = module.lastIndex(of: "embeddings"), Array(module[e...]) == ["embeddings", "patch_embeddings", "projection"] {
-                prefix = Array(module[..<e])
-                convIndex = i
-                break
+            if let e = module.lastIndex(of: "embeddings"), Array(module[e...]) == HuggingFaceNames.patchProjectionPath {
+                return (Array(module[..<e]), i)
             }
         }
-        guard let prefix else {
-            throw fail("no patch-embedding Conv (a node named .../embeddings/patch_embeddings/projection/Conv); ViTLens imports Hugging Face ViT and DINOv2 graphs exported with torch.onnx.export(dynamo=False)")
-        }
+        throw fail("no patch-embedding Conv (a node named .../embeddings/patch_embeddings/projection/Conv); ViTLens imports Hugging Face ViT and DINOv2 graphs exported with torch.onnx.export(dynamo=False)")
+    }
 
-        // 2. Roles, and the backbone as the ancestors of the final layernorm (and pooler).
+    /// Step 2: every node's role, and the backbone as the ancestors of the final layernorm (and pooler).
+    private func backboneNodes(prefix: [String], convIndex: Int) throws -> Backbone {
         let roles: [ModuleRole?] = nodes.map { n in
             let module = NodePath(n.name).module
             guard module.count > prefix.count, Array(module.prefix(prefix.count)) == prefix else { return nil }
             return HuggingFaceNames.role(of: module.dropFirst(prefix.count))
         }
-        var seeds: [Int] = []
-        var hasFinalNorm = false
-        for (i, r) in roles.enumerated() {
-            switch r {
-            case .finalNorm?: seeds.append(i); hasFinalNorm = true
-            case .poolerDense?, .poolerOther?: seeds.append(i)
-            default: break
+        let seeds = roles.indices.filter {
+            switch roles[$0] {
+            case .finalNorm?, .poolerDense?, .poolerOther?: return true
+            default: return false
             }
         }
-        guard hasFinalNorm else { throw fail("no final layernorm (nodes named .../layernorm/...) after the encoder") }
+        guard roles.contains(where: { $0 == .finalNorm }) else { throw fail("no final layernorm (nodes named .../layernorm/...) after the encoder") }
         let kept = index.ancestors(of: seeds)
         guard kept.contains(convIndex) else { throw fail("the final layernorm does not depend on the patch-embedding Conv") }
         var byRole: [ModuleRole: [Int]] = [:]
         for i in kept.sorted() {
             if let r = roles[i] { byRole[r, default: []].append(i) }
         }
-        var used = Set<Use>()
+        return Backbone(kept: kept, byRole: byRole)
+    }
 
-        // 3. Patch embedding.
+    /// Step 3: the patch Conv's weight and bias, which give the hidden size, channels and patch size.
+    private func patchEmbedding(_ convIndex: Int, draft: inout Draft) throws -> (hidden: Int, channels: Int, size: Int) {
         let conv = nodes[convIndex]
         guard let convWeight = weight(convIndex, 1), convWeight.dims.count == 4 else {
             throw fail("the patch-embedding Conv has no 4-D weight initializer")
@@ -101,186 +165,186 @@ struct BackboneAnalyzer {
         if let g = conv.int("group"), g != 1 { throw fail("patch Conv has group \(g)") }
         if let d = conv.ints("dilations"), d.contains(where: { $0 != 1 }) { throw fail("patch Conv is dilated (\(d))") }
         guard let convBias = weight(convIndex, 2), convBias.dims == [hidden] else { throw fail("the patch-embedding Conv has no bias of \(hidden) values") }
-        used.insert(Use(node: convIndex, input: 1))
-        used.insert(Use(node: convIndex, input: 2))
-        var weights: [String: WeightSource] = [
-            "embeddings.patch_embeddings.projection.weight": .tensor(convWeight),
-            "embeddings.patch_embeddings.projection.bias": .tensor(convBias),
-        ]
+        draft.used.insert(Use(node: convIndex, input: 1))
+        draft.used.insert(Use(node: convIndex, input: 2))
+        let projection = HuggingFaceNames.patchProjectionPath.joined(separator: ".")
+        draft.weights[projection + ".weight"] = .tensor(convWeight)
+        draft.weights[projection + ".bias"] = .tensor(convBias)
+        return (hidden, channels, patch)
+    }
 
-        // 4. Layers and family.
-        var layerNodes: [Int: [LayerPart: [Int]]] = [:]
-        var layerOther: [Int: [(path: String, node: Int)]] = [:]
+    /// Step 4: the nodes of each encoder layer, the layer count and the family.
+    private func layerGroups(_ byRole: [ModuleRole: [Int]]) throws -> LayerGroups {
+        var parts: [Int: [LayerPart: [Int]]] = [:]
+        var other: [Int: [(path: String, node: Int)]] = [:]
         var familyVotes = Set<BackboneFamily>()
         for (role, list) in byRole {
             switch role {
             case .layer(let l, let part):
-                layerNodes[l, default: [:]][part, default: []] += list
+                parts[l, default: [:]][part, default: []] += list
                 if part == .norm1 || part == .norm2, let i = list.first {
                     let leafModule = NodePath(nodes[i].name).module.last ?? ""
-                    familyVotes.insert(leafModule.hasPrefix("layernorm_") ? .vit : .dinov2)
+                    familyVotes.insert(leafModule == PublicKeyTables.vit.norm1 || leafModule == PublicKeyTables.vit.norm2 ? .vit : .dinov2)
                 }
             case .layerOther(let l, let path):
-                layerOther[l, default: []] += list.map { (path, $0) }
+                other[l, default: []] += list.map { (path, $0) }
             default: break
             }
         }
-        let layerIndices = Set(layerNodes.keys).union(layerOther.keys)
+        let layerIndices = Set(parts.keys).union(other.keys)
         guard let maxLayer = layerIndices.max() else { throw fail("no encoder layers (nodes named .../encoder/layer.N/... or .../layers.N/...)") }
-        let layerCount = maxLayer + 1
-        for l in 0 ..< layerCount where layerNodes[l] == nil {
+        for l in 0 ... maxLayer where parts[l] == nil {
             throw fail("layer \(l) is missing (found layers \(layerIndices.sorted()))")
         }
         guard familyVotes.count == 1, let family = familyVotes.first else {
             throw fail(familyVotes.isEmpty ? "layer 0 has no LayerNorm named norm1 (DINOv2) or layernorm_before (ViT)"
                                            : "layers mix DINOv2 (norm1) and ViT (layernorm_before) names")
         }
+        return LayerGroups(parts: parts, other: other, count: maxLayer + 1, family: family)
+    }
 
-        // 5. Per-layer weights.
-        var eps: [Float] = []
-        var intermediate: Int?
-        var qkvBias: Bool?
-        var swiglu: Bool?
-        var heads: Int?
-        var act: String?
-        for l in 0 ..< layerCount {
-            let parts = layerNodes[l] ?? [:]
-            let key = "encoder.layer.\(l)."
-            func linear(_ part: LayerPart) throws -> Linear {
-                try self.linear(parts[part] ?? [], where: "layer \(l) \(part.label)", used: &used)
-            }
-            // Attention projections.
-            var qkvBiases: [Bool] = []
-            for part in [LayerPart.query, .key, .value, .attentionOutput] {
-                let lin = try linear(part)
-                guard let w = lin.weight else { throw fail("layer \(l) has no \(part.label) MatMul") }
-                guard w.shape == [hidden, hidden] else { throw fail("layer \(l) \(part.label) weight is \(w.shape) after transposing, expected [\(hidden), \(hidden)]") }
-                weights[key + part.hubModule(family) + ".weight"] = w
-                if let b = lin.bias {
-                    guard b.shape == [hidden] else { throw fail("layer \(l) \(part.label) bias has shape \(b.shape), expected [\(hidden)]") }
-                    weights[key + part.hubModule(family) + ".bias"] = b
-                } else if part == .attentionOutput {
-                    throw fail("layer \(l) attention output has no bias Add")
-                }
-                if part != .attentionOutput { qkvBiases.append(lin.bias != nil) }
-            }
-            guard Set(qkvBiases).count == 1 else { throw fail("layer \(l) has biases on only some of query, key and value") }
-            if let q = qkvBias, q != qkvBiases[0] { throw fail("layer \(l) differs from layer 0 in having query/key/value biases") }
-            qkvBias = qkvBiases[0]
-
-            // Norms.
-            for part in [LayerPart.norm1, .norm2] {
-                let norm = try self.norm(parts[part] ?? [], where: "layer \(l) \(part.label)", hidden: hidden, used: &used)
-                weights[key + part.hubModule(family) + ".weight"] = norm.weight
-                weights[key + part.hubModule(family) + ".bias"] = norm.bias
-                eps.append(norm.eps)
-            }
-
-            // Layer scale (DINOv2 only).
-            for part in [LayerPart.layerScale1, .layerScale2] {
-                let list = parts[part] ?? []
-                if family == .vit {
-                    guard list.isEmpty else { throw fail("layer \(l) has a \(part.label) Mul, which ViT layers do not have") }
-                    continue
-                }
-                guard let (i, k, t) = firstWeight(in: list, op: "Mul", rank: 1), t.dims == [hidden] else {
-                    throw fail("layer \(l) has no \(part.label) Mul with \(hidden) values")
-                }
-                used.insert(Use(node: i, input: k))
-                weights[key + part.hubModule(family) + ".lambda1"] = .tensor(t)
-            }
-
-            // MLP: GELU MLP or SwiGLU.
-            let isSwiGLU = parts[.swigluIn] != nil || parts[.swigluGate] != nil || parts[.swigluUp] != nil
-            if let s = swiglu, s != isSwiGLU { throw fail("layer \(l) differs from layer 0 in using a SwiGLU MLP") }
-            swiglu = isSwiGLU
-            let mlpHidden: Int
-            if isSwiGLU {
-                guard family == .dinov2 else { throw fail("layer \(l) has a SwiGLU MLP, which ViT layers do not have") }
-                guard parts[.fc1] == nil, parts[.fc2] == nil else { throw fail("layer \(l) has both a SwiGLU and a plain MLP") }
-                let inW: WeightSource, inB: WeightSource
-                if parts[.swigluIn] != nil {
-                    let lin = try linear(.swigluIn)
-                    guard let w = lin.weight, let b = lin.bias else { throw fail("layer \(l) has no SwiGLU weights_in MatMul and bias") }
-                    guard w.shape.count == 2, w.shape[1] == hidden, w.shape[0] % 2 == 0, b.shape == [w.shape[0]] else {
-                        throw fail("layer \(l) SwiGLU weights_in is \(w.shape), expected [2 * hidden features, \(hidden)]")
-                    }
-                    inW = w
-                    inB = b
-                } else {
-                    let gate = try linear(.swigluGate), up = try linear(.swigluUp)
-                    guard let gw = gate.weight, let gb = gate.bias else { throw fail("layer \(l) has no SwiGLU gate_proj MatMul and bias") }
-                    guard let uw = up.weight, let ub = up.bias else { throw fail("layer \(l) has no SwiGLU up_proj MatMul and bias") }
-                    guard gw.shape.count == 2, gw.shape == uw.shape, gw.shape[1] == hidden, gb.shape == [gw.shape[0]], ub.shape == gb.shape else {
-                        throw fail("layer \(l) SwiGLU gate_proj \(gw.shape) and up_proj \(uw.shape) do not match")
-                    }
-                    // Hub `weights_in` = [gate; up] along the output axis (transformers `Chunk(dim=0)`).
-                    inW = WeightSource(parts: gw.parts + uw.parts, shape: [2 * gw.shape[0], hidden])
-                    inB = WeightSource(parts: gb.parts + ub.parts, shape: [2 * gb.shape[0]])
-                }
-                mlpHidden = inW.shape[0] / 2
-                weights[key + "mlp.weights_in.weight"] = inW
-                weights[key + "mlp.weights_in.bias"] = inB
-                let out = try linear(.swigluOut)
-                guard let ow = out.weight, let ob = out.bias else { throw fail("layer \(l) has no SwiGLU weights_out MatMul and bias") }
-                guard ow.shape == [hidden, mlpHidden], ob.shape == [hidden] else { throw fail("layer \(l) SwiGLU weights_out is \(ow.shape), expected [\(hidden), \(mlpHidden)]") }
-                weights[key + "mlp.weights_out.weight"] = ow
-                weights[key + "mlp.weights_out.bias"] = ob
-            } else {
-                let fc1 = try linear(.fc1), fc2 = try linear(.fc2)
-                guard let w1 = fc1.weight, let b1 = fc1.bias else { throw fail("layer \(l) has no \(LayerPart.fc1.label) MatMul and bias") }
-                guard let w2 = fc2.weight, let b2 = fc2.bias else { throw fail("layer \(l) has no \(LayerPart.fc2.label) MatMul and bias") }
-                guard w1.shape.count == 2, w1.shape[1] == hidden, b1.shape == [w1.shape[0]] else { throw fail("layer \(l) MLP input weight is \(w1.shape), expected [intermediate, \(hidden)]") }
-                mlpHidden = w1.shape[0]
-                guard w2.shape == [hidden, mlpHidden], b2.shape == [hidden] else { throw fail("layer \(l) MLP output weight is \(w2.shape), expected [\(hidden), \(mlpHidden)]") }
-                weights[key + LayerPart.fc1.hubModule(family) + ".weight"] = w1
-                weights[key + LayerPart.fc1.hubModule(family) + ".bias"] = b1
-                weights[key + LayerPart.fc2.hubModule(family) + ".weight"] = w2
-                weights[key + LayerPart.fc2.hubModule(family) + ".bias"] = b2
-            }
-            if let m = intermediate, m != mlpHidden { throw fail("layer \(l) MLP has \(mlpHidden) hidden features, layer 0 has \(m)") }
-            intermediate = mlpHidden
-
-            // Activation and heads.
-            let other = layerOther[l] ?? []
-            let layerAct = try activation(layer: l, nodes: other.filter { !$0.path.hasPrefix("attention") }.map(\.node), swiglu: isSwiGLU)
-            if let a = act, a != layerAct { throw fail("layer \(l) uses \(layerAct), layer 0 uses \(a)") }
-            act = layerAct
-            let layerHeads = try self.heads(layer: l, parts: parts, attentionNodes: other.filter { $0.path.hasPrefix("attention") }.map(\.node), hidden: hidden)
-            if let h = heads, h != layerHeads { throw fail("layer \(l) has \(layerHeads) heads, layer 0 has \(h)") }
-            heads = layerHeads
+    /// Step 5: one encoder layer's weights, activation and heads.
+    private func layer(_ l: Int, _ layers: LayerGroups, hidden: Int, draft: inout Draft) throws {
+        let parts = layers.parts[l] ?? [:]
+        let key = layers.family.keys.layer(l) + "."
+        try attention(l, parts, key: key, family: layers.family, hidden: hidden, draft: &draft)
+        for part in [LayerPart.norm1, .norm2] {
+            let norm = try self.norm(parts[part] ?? [], where: "layer \(l) \(part.label)", hidden: hidden, used: &draft.used)
+            draft.weights[key + part.hubKey(layers.family) + ".weight"] = norm.weight
+            draft.weights[key + part.hubKey(layers.family) + ".bias"] = norm.bias
+            draft.eps.append(norm.eps)
         }
+        try layerScales(l, parts, key: key, family: layers.family, hidden: hidden, draft: &draft)
+        let isSwiGLU = parts[.swigluIn] != nil || parts[.swigluGate] != nil || parts[.swigluUp] != nil
+        try Draft.agree(&draft.swiglu, isSwiGLU) { _ in fail("layer \(l) differs from layer 0 in using a SwiGLU MLP") }
+        let mlpHidden = isSwiGLU ? try swiGLU(l, parts, key: key, family: layers.family, hidden: hidden, draft: &draft)
+                                 : try plainMLP(l, parts, key: key, family: layers.family, hidden: hidden, draft: &draft)
+        try Draft.agree(&draft.intermediate, mlpHidden) { fail("layer \(l) MLP has \(mlpHidden) hidden features, layer 0 has \($0)") }
 
-        // 6. Final norm and pooler.
-        let final = try norm(byRole[.finalNorm] ?? [], where: "final layernorm", hidden: hidden, used: &used)
-        weights["layernorm.weight"] = final.weight
-        weights["layernorm.bias"] = final.bias
-        eps.append(final.eps)
-        var pooler = false
-        if let list = byRole[.poolerDense] {
-            guard family == .vit else { throw fail("a pooler in a DINOv2 graph") }
-            let lin = try linear(list, where: "pooler dense", used: &used)
-            guard let w = lin.weight, let b = lin.bias, w.shape.count == 2, w.shape[1] == hidden, b.shape == [w.shape[0]] else {
-                throw fail("the pooler has no dense weight [pooler size, \(hidden)] and bias")
+        let other = layers.other[l] ?? []
+        let layerAct = try activation(layer: l, nodes: other.filter { !$0.path.hasPrefix("attention") }.map(\.node), swiglu: isSwiGLU)
+        try Draft.agree(&draft.act, layerAct) { fail("layer \(l) uses \(layerAct), layer 0 uses \($0)") }
+        let layerHeads = try heads(layer: l, parts: parts, attentionNodes: other.filter { $0.path.hasPrefix("attention") }.map(\.node), hidden: hidden)
+        try Draft.agree(&draft.heads, layerHeads) { fail("layer \(l) has \(layerHeads) heads, layer 0 has \($0)") }
+    }
+
+    /// Step 5a: query, key, value and attention output projections.
+    private func attention(_ l: Int, _ parts: [LayerPart: [Int]], key: String, family: BackboneFamily, hidden: Int,
+                           draft: inout Draft) throws {
+        var qkvBiases: [Bool] = []
+        for part in [LayerPart.query, .key, .value, .attentionOutput] {
+            let lin = try linear(parts[part] ?? [], where: "layer \(l) \(part.label)", used: &draft.used)
+            guard let w = lin.weight else { throw fail("layer \(l) has no \(part.label) MatMul") }
+            guard w.shape == [hidden, hidden] else { throw fail("layer \(l) \(part.label) weight is \(w.shape) after transposing, expected [\(hidden), \(hidden)]") }
+            draft.weights[key + part.hubKey(family) + ".weight"] = w
+            if let b = lin.bias {
+                guard b.shape == [hidden] else { throw fail("layer \(l) \(part.label) bias has shape \(b.shape), expected [\(hidden)]") }
+                draft.weights[key + part.hubKey(family) + ".bias"] = b
+            } else if part == .attentionOutput {
+                throw fail("layer \(l) attention output has no bias Add")
             }
-            guard w.shape[0] == hidden else { throw fail("the pooler maps \(hidden) to \(w.shape[0]) features; ViTLens writes pooler_output_size = hidden_size only") }
-            let actOps = Set((byRole.filter { if case .poolerOther = $0.key { return true }; return false }.values.joined()).map { nodes[$0].opType })
-            guard actOps.contains("Tanh") else { throw fail("the pooler activation is not tanh (found \(actOps.sorted()))") }
-            weights["pooler.dense.weight"] = w
-            weights["pooler.dense.bias"] = b
-            pooler = true
+            if part != .attentionOutput { qkvBiases.append(lin.bias != nil) }
         }
-        guard let firstEps = eps.first, eps.allSatisfy({ $0 == firstEps }) else {
-            throw fail("the LayerNorms use different epsilons \(Array(Set(eps)).sorted())")
+        guard Set(qkvBiases).count == 1 else { throw fail("layer \(l) has biases on only some of query, key and value") }
+        try Draft.agree(&draft.qkvBias, qkvBiases[0]) { _ in fail("layer \(l) differs from layer 0 in having query/key/value biases") }
+    }
+
+    /// Step 5b: DINOv2's layer scales (a ViT layer must have none).
+    private func layerScales(_ l: Int, _ parts: [LayerPart: [Int]], key: String, family: BackboneFamily, hidden: Int,
+                             draft: inout Draft) throws {
+        for part in [LayerPart.layerScale1, .layerScale2] {
+            let list = parts[part] ?? []
+            if family == .vit {
+                guard list.isEmpty else { throw fail("layer \(l) has a \(part.label) Mul, which ViT layers do not have") }
+                continue
+            }
+            guard let (i, k, t) = firstWeight(in: list, op: "Mul", rank: 1), t.dims == [hidden] else {
+                throw fail("layer \(l) has no \(part.label) Mul with \(hidden) values")
+            }
+            draft.used.insert(Use(node: i, input: k))
+            draft.weights[key + part.hubKey(family)] = .tensor(t)
         }
+    }
 
-        // 7. Embeddings.
-        var synthesized: [String] = []
-        let grid = try embeddings(byRole[.embeddings] ?? [], prefix: prefix, hidden: hidden, family: family,
-                                  weights: &weights, synthesized: &synthesized, used: &used)
+    /// Step 5c: a SwiGLU MLP (fused `weights_in`, or 5.x gate and up halves); returns its width.
+    private func swiGLU(_ l: Int, _ parts: [LayerPart: [Int]], key: String, family: BackboneFamily, hidden: Int,
+                        draft: inout Draft) throws -> Int {
+        guard family == .dinov2 else { throw fail("layer \(l) has a SwiGLU MLP, which ViT layers do not have") }
+        guard parts[.fc1] == nil, parts[.fc2] == nil else { throw fail("layer \(l) has both a SwiGLU and a plain MLP") }
+        func linear(_ part: LayerPart) throws -> Linear {
+            try self.linear(parts[part] ?? [], where: "layer \(l) \(part.label)", used: &draft.used)
+        }
+        let inW: WeightSource, inB: WeightSource
+        if parts[.swigluIn] != nil {
+            let lin = try linear(.swigluIn)
+            guard let w = lin.weight, let b = lin.bias else { throw fail("layer \(l) has no SwiGLU weights_in MatMul and bias") }
+            guard w.shape.count == 2, w.shape[1] == hidden, w.shape[0] % 2 == 0, b.shape == [w.shape[0]] else {
+                throw fail("layer \(l) SwiGLU weights_in is \(w.shape), expected [2 * hidden features, \(hidden)]")
+            }
+            (inW, inB) = (w, b)
+        } else {
+            let gate = try linear(.swigluGate), up = try linear(.swigluUp)
+            guard let gw = gate.weight, let gb = gate.bias else { throw fail("layer \(l) has no SwiGLU gate_proj MatMul and bias") }
+            guard let uw = up.weight, let ub = up.bias else { throw fail("layer \(l) has no SwiGLU up_proj MatMul and bias") }
+            guard gw.shape.count == 2, gw.shape == uw.shape, gw.shape[1] == hidden, gb.shape == [gw.shape[0]], ub.shape == gb.shape else {
+                throw fail("layer \(l) SwiGLU gate_proj \(gw.shape) and up_proj \(uw.shape) do not match")
+            }
+            // Hub `weights_in` = [gate; up] along the output axis (transformers `Chunk(dim=0)`).
+            inW = WeightSource(parts: gw.parts + uw.parts, shape: [2 * gw.shape[0], hidden])
+            inB = WeightSource(parts: gb.parts + ub.parts, shape: [2 * gb.shape[0]])
+        }
+        let mlpHidden = inW.shape[0] / 2
+        draft.weights[key + LayerPart.swigluIn.hubKey(family) + ".weight"] = inW
+        draft.weights[key + LayerPart.swigluIn.hubKey(family) + ".bias"] = inB
+        let out = try linear(.swigluOut)
+        guard let ow = out.weight, let ob = out.bias else { throw fail("layer \(l) has no SwiGLU weights_out MatMul and bias") }
+        guard ow.shape == [hidden, mlpHidden], ob.shape == [hidden] else { throw fail("layer \(l) SwiGLU weights_out is \(ow.shape), expected [\(hidden), \(mlpHidden)]") }
+        draft.weights[key + LayerPart.swigluOut.hubKey(family) + ".weight"] = ow
+        draft.weights[key + LayerPart.swigluOut.hubKey(family) + ".bias"] = ob
+        return mlpHidden
+    }
 
-        // 8. Nothing left behind.
-        // (Identity nodes only forward deduplicated weights to the nodes that use them.)
+    /// Step 5c': a plain two-layer MLP; returns its width.
+    private func plainMLP(_ l: Int, _ parts: [LayerPart: [Int]], key: String, family: BackboneFamily, hidden: Int,
+                          draft: inout Draft) throws -> Int {
+        let fc1 = try linear(parts[.fc1] ?? [], where: "layer \(l) \(LayerPart.fc1.label)", used: &draft.used)
+        let fc2 = try linear(parts[.fc2] ?? [], where: "layer \(l) \(LayerPart.fc2.label)", used: &draft.used)
+        guard let w1 = fc1.weight, let b1 = fc1.bias else { throw fail("layer \(l) has no \(LayerPart.fc1.label) MatMul and bias") }
+        guard let w2 = fc2.weight, let b2 = fc2.bias else { throw fail("layer \(l) has no \(LayerPart.fc2.label) MatMul and bias") }
+        guard w1.shape.count == 2, w1.shape[1] == hidden, b1.shape == [w1.shape[0]] else { throw fail("layer \(l) MLP input weight is \(w1.shape), expected [intermediate, \(hidden)]") }
+        let mlpHidden = w1.shape[0]
+        guard w2.shape == [hidden, mlpHidden], b2.shape == [hidden] else { throw fail("layer \(l) MLP output weight is \(w2.shape), expected [\(hidden), \(mlpHidden)]") }
+        draft.weights[key + LayerPart.fc1.hubKey(family) + ".weight"] = w1
+        draft.weights[key + LayerPart.fc1.hubKey(family) + ".bias"] = b1
+        draft.weights[key + LayerPart.fc2.hubKey(family) + ".weight"] = w2
+        draft.weights[key + LayerPart.fc2.hubKey(family) + ".bias"] = b2
+        return mlpHidden
+    }
+
+    /// Step 6: the final layernorm and a ViT pooler (dense + tanh); returns whether there is a pooler.
+    private func finalNormAndPooler(_ byRole: [ModuleRole: [Int]], family: BackboneFamily, hidden: Int,
+                                    draft: inout Draft) throws -> Bool {
+        let final = try norm(byRole[.finalNorm] ?? [], where: "final layernorm", hidden: hidden, used: &draft.used)
+        draft.weights[HuggingFaceNames.finalNorm + ".weight"] = final.weight
+        draft.weights[HuggingFaceNames.finalNorm + ".bias"] = final.bias
+        draft.eps.append(final.eps)
+        guard let list = byRole[.poolerDense] else { return false }
+        guard family == .vit else { throw fail("a pooler in a DINOv2 graph") }
+        let lin = try linear(list, where: "pooler dense", used: &draft.used)
+        guard let w = lin.weight, let b = lin.bias, w.shape.count == 2, w.shape[1] == hidden, b.shape == [w.shape[0]] else {
+            throw fail("the pooler has no dense weight [pooler size, \(hidden)] and bias")
+        }
+        guard w.shape[0] == hidden else { throw fail("the pooler maps \(hidden) to \(w.shape[0]) features; ViTLens writes pooler_output_size = hidden_size only") }
+        let actOps = Set((byRole.filter { if case .poolerOther = $0.key { return true }; return false }.values.joined()).map { nodes[$0].opType })
+        guard actOps.contains("Tanh") else { throw fail("the pooler activation is not tanh (found \(actOps.sorted()))") }
+        draft.weights[HuggingFaceNames.poolerDense + ".weight"] = w
+        draft.weights[HuggingFaceNames.poolerDense + ".bias"] = b
+        return true
+    }
+
+    /// Step 8: no float weight of the backbone may be left without a Hub name.
+    /// (Identity nodes only forward deduplicated weights to the nodes that use them.)
+    private func checkEverythingNamed(_ kept: Set<Int>, used: Set<Use>) throws {
         for i in kept.sorted() where nodes[i].opType != "Identity" {
             for k in nodes[i].inputs.indices where !used.contains(Use(node: i, input: k)) {
                 if let t = weight(i, k), t.elementCount > 1 {
@@ -288,26 +352,22 @@ struct BackboneAnalyzer {
                 }
             }
         }
+    }
 
-        var inputSize: (Int, Int)?
-        if let input = model.graph.runtimeInputs.first(where: { $0.shape?.count == 4 }), let shape = input.shape,
-           let h = shape[2].value, let w = shape[3].value {
-            inputSize = (h, w)
+    /// The graph's fixed input height and width, when its image input has them.
+    private func inputSize() -> (height: Int, width: Int)? {
+        guard let input = model.graph.runtimeInputs.first(where: { $0.shape?.count == 4 }), let shape = input.shape,
+              let h = shape[2].value, let w = shape[3].value else { return nil }
+        return (h, w)
+    }
+
+    /// DINOv2's whole `mlp_ratio` (nil for ViT); fails when no whole ratio gives the MLP width.
+    private func mlpRatio(_ family: BackboneFamily, hidden: Int, intermediate: Int, swiGLU: Bool) throws -> Int? {
+        guard family == .dinov2 else { return nil }
+        guard let ratio = ImportedConfig.mlpRatio(hidden: hidden, width: intermediate, swiGLU: swiGLU) else {
+            throw fail("an MLP of \(intermediate) features is not hidden size \(hidden) times a whole mlp_ratio, which Dinov2Config cannot express")
         }
-        guard let heads, let intermediate, let act, let qkvBias, let swiglu else { throw fail("no encoder layers") }
-        var mlpRatio: Int?
-        if family == .dinov2 {
-            mlpRatio = ImportedConfig.mlpRatio(hidden: hidden, width: intermediate, swiGLU: swiglu)
-            guard mlpRatio != nil else {
-                throw fail("an MLP of \(intermediate) features is not hidden size \(hidden) times a whole mlp_ratio, which Dinov2Config cannot express")
-            }
-        }
-        return BackbonePlan(
-            family: family, layers: layerCount, heads: heads, hidden: hidden, intermediate: intermediate, mlpRatio: mlpRatio, patchSize: patch,
-            channels: channels, gridSide: grid, layerNormEps: firstEps, hiddenAct: act, qkvBias: qkvBias, swiGLU: swiglu,
-            pooler: pooler, inputSize: inputSize, prefix: prefix, weights: weights, synthesized: synthesized,
-            keptNodes: kept.count, totalNodes: nodes.count
-        )
+        return ratio
     }
 
     // MARK: - Modules

@@ -1,3 +1,5 @@
+import ViTLensModels
+
 /// The Hugging Face model families the importer writes.
 enum BackboneFamily: String, Sendable {
     /// `Dinov2Model` (`model_type: dinov2`): pre-norm layers named `norm1`/`norm2`, layer scale.
@@ -36,25 +38,40 @@ enum LayerPart: String, CaseIterable, Sendable {
         }
     }
 
-    /// The module's Hub key inside `encoder.layer.N.` for a family (the names every released
-    /// checkpoint carries and `save_pretrained` writes). Gate and up halves have no key of their
-    /// own: they are concatenated into `mlp.weights_in`.
-    func hubModule(_ family: BackboneFamily) -> String {
+    /// The part's Hub key inside `encoder.layer.N.` for a family, from the family's key table in
+    /// ViTLensModels: a module (`attention.attention.query`, `mlp.fc1`) or, for the layer scales,
+    /// the parameter (`layer_scale1.lambda1`). Gate and up halves have no key of their own: they
+    /// are concatenated into `mlp.weights_in`.
+    func hubKey(_ family: BackboneFamily) -> String {
+        let keys = family.keys
         switch self {
-        case .query: return "attention.attention.query"
-        case .key: return "attention.attention.key"
-        case .value: return "attention.attention.value"
-        case .attentionOutput: return "attention.output.dense"
-        case .fc1: return family == .vit ? "intermediate.dense" : "mlp.fc1"
-        case .fc2: return family == .vit ? "output.dense" : "mlp.fc2"
-        case .norm1: return family == .vit ? "layernorm_before" : "norm1"
-        case .norm2: return family == .vit ? "layernorm_after" : "norm2"
-        case .layerScale1: return "layer_scale1"
-        case .layerScale2: return "layer_scale2"
-        case .swigluIn, .swigluGate, .swigluUp: return "mlp.weights_in"
-        case .swigluOut: return "mlp.weights_out"
+        case .query: return keys.query
+        case .key: return keys.key
+        case .value: return keys.value
+        case .attentionOutput: return keys.attentionOutput
+        case .fc1: return keys.fc1
+        case .fc2: return keys.fc2
+        case .norm1: return keys.norm1
+        case .norm2: return keys.norm2
+        case .layerScale1: return keys.layerScale1
+        case .layerScale2: return keys.layerScale2
+        case .swigluIn, .swigluGate, .swigluUp: return keys.swiGLUIn
+        case .swigluOut: return keys.swiGLUOut
         }
     }
+
+    /// The module path of ``hubKey(_:)`` as node names carry it (`layer_scale1` for `layer_scale1.lambda1`).
+    func hubModule(_ family: BackboneFamily) -> String {
+        switch self {
+        case .layerScale1, .layerScale2: return hubKey(family).split(separator: ".").dropLast().joined(separator: ".")
+        default: return hubKey(family)
+        }
+    }
+}
+
+extension BackboneFamily {
+    /// The family's Hub key table, owned by ViTLensModels.
+    var keys: EncoderKeys { self == .vit ? PublicKeyTables.vit : PublicKeyTables.dinov2 }
 }
 
 /// The declarative name table: module paths inside an encoder layer, as the TorchScript exporter
@@ -77,19 +94,29 @@ enum LayerPart: String, CaseIterable, Sendable {
 /// Layers themselves are `encoder.layer.N` (4.x, and 5.x DINOv2) or `layers.N` (5.x ViT). The 5.x
 /// renames are those of `transformers/conversion_mapping.py` (`ViTModel`, `Dinov2Model`) at 5.23.
 enum HuggingFaceNames {
-    static let layerModules: [String: LayerPart] = [
-        "attention.attention.query": .query, "attention.q_proj": .query,
-        "attention.attention.key": .key, "attention.k_proj": .key,
-        "attention.attention.value": .value, "attention.v_proj": .value,
-        "attention.output.dense": .attentionOutput, "attention.o_proj": .attentionOutput,
-        "intermediate.dense": .fc1, "mlp.fc1": .fc1,
-        "output.dense": .fc2, "mlp.fc2": .fc2,
-        "layernorm_before": .norm1, "norm1": .norm1,
-        "layernorm_after": .norm2, "norm2": .norm2,
-        "layer_scale1": .layerScale1, "layer_scale2": .layerScale2,
-        "mlp.weights_in": .swigluIn, "mlp.gate_proj": .swigluGate, "mlp.up_proj": .swigluUp,
-        "mlp.weights_out": .swigluOut, "mlp.down_proj": .swigluOut,
+    /// transformers 5.x's internal module names that differ from the Hub keys.
+    static let transformers5Modules: [String: LayerPart] = [
+        "attention.q_proj": .query, "attention.k_proj": .key, "attention.v_proj": .value, "attention.o_proj": .attentionOutput,
+        "mlp.gate_proj": .swigluGate, "mlp.up_proj": .swigluUp, "mlp.down_proj": .swigluOut,
     ]
+
+    /// Every module path inside a layer that names a part: both families' Hub keys (4.x) and the 5.x names.
+    static let layerModules: [String: LayerPart] = {
+        var table = transformers5Modules
+        for family in [BackboneFamily.vit, .dinov2] {
+            for part in LayerPart.allCases where part != .swigluGate && part != .swigluUp {
+                table[part.hubModule(family)] = part
+            }
+        }
+        return table
+    }()
+
+    /// `embeddings.patch_embeddings.projection`, the patch Conv.
+    static let patchProjectionPath = ["embeddings", "patch_embeddings", "projection"]
+    /// The final LayerNorm.
+    static let finalNorm = "layernorm"
+    /// ViT's pooler projection.
+    static let poolerDense = "pooler.dense"
 
     /// Module roots of a backbone (after any wrapper prefix such as `backbone`, `vit`, `dinov2`).
     static let backboneRoots: Set<String> = ["embeddings", "encoder", "layernorm", "pooler"]
@@ -113,9 +140,9 @@ enum HuggingFaceNames {
         let path = module.joined(separator: ".")
         switch path {
         case "embeddings": return .embeddings
-        case "embeddings.patch_embeddings.projection": return .patchProjection
-        case "layernorm": return .finalNorm
-        case "pooler.dense": return .poolerDense
+        case patchProjectionPath.joined(separator: "."): return .patchProjection
+        case finalNorm: return .finalNorm
+        case poolerDense: return .poolerDense
         default: break
         }
         if first == "embeddings" { return .embeddingsOther(path) }

@@ -264,11 +264,11 @@ func scratchDirectory() throws -> URL {
     }
 
     @Test func wholeMLPRatios() {
-        #expect(ONNXImporter.mlpRatio(hidden: 384, width: 1536, swiGLU: false) == 4)
-        #expect(ONNXImporter.mlpRatio(hidden: 32, width: 88, swiGLU: true) == 4)
+        #expect(ImportedConfig.mlpRatio(hidden: 384, width: 1536, swiGLU: false) == 4)
+        #expect(ImportedConfig.mlpRatio(hidden: 32, width: 88, swiGLU: true) == 4)
         // facebook/dinov2-giant: hidden 1536, SwiGLU, 4096 hidden features.
-        #expect(ONNXImporter.mlpRatio(hidden: 1536, width: 4096, swiGLU: true) == 4)
-        #expect(ONNXImporter.mlpRatio(hidden: 32, width: 37, swiGLU: false) == nil)
+        #expect(ImportedConfig.mlpRatio(hidden: 1536, width: 4096, swiGLU: true) == 4)
+        #expect(ImportedConfig.mlpRatio(hidden: 32, width: 37, swiGLU: false) == nil)
     }
 }
 
