@@ -71,7 +71,6 @@ public func fixtureTensor(_ relative: String) throws -> Tensor {
 }
 
 /// A fixture case's `meta.json`.
-public func fixtureMeta(_ caseDirectory: String) throws -> [String: Any] {
-    let data = try Data(contentsOf: Fixtures.url("\(caseDirectory)/meta.json"))
-    return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+public func fixtureMeta(_ caseDirectory: String) throws -> FixtureMeta {
+    try JSONDecoder().decode(FixtureMeta.self, from: Data(contentsOf: Fixtures.url("\(caseDirectory)/meta.json")))
 }

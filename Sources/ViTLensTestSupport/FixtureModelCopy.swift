@@ -46,11 +46,11 @@ public struct FixtureModelCopy {
         let f = file("model.safetensors")
         let data = try Data(contentsOf: f)
         let n = Int(data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
-        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8 ..< 8 + n)) as? [String: Any] ?? [:]
+        let header = try JSONReader.parse([UInt8](data.subdata(in: 8 ..< 8 + n)))
         var tensors: [String: Tensor] = [:]
-        for (key, value) in header where key != "__metadata__" {
-            guard let e = value as? [String: Any], e["dtype"] as? String == "F32", let shape = e["shape"] as? [Int],
-                  let offsets = e["data_offsets"] as? [Int], offsets.count == 2 else { continue }
+        for (key, e) in header.members ?? [] where key != "__metadata__" {
+            guard e["dtype"]?.string == "F32", let shape = e["shape"]?.naturals,
+                  let offsets = e["data_offsets"]?.naturals, offsets.count == 2 else { continue }
             let bytes = data.subdata(in: (8 + n + offsets[0]) ..< (8 + n + offsets[1]))
             let values = bytes.withUnsafeBytes { raw in
                 (0 ..< bytes.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
@@ -58,14 +58,15 @@ public struct FixtureModelCopy {
             tensors[key] = Tensor(shape: shape, values: values)
         }
         try edit(&tensors)
-        var entries: [String: Any] = [:]
+        var entries: [(key: String, value: JSONValue)] = []
         var body = Data()
         for key in tensors.keys.sorted() {
             let t = tensors[key] ?? Tensor(shape: [0], values: [])
-            entries[key] = ["dtype": "F32", "shape": t.shape, "data_offsets": [body.count, body.count + 4 * t.count]]
+            entries.append((key, .object(["dtype": .string("F32"), "shape": .integers(t.shape),
+                                          "data_offsets": .integers([body.count, body.count + 4 * t.count])])))
             for v in t.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { body.append(contentsOf: $0) } }
         }
-        var json = try JSONSerialization.data(withJSONObject: entries, options: .sortedKeys)
+        var json = Data(JSONWriter(pretty: false, sortedKeys: true).text(.object(entries)).utf8)
         while json.count % 8 != 0 { json.append(0x20) }
         var out = Data()
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }

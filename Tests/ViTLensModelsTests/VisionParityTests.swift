@@ -20,7 +20,7 @@ import ViTLensTestSupport
     func parity(_ name: String) throws {
         let dir = "cases/\(name)"
         let meta = try fixtureMeta(dir)
-        let modelName = try #require(meta["model"] as? String)
+        let modelName = try #require(meta.model)
         let files = try ModelLocator.resolve(Fixtures.url("models/\(modelName)").path)
         let model = try ModelLoader.loadVision(files)
         let pixels = try fixtureTensor("\(dir)/pixel_values.npy")
@@ -43,9 +43,9 @@ import ViTLensTestSupport
             #expect(c.within(.hidden), "\(extra): \(c)")
         }
         // Token layout agrees with the reference's.
-        let layout = try #require(meta["layout"] as? [String: Any])
-        let grid = try #require(layout["grid"] as? [Int])
+        let layout = try #require(meta.layout)
+        let grid = try #require(layout.grid)
         #expect(out.layout.grid?.rows == grid[0] && out.layout.grid?.columns == grid[1])
-        #expect(out.layout.prefix.map(\.rawValue) == (layout["prefix"] as? [String]))
+        #expect(out.layout.prefix.map(\.rawValue) == layout.prefix)
     }
 }

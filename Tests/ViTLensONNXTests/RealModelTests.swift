@@ -32,7 +32,7 @@ import ViTLensTestSupport
 
         // Full rows at the (layer, head, query) triples listed in meta.json.
         let meta = try fixtureMeta(dir)
-        let triples = try #require((meta["rows"] as? [String: Any])?["triples_layer_head_query"] as? [[Int]])
+        let triples = try #require(meta.rows?.triplesLayerHeadQuery)
         let expected = try fixtureTensor("\(dir)/rows.npy")
         for (i, t) in triples.enumerated() {
             let o = ((t[0] * 6 + t[1]) * n + t[2]) * n

@@ -53,12 +53,12 @@ import ViTLensTestSupport
         defer { try? FileManager.default.removeItem(at: out) }
         let ref = "cases/bert-tiny-animal"
         let meta = try fixtureMeta(ref)
-        let sentence = try #require(meta["sentence"] as? String)
+        let sentence = try #require(meta.sentence)
         let r = try CLI.run(["dump", "--text", sentence, "--model", Fixtures.url("models/bert-tiny").path, "--out", out.path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try NPY.read(out.appendingPathComponent("input_ids.npy")).integers == NPY.read(Fixtures.url("\(ref)/input_ids.npy")).integers)
         let tokens = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("tokens.json"))) as? [String]
-        #expect(tokens == (meta["tokens"] as? [String]))
+        #expect(tokens == meta.tokens)
         let a = compare(try npy(out, "attentions.npy"), try fixtureTensor("\(ref)/attentions.npy"))
         #expect(a.within(.attention), "attentions: \(a)")
     }
