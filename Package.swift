@@ -2,7 +2,7 @@
 // ViTLens: see what a Vision Transformer attends to, from Swift, the command line or a browser.
 import PackageDescription
 
-// Dependencies run one way: Core -> Checkpoint/Image/Text -> Models/ONNX -> Analysis/Render -> ViTLens -> vitlens.
+// Dependencies run one way: Core -> Checkpoint/Image/Text -> Models -> ONNX; Core -> Analysis/Render; all -> ViTLens -> vitlens.
 let package = Package(
     name: "ViTLens",
     platforms: [.macOS(.v13)],
@@ -36,12 +36,12 @@ let package = Package(
         .target(name: "ViTLensText", dependencies: ["ViTLensCore"]),
         // Shared encoder and the model families (ViT, DeiT, DINOv2, CLIP vision, BERT).
         .target(name: "ViTLensModels", dependencies: ["ViTLensCore", "ViTLensCheckpoint"]),
-        // ONNX graph -> Hugging Face folder import.
+        // ONNX graph -> Hugging Face folder import (key tables and width rule from Models, processor defaults from Image).
         .target(name: "ViTLensONNX", dependencies: ["ViTLensCore", "ViTLensCheckpoint", "ViTLensImage", "ViTLensModels"]),
         // Analyses as attention observers: head fusion, rollout, DINO masks, mean attention distance, flow.
         .target(name: "ViTLensAnalysis", dependencies: ["ViTLensCore"]),
         // Colormaps, overlays, SVG/PNG plots.
-        .target(name: "ViTLensRender", dependencies: ["ViTLensCore", "ViTLensImage"]),
+        .target(name: "ViTLensRender", dependencies: ["ViTLensCore"]),
         // Umbrella module: re-exports everything and adds the high-level inspection API.
         .target(name: "ViTLens", dependencies: [
             "ViTLensCore", "ViTLensCheckpoint", "ViTLensImage", "ViTLensText", "ViTLensModels",
@@ -54,14 +54,14 @@ let package = Package(
 
         // Shared test helpers: fixture paths, expectClose with named tolerances.
         .target(name: "ViTLensTestSupport", dependencies: ["ViTLensCore"], path: "Sources/ViTLensTestSupport"),
-        .testTarget(name: "ViTLensCoreTests", dependencies: ["ViTLensCore", "ViTLensTestSupport"]),
-        .testTarget(name: "ViTLensCheckpointTests", dependencies: ["ViTLensCheckpoint", "ViTLensTestSupport"]),
-        .testTarget(name: "ViTLensImageTests", dependencies: ["ViTLensImage", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensCoreTests", dependencies: ["ViTLensCore"]),
+        .testTarget(name: "ViTLensCheckpointTests", dependencies: ["ViTLensCheckpoint", "ViTLensCore"]),
+        .testTarget(name: "ViTLensImageTests", dependencies: ["ViTLensImage", "ViTLensCore", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensTextTests", dependencies: ["ViTLensText", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensModelsTests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
-        .testTarget(name: "ViTLensONNXTests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
-        .testTarget(name: "ViTLensAnalysisTests", dependencies: ["ViTLensAnalysis", "ViTLensTestSupport"]),
-        .testTarget(name: "ViTLensRenderTests", dependencies: ["ViTLensRender", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensONNXTests", dependencies: ["ViTLens", "ViTLensONNX", "ViTLensCore", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensAnalysisTests", dependencies: ["ViTLensAnalysis", "ViTLensCore", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensRenderTests", dependencies: ["ViTLensRender", "ViTLensCore", "ViTLensTestSupport"]),
         .testTarget(name: "VitlensCLITests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
@@ -77,7 +77,7 @@ if Context.environment["VITLENS_FUZZ"] == "1" {
         ("FuzzConfig", ["ViTLensModels", "ViTLensCheckpoint", "ViTLensImage"]),
         ("FuzzONNX", ["ViTLensONNX"]),
         ("FuzzTokenizer", ["ViTLensText"]),
-        ("FuzzImage", ["ViTLensImage"]),
+        ("FuzzImage", ["ViTLensImage", "ViTLensCore"]),
     ]
     for target in fuzzTargets {
         package.products.append(.executable(name: target.name, targets: [target.name]))
