@@ -24,17 +24,17 @@ struct BackboneAnalyzer {
     }
 
     /// A node input that a weight was taken from.
-    private struct Use: Hashable {
+    struct Use: Hashable {
         var node: Int
         var input: Int
     }
 
-    private func fail(_ reason: String) -> ONNXError {
+    func fail(_ reason: String) -> ONNXError {
         .unsupportedGraph(file: file, reason: "unsupported graph: " + reason)
     }
 
     /// The float initializer feeding input `k` of node `i` (through `Identity`), if any.
-    private func weight(_ i: Int, _ k: Int) -> ONNXTensor? {
+    func weight(_ i: Int, _ k: Int) -> ONNXTensor? {
         let n = nodes[i]
         guard k < n.inputs.count, !n.inputs[k].isEmpty, let t = index.initializer(n.inputs[k]), t.isFloatingPoint else { return nil }
         return t
@@ -74,7 +74,7 @@ struct BackboneAnalyzer {
 
     /// What the steps have found so far: the weights by Hub key, the node inputs they came from,
     /// and the settings every layer must agree on.
-    private struct Draft {
+    struct Draft {
         var weights: [String: WeightSource] = [:]
         var used = Set<Use>()
         var eps: [Float] = []
@@ -92,13 +92,13 @@ struct BackboneAnalyzer {
     }
 
     /// The nodes the backbone keeps (ancestors of the final layernorm and pooler), by role.
-    private struct Backbone {
+    struct Backbone {
         var kept: Set<Int>
         var byRole: [ModuleRole: [Int]]
     }
 
     /// The encoder layers' nodes, their count and the family their norm names give.
-    private struct LayerGroups {
+    struct LayerGroups {
         var parts: [Int: [LayerPart: [Int]]]
         var other: [Int: [(path: String, node: Int)]]
         var count: Int
@@ -106,7 +106,7 @@ struct BackboneAnalyzer {
     }
 
     /// Step 0: weights must be inside the file and dense.
-    private func checkInitializers() throws {
+    func checkInitializers() throws {
         let graph = model.graph
         for name in graph.initializerNames {
             if let t = graph.initializers[name], let location = t.externalLocation {
@@ -117,7 +117,7 @@ struct BackboneAnalyzer {
     }
 
     /// Step 1: the patch-embedding Conv, whose module path gives the wrapper prefix.
-    private func patchConvolution() throws -> (prefix: [String], index: Int) {
+    func patchConvolution() throws -> (prefix: [String], index: Int) {
         for (i, n) in nodes.enumerated() where n.opType == "Conv" {
             let module = NodePath(n.name).module
             if let e = module.lastIndex(of: "embeddings"), Array(module[e...]) == HuggingFaceNames.patchProjectionPath {
@@ -128,7 +128,7 @@ struct BackboneAnalyzer {
     }
 
     /// Step 2: every node's role, and the backbone as the ancestors of the final layernorm (and pooler).
-    private func backboneNodes(prefix: [String], convIndex: Int) throws -> Backbone {
+    func backboneNodes(prefix: [String], convIndex: Int) throws -> Backbone {
         let roles: [ModuleRole?] = nodes.map { n in
             let module = NodePath(n.name).module
             guard module.count > prefix.count, Array(module.prefix(prefix.count)) == prefix else { return nil }
@@ -151,7 +151,7 @@ struct BackboneAnalyzer {
     }
 
     /// Step 3: the patch Conv's weight and bias, which give the hidden size, channels and patch size.
-    private func patchEmbedding(_ convIndex: Int, draft: inout Draft) throws -> (hidden: Int, channels: Int, size: Int) {
+    func patchEmbedding(_ convIndex: Int, draft: inout Draft) throws -> (hidden: Int, channels: Int, size: Int) {
         let conv = nodes[convIndex]
         guard let convWeight = weight(convIndex, 1), convWeight.dims.count == 4 else {
             throw fail("the patch-embedding Conv has no 4-D weight initializer")
@@ -174,7 +174,7 @@ struct BackboneAnalyzer {
     }
 
     /// Step 4: the nodes of each encoder layer, the layer count and the family.
-    private func layerGroups(_ byRole: [ModuleRole: [Int]]) throws -> LayerGroups {
+    func layerGroups(_ byRole: [ModuleRole: [Int]]) throws -> LayerGroups {
         var parts: [Int: [LayerPart: [Int]]] = [:]
         var other: [Int: [(path: String, node: Int)]] = [:]
         var familyVotes = Set<BackboneFamily>()
@@ -203,126 +203,8 @@ struct BackboneAnalyzer {
         return LayerGroups(parts: parts, other: other, count: maxLayer + 1, family: family)
     }
 
-    /// Step 5: one encoder layer's weights, activation and heads.
-    private func layer(_ l: Int, _ layers: LayerGroups, hidden: Int, draft: inout Draft) throws {
-        let parts = layers.parts[l] ?? [:]
-        let key = layers.family.keys.layer(l) + "."
-        try attention(l, parts, key: key, family: layers.family, hidden: hidden, draft: &draft)
-        for part in [LayerPart.norm1, .norm2] {
-            let norm = try self.norm(parts[part] ?? [], where: "layer \(l) \(part.label)", hidden: hidden, used: &draft.used)
-            draft.weights[key + part.hubKey(layers.family) + ".weight"] = norm.weight
-            draft.weights[key + part.hubKey(layers.family) + ".bias"] = norm.bias
-            draft.eps.append(norm.eps)
-        }
-        try layerScales(l, parts, key: key, family: layers.family, hidden: hidden, draft: &draft)
-        let isSwiGLU = parts[.swigluIn] != nil || parts[.swigluGate] != nil || parts[.swigluUp] != nil
-        try Draft.agree(&draft.swiglu, isSwiGLU) { _ in fail("layer \(l) differs from layer 0 in using a SwiGLU MLP") }
-        let mlpHidden = isSwiGLU ? try swiGLU(l, parts, key: key, family: layers.family, hidden: hidden, draft: &draft)
-                                 : try plainMLP(l, parts, key: key, family: layers.family, hidden: hidden, draft: &draft)
-        try Draft.agree(&draft.intermediate, mlpHidden) { fail("layer \(l) MLP has \(mlpHidden) hidden features, layer 0 has \($0)") }
-
-        let other = layers.other[l] ?? []
-        let layerAct = try activation(layer: l, nodes: other.filter { !$0.path.hasPrefix("attention") }.map(\.node), swiglu: isSwiGLU)
-        try Draft.agree(&draft.act, layerAct) { fail("layer \(l) uses \(layerAct), layer 0 uses \($0)") }
-        let layerHeads = try heads(layer: l, parts: parts, attentionNodes: other.filter { $0.path.hasPrefix("attention") }.map(\.node), hidden: hidden)
-        try Draft.agree(&draft.heads, layerHeads) { fail("layer \(l) has \(layerHeads) heads, layer 0 has \($0)") }
-    }
-
-    /// Step 5a: query, key, value and attention output projections.
-    private func attention(_ l: Int, _ parts: [LayerPart: [Int]], key: String, family: BackboneFamily, hidden: Int,
-                           draft: inout Draft) throws {
-        var qkvBiases: [Bool] = []
-        for part in [LayerPart.query, .key, .value, .attentionOutput] {
-            let lin = try linear(parts[part] ?? [], where: "layer \(l) \(part.label)", used: &draft.used)
-            guard let w = lin.weight else { throw fail("layer \(l) has no \(part.label) MatMul") }
-            guard w.shape == [hidden, hidden] else { throw fail("layer \(l) \(part.label) weight is \(w.shape) after transposing, expected [\(hidden), \(hidden)]") }
-            draft.weights[key + part.hubKey(family) + ".weight"] = w
-            if let b = lin.bias {
-                guard b.shape == [hidden] else { throw fail("layer \(l) \(part.label) bias has shape \(b.shape), expected [\(hidden)]") }
-                draft.weights[key + part.hubKey(family) + ".bias"] = b
-            } else if part == .attentionOutput {
-                throw fail("layer \(l) attention output has no bias Add")
-            }
-            if part != .attentionOutput { qkvBiases.append(lin.bias != nil) }
-        }
-        guard Set(qkvBiases).count == 1 else { throw fail("layer \(l) has biases on only some of query, key and value") }
-        try Draft.agree(&draft.qkvBias, qkvBiases[0]) { _ in fail("layer \(l) differs from layer 0 in having query/key/value biases") }
-    }
-
-    /// Step 5b: DINOv2's layer scales (a ViT layer must have none).
-    private func layerScales(_ l: Int, _ parts: [LayerPart: [Int]], key: String, family: BackboneFamily, hidden: Int,
-                             draft: inout Draft) throws {
-        for part in [LayerPart.layerScale1, .layerScale2] {
-            let list = parts[part] ?? []
-            if family == .vit {
-                guard list.isEmpty else { throw fail("layer \(l) has a \(part.label) Mul, which ViT layers do not have") }
-                continue
-            }
-            guard let (i, k, t) = firstWeight(in: list, op: "Mul", rank: 1), t.dims == [hidden] else {
-                throw fail("layer \(l) has no \(part.label) Mul with \(hidden) values")
-            }
-            draft.used.insert(Use(node: i, input: k))
-            draft.weights[key + part.hubKey(family)] = .tensor(t)
-        }
-    }
-
-    /// Step 5c: a SwiGLU MLP (fused `weights_in`, or 5.x gate and up halves); returns its width.
-    private func swiGLU(_ l: Int, _ parts: [LayerPart: [Int]], key: String, family: BackboneFamily, hidden: Int,
-                        draft: inout Draft) throws -> Int {
-        guard family == .dinov2 else { throw fail("layer \(l) has a SwiGLU MLP, which ViT layers do not have") }
-        guard parts[.fc1] == nil, parts[.fc2] == nil else { throw fail("layer \(l) has both a SwiGLU and a plain MLP") }
-        func linear(_ part: LayerPart) throws -> Linear {
-            try self.linear(parts[part] ?? [], where: "layer \(l) \(part.label)", used: &draft.used)
-        }
-        let inW: WeightSource, inB: WeightSource
-        if parts[.swigluIn] != nil {
-            let lin = try linear(.swigluIn)
-            guard let w = lin.weight, let b = lin.bias else { throw fail("layer \(l) has no SwiGLU weights_in MatMul and bias") }
-            guard w.shape.count == 2, w.shape[1] == hidden, w.shape[0] % 2 == 0, b.shape == [w.shape[0]] else {
-                throw fail("layer \(l) SwiGLU weights_in is \(w.shape), expected [2 * hidden features, \(hidden)]")
-            }
-            (inW, inB) = (w, b)
-        } else {
-            let gate = try linear(.swigluGate), up = try linear(.swigluUp)
-            guard let gw = gate.weight, let gb = gate.bias else { throw fail("layer \(l) has no SwiGLU gate_proj MatMul and bias") }
-            guard let uw = up.weight, let ub = up.bias else { throw fail("layer \(l) has no SwiGLU up_proj MatMul and bias") }
-            guard gw.shape.count == 2, gw.shape == uw.shape, gw.shape[1] == hidden, gb.shape == [gw.shape[0]], ub.shape == gb.shape else {
-                throw fail("layer \(l) SwiGLU gate_proj \(gw.shape) and up_proj \(uw.shape) do not match")
-            }
-            // Hub `weights_in` = [gate; up] along the output axis (transformers `Chunk(dim=0)`).
-            inW = WeightSource(parts: gw.parts + uw.parts, shape: [2 * gw.shape[0], hidden])
-            inB = WeightSource(parts: gb.parts + ub.parts, shape: [2 * gb.shape[0]])
-        }
-        let mlpHidden = inW.shape[0] / 2
-        draft.weights[key + LayerPart.swigluIn.hubKey(family) + ".weight"] = inW
-        draft.weights[key + LayerPart.swigluIn.hubKey(family) + ".bias"] = inB
-        let out = try linear(.swigluOut)
-        guard let ow = out.weight, let ob = out.bias else { throw fail("layer \(l) has no SwiGLU weights_out MatMul and bias") }
-        guard ow.shape == [hidden, mlpHidden], ob.shape == [hidden] else { throw fail("layer \(l) SwiGLU weights_out is \(ow.shape), expected [\(hidden), \(mlpHidden)]") }
-        draft.weights[key + LayerPart.swigluOut.hubKey(family) + ".weight"] = ow
-        draft.weights[key + LayerPart.swigluOut.hubKey(family) + ".bias"] = ob
-        return mlpHidden
-    }
-
-    /// Step 5c': a plain two-layer MLP; returns its width.
-    private func plainMLP(_ l: Int, _ parts: [LayerPart: [Int]], key: String, family: BackboneFamily, hidden: Int,
-                          draft: inout Draft) throws -> Int {
-        let fc1 = try linear(parts[.fc1] ?? [], where: "layer \(l) \(LayerPart.fc1.label)", used: &draft.used)
-        let fc2 = try linear(parts[.fc2] ?? [], where: "layer \(l) \(LayerPart.fc2.label)", used: &draft.used)
-        guard let w1 = fc1.weight, let b1 = fc1.bias else { throw fail("layer \(l) has no \(LayerPart.fc1.label) MatMul and bias") }
-        guard let w2 = fc2.weight, let b2 = fc2.bias else { throw fail("layer \(l) has no \(LayerPart.fc2.label) MatMul and bias") }
-        guard w1.shape.count == 2, w1.shape[1] == hidden, b1.shape == [w1.shape[0]] else { throw fail("layer \(l) MLP input weight is \(w1.shape), expected [intermediate, \(hidden)]") }
-        let mlpHidden = w1.shape[0]
-        guard w2.shape == [hidden, mlpHidden], b2.shape == [hidden] else { throw fail("layer \(l) MLP output weight is \(w2.shape), expected [\(hidden), \(mlpHidden)]") }
-        draft.weights[key + LayerPart.fc1.hubKey(family) + ".weight"] = w1
-        draft.weights[key + LayerPart.fc1.hubKey(family) + ".bias"] = b1
-        draft.weights[key + LayerPart.fc2.hubKey(family) + ".weight"] = w2
-        draft.weights[key + LayerPart.fc2.hubKey(family) + ".bias"] = b2
-        return mlpHidden
-    }
-
     /// Step 6: the final layernorm and a ViT pooler (dense + tanh); returns whether there is a pooler.
-    private func finalNormAndPooler(_ byRole: [ModuleRole: [Int]], family: BackboneFamily, hidden: Int,
+    func finalNormAndPooler(_ byRole: [ModuleRole: [Int]], family: BackboneFamily, hidden: Int,
                                     draft: inout Draft) throws -> Bool {
         let final = try norm(byRole[.finalNorm] ?? [], where: "final layernorm", hidden: hidden, used: &draft.used)
         draft.weights[HuggingFaceNames.finalNorm + ".weight"] = final.weight
@@ -344,7 +226,7 @@ struct BackboneAnalyzer {
 
     /// Step 8: no float weight of the backbone may be left without a Hub name.
     /// (Identity nodes only forward deduplicated weights to the nodes that use them.)
-    private func checkEverythingNamed(_ kept: Set<Int>, used: Set<Use>) throws {
+    func checkEverythingNamed(_ kept: Set<Int>, used: Set<Use>) throws {
         for i in kept.sorted() where nodes[i].opType != "Identity" {
             for k in nodes[i].inputs.indices where !used.contains(Use(node: i, input: k)) {
                 if let t = weight(i, k), t.elementCount > 1 {
@@ -355,14 +237,14 @@ struct BackboneAnalyzer {
     }
 
     /// The graph's fixed input height and width, when its image input has them.
-    private func inputSize() -> (height: Int, width: Int)? {
+    func inputSize() -> (height: Int, width: Int)? {
         guard let input = model.graph.runtimeInputs.first(where: { $0.shape?.count == 4 }), let shape = input.shape,
               let h = shape[2].value, let w = shape[3].value else { return nil }
         return (h, w)
     }
 
     /// DINOv2's whole `mlp_ratio` (nil for ViT); fails when no whole ratio gives the MLP width.
-    private func mlpRatio(_ family: BackboneFamily, hidden: Int, intermediate: Int, swiGLU: Bool) throws -> Int? {
+    func mlpRatio(_ family: BackboneFamily, hidden: Int, intermediate: Int, swiGLU: Bool) throws -> Int? {
         guard family == .dinov2 else { return nil }
         guard let ratio = ImportedConfig.mlpRatio(hidden: hidden, width: intermediate, swiGLU: swiGLU) else {
             throw fail("an MLP of \(intermediate) features is not hidden size \(hidden) times a whole mlp_ratio, which Dinov2Config cannot express")
@@ -372,14 +254,14 @@ struct BackboneAnalyzer {
 
     // MARK: - Modules
 
-    private struct Linear {
+    struct Linear {
         var weight: WeightSource?
         var bias: WeightSource?
     }
 
     /// A linear module: MatMul with an `[in, out]` initializer (transposed to `[out, in]`) or Gemm,
     /// plus an Add of a 1-D initializer as bias.
-    private func linear(_ list: [Int], where place: String, used: inout Set<Use>) throws -> Linear {
+    func linear(_ list: [Int], where place: String, used: inout Set<Use>) throws -> Linear {
         var result = Linear()
         for i in list {
             let n = nodes[i]
@@ -417,7 +299,7 @@ struct BackboneAnalyzer {
         return result
     }
 
-    private struct Norm {
+    struct Norm {
         var weight: WeightSource
         var bias: WeightSource
         var eps: Float
@@ -426,7 +308,7 @@ struct BackboneAnalyzer {
     /// A LayerNorm: one `LayerNormalization` node (scale, bias, `epsilon`, default 1e-5), or the
     /// opset < 17 decomposition `(x - mean) / sqrt(var + eps) * weight + bias` (ReduceMean, Sub, Pow,
     /// ReduceMean, Add eps, Sqrt, Div, Mul weight, Add bias).
-    private func norm(_ list: [Int], where place: String, hidden: Int, used: inout Set<Use>) throws -> Norm {
+    func norm(_ list: [Int], where place: String, hidden: Int, used: inout Set<Use>) throws -> Norm {
         guard !list.isEmpty else { throw fail("\(place) is missing") }
         var w: ONNXTensor?, b: ONNXTensor?, eps: Float?
         if let i = list.first(where: { nodes[$0].opType == "LayerNormalization" }) {
@@ -467,7 +349,7 @@ struct BackboneAnalyzer {
         return Norm(weight: .tensor(w), bias: .tensor(b), eps: eps)
     }
 
-    private func firstWeight(in list: [Int], op: String, rank: Int) -> (Int, Int, ONNXTensor)? {
+    func firstWeight(in list: [Int], op: String, rank: Int) -> (Int, Int, ONNXTensor)? {
         for i in list where nodes[i].opType == op {
             for k in nodes[i].inputs.indices {
                 if let t = weight(i, k), t.dims.count == rank { return (i, k, t) }
@@ -478,7 +360,7 @@ struct BackboneAnalyzer {
 
     /// The MLP activation from the operators between the two projections: `Erf` (or `Gelu` without
     /// approximation) is exact GELU, `Tanh` (or `Gelu(approximate="tanh")`) the tanh approximation.
-    private func activation(layer l: Int, nodes list: [Int], swiglu: Bool) throws -> String {
+    func activation(layer l: Int, nodes list: [Int], swiglu: Bool) throws -> String {
         let ops = Set(list.map { nodes[$0].opType })
         if swiglu {
             guard ops.contains("Sigmoid") || ops.contains("Silu") else { throw fail("layer \(l) SwiGLU MLP has no SiLU (Sigmoid) node") }
@@ -497,7 +379,7 @@ struct BackboneAnalyzer {
     /// value into `[batch, tokens, heads, head_dim]` (either of the last two may be -1), else from
     /// the attention scale constant: one `Mul` by `1/sqrt(d)`, one `Div` by `sqrt(d)`, or (the
     /// exported SDPA) two `Mul`s by `d^(-1/4)` on the query and the key.
-    private func heads(layer l: Int, parts: [LayerPart: [Int]], attentionNodes: [Int], hidden: Int) throws -> Int {
+    func heads(layer l: Int, parts: [LayerPart: [Int]], attentionNodes: [Int], hidden: Int) throws -> Int {
         var outputs = Set<String>()
         for part in [LayerPart.query, .key, .value] {
             for i in parts[part] ?? [] { outputs.formUnion(nodes[i].outputs) }
@@ -555,7 +437,7 @@ struct BackboneAnalyzer {
     /// `Expand` is the CLS token; a `[1, 1, D]` consumed by `Concat` is the CLS row of the position
     /// table and a `[1, G, D]` its patch grid (DINOv2's interpolation split), concatenated back to
     /// `[1, 1 + G, D]`; a lone `[1, M, D]` is the whole table. Returns the grid side `sqrt(G)`.
-    private func embeddings(_ list: [Int], prefix: [String], hidden: Int, family: BackboneFamily,
+    func embeddings(_ list: [Int], prefix: [String], hidden: Int, family: BackboneFamily,
                             weights: inout [String: WeightSource], synthesized: inout [String], used: inout Set<Use>) throws -> Int {
         let namePrefix = prefix.isEmpty ? "" : prefix.joined(separator: ".") + "."
         var cls: ONNXTensor?, mask: ONNXTensor?, table: ONNXTensor?, posCLS: ONNXTensor?, anonymousTables: [ONNXTensor] = []
