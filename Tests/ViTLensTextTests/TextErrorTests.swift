@@ -84,6 +84,13 @@ import Testing
                             file: "tokenizer.json", contains: ["unknown token \"[UNK]\" is not in the vocabulary"])
     }
 
+    /// A vocabulary token written twice is refused (Python's json would keep the last id); the two
+    /// canonically equivalent spellings of "é" stay two tokens.
+    @Test func repeatedVocabularyTokenIsRefused() throws {
+        _ = try expectError(["tokenizer.json": Array(#"{"model": {"vocab": {"[UNK]": 0, "a": 1, "a": 2}}}"#.utf8)], file: "tokenizer.json",
+                            contains: ["key 'a' appears twice in the object of 'vocab' at byte 41"])
+    }
+
     @Test func malformedConfigNamesTheConfig() throws {
         _ = try expectError(["vocab.txt": Self.bertVocabulary, "tokenizer_config.json": Array(#"{"model_max_length": "long"}"#.utf8)],
                             file: "tokenizer_config.json", contains: ["model_max_length is a string"])
