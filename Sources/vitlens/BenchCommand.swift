@@ -27,8 +27,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let (_, loaded) = try modelOptions.load()
-        guard case .vision(let model) = loaded else { throw CommandError("bench needs an image model") }
+        guard let model = try modelOptions.session().vision?.model else { throw CommandError("bench needs an image model") }
         let h = size?.height ?? model.imageSize
         let w = size?.width ?? model.imageSize
         var rng = SplitMix64(seed: 0)
