@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ViTLensONNXTests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensAnalysisTests", dependencies: ["ViTLensAnalysis", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensRenderTests", dependencies: ["ViTLensRender", "ViTLensTestSupport"]),
-        .testTarget(name: "VitlensCLITests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensCLITests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
