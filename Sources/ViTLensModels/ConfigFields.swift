@@ -27,18 +27,25 @@ enum ConfigFile {
     }
 
     /// Decodes `data` as `type`; the fields' own checks throw ``ModelError`` and anything else
-    /// (not JSON, not an object) is reported as "not a JSON object".
+    /// (not JSON, not an object) is reported as "not a JSON object". A key that appears twice in
+    /// one object is refused: `JSONDecoder` would keep the first, Python's `json` the last.
     static func decode<T: Decodable>(_ type: T.Type, from data: Data, file: String, modelType: String? = nil) throws -> T {
         let decoder = JSONDecoder()
         decoder.userInfo[.configFile] = file
         decoder.userInfo[.modelType] = modelType
+        let value: T
         do {
-            return try decoder.decode(T.self, from: data)
+            value = try decoder.decode(T.self, from: data)
         } catch let error as ModelError {
             throw error
         } catch {
             throw ModelError.configInvalid(file: file, reason: "not a JSON object")
         }
+        if let duplicate = JSONDuplicateKeys.first(in: data) {
+            let place = duplicate.object.map { " in '\($0)'" } ?? ""
+            throw ModelError.configInvalid(file: file, reason: "key '\(duplicate.key)' appears twice\(place)")
+        }
+        return value
     }
 }
 

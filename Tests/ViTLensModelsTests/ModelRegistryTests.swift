@@ -66,6 +66,18 @@ import ViTLensTestSupport
         #expect(!error.contains("\n"))
     }
 
+    /// JSONDecoder keeps the first of two equal keys and Python the last, so neither is guessed.
+    @Test func duplicateConfigKeysAreRefused() throws {
+        let top = try ConfigFile.decode(ConfigValueTests.Probe.self, from: Data(#"{"hidden_size": 8}"#.utf8), file: "c.json")
+        #expect(try top.int("hidden_size") == 8)
+        #expect(throws: ModelError.configInvalid(file: "c.json", reason: "key 'hidden_size' appears twice")) {
+            try ConfigFile.decode(ConfigValueTests.Probe.self, from: Data(#"{"hidden_size": 8, "hidden_size": 16}"#.utf8), file: "c.json")
+        }
+        #expect(throws: ModelError.configInvalid(file: "c.json", reason: "key '1' appears twice in 'id2label'")) {
+            try ConfigFile.decode(ConfigValueTests.Probe.self, from: Data(#"{"id2label": {"1": "a", "1": "b"}}"#.utf8), file: "c.json")
+        }
+    }
+
     @Test func clipVisionConfigFieldsAreCheckedInsideTheNestedObject() throws {
         let (config, error) = try Self.load("clip-full", [("vision_config", #"{"hidden_size": true}"#)])
         #expect(error == "\(config): invalid config: 'hidden_size' is not an integer")
