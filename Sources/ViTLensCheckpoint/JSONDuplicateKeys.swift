@@ -7,10 +7,10 @@ import Foundation
 /// Keys are compared after unescaping (`"a"` and `"\u0061"` are the same key) with Swift string
 /// equality, so canonically equivalent spellings (precomposed "é" and "e" + U+0301), which a Swift
 /// dictionary would also merge, count as the same key.
-enum JSONDuplicateKeys {
+package enum JSONDuplicateKeys {
     /// The first repeated key in document order, with the key of the object that holds it (`nil`
     /// for the top level).
-    static func first(in data: Data) -> (key: String, object: String?)? {
+    package static func first(in data: Data) -> (key: String, object: String?)? {
         let bytes = [UInt8](data)
         var scanner = Scanner(bytes: bytes)
         return scanner.value(parentKey: nil, depth: 0)
