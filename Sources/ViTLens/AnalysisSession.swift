@@ -61,13 +61,13 @@ public final class AnalysisSession: @unchecked Sendable {
     /// - Throws: ``SessionError/needsImageModel`` for a text model; `ImageError`/``InputError`` naming the file.
     public func image(at url: URL, size: (height: Int, width: Int)? = nil) throws -> AnalysisInput {
         guard let vision else { throw SessionError.needsImageModel(model: modelName) }
-        return AnalysisInput(image: try vision.prepare(url, size: size), model: vision.model)
+        return AnalysisInput(image: try vision.prepare(url, size: size), model: vision.model, requestedSize: size)
     }
 
     /// Preprocesses an already decoded image; `name` labels it in errors and metadata.
     public func image(_ image: RGBImage, name: String, size: (height: Int, width: Int)? = nil) throws -> AnalysisInput {
         guard let vision else { throw SessionError.needsImageModel(model: modelName) }
-        return AnalysisInput(image: try vision.prepare(image, file: name, size: size), model: vision.model)
+        return AnalysisInput(image: try vision.prepare(image, file: name, size: size), model: vision.model, requestedSize: size)
     }
 
     /// Tokenizes a sentence for the text model (see ``TextPipeline/encode(_:truncate:)``).
@@ -104,7 +104,7 @@ public final class AnalysisSession: @unchecked Sendable {
     }
 
     /// What produced a result: the model, its files and type, and the input's particulars.
-    public func provenance(for input: AnalysisInput? = nil, requestedSize: (height: Int, width: Int)? = nil) -> Provenance {
+    public func provenance(for input: AnalysisInput? = nil) -> Provenance {
         var p = Provenance()
         if let files, let modelSpec {
             p.model = modelSpec
@@ -120,7 +120,7 @@ public final class AnalysisSession: @unchecked Sendable {
             p.textTruncated = e.isTruncated
         default: break
         }
-        p.requestedSize = requestedSize.map { [$0.height, $0.width] }
+        p.requestedSize = input?.requestedSize
         return p
     }
 
@@ -144,17 +144,21 @@ public struct AnalysisInput: Sendable {
     public let layout: TokenLayout
     /// Layers of attention the input gives.
     public let layers: Int
+    /// The `size` asked for an image, `[height, width]` (recorded in the provenance).
+    public let requestedSize: [Int]?
 
-    init(source: Source, name: String, layout: TokenLayout, layers: Int) {
+    init(source: Source, name: String, layout: TokenLayout, layers: Int, requestedSize: [Int]? = nil) {
         self.source = source
         self.name = name
         self.layout = layout
         self.layers = layers
+        self.requestedSize = requestedSize
     }
 
-    init(image prepared: PreparedImage, model: VisionTransformer) {
+    init(image prepared: PreparedImage, model: VisionTransformer, requestedSize: (height: Int, width: Int)?) {
         self.init(source: .image(prepared), name: prepared.file,
-                  layout: model.layout(height: prepared.pixels.shape[1], width: prepared.pixels.shape[2]), layers: model.spec.layers)
+                  layout: model.layout(height: prepared.pixels.shape[1], width: prepared.pixels.shape[2]), layers: model.spec.layers,
+                  requestedSize: requestedSize.map { [$0.height, $0.width] })
     }
 
     /// The image maps are drawn on (the model's input after resize and crop), if any.
@@ -191,6 +195,8 @@ public enum SessionError: Error, CustomStringConvertible, Equatable {
     case needsImageModel(model: String)
     case needsTextModel(model: String)
     case layerOutOfRange(option: String, layer: Int, layers: Int)
+    /// An analysis delivered nothing (its layers were never observed).
+    case noResult(analysis: String, layer: Int?)
 
     public var description: String {
         switch self {
@@ -198,6 +204,8 @@ public enum SessionError: Error, CustomStringConvertible, Equatable {
         case .needsTextModel(let m): return "\(m): --text needs a text model (BERT family); this is an image model"
         case .layerOutOfRange(let o, let l, let n):
             return "\(o) \(l) is out of range: the model has \(n) layers (0...\(n - 1), or -1 for the last)"
+        case .noResult(let a, let l):
+            return "\(a) produced no result" + (l.map { " (no attention was delivered for layer \($0))" } ?? "")
         }
     }
 }

@@ -43,7 +43,7 @@ public final class VisionPipeline: @unchecked Sendable {
 
     /// Wraps an already loaded image model with the processor from `files`.
     /// - Throws: `CheckpointError.fileNotFound` when `preprocessor_config.json` is missing; `ImageError` for a
-    ///   bad one; `CheckpointError.configInvalid` for a model that does not take 3-channel images.
+    ///   bad one; `ModelError.configInvalid` for a model that does not take 3-channel images.
     public init(files: ModelFiles, model: VisionTransformer) throws {
         self.files = files
         self.model = model
@@ -54,7 +54,7 @@ public final class VisionPipeline: @unchecked Sendable {
         // Images are decoded to RGB; a model for another channel count is refused here, naming
         // config.json, rather than failing on each photo.
         guard model.channels == 3 else {
-            throw CheckpointError.configInvalid(file: files.config.path,
+            throw ModelError.configInvalid(file: files.config.path,
                                                 reason: "num_channels is \(model.channels); ViTLens feeds RGB images (3 channels)")
         }
     }
@@ -76,7 +76,7 @@ public final class VisionPipeline: @unchecked Sendable {
 
     /// Preprocesses an already decoded image; `file` names it in errors.
     /// - Throws: ``InputError`` naming `file` when the image itself gives too few pixels;
-    ///   `CheckpointError.configInvalid` naming `preprocessor_config.json` when its resize or crop
+    ///   `ModelError.configInvalid` naming `preprocessor_config.json` when its resize or crop
     ///   makes every image smaller than one patch (the config is at fault, not the photo).
     public func prepare(_ image: RGBImage, file: String, size: (height: Int, width: Int)? = nil) throws -> PreparedImage {
         if let size, size.height < model.patchSize || size.width < model.patchSize {
@@ -84,7 +84,7 @@ public final class VisionPipeline: @unchecked Sendable {
         }
         if size == nil, let reason = processorShrinksBelowOnePatch() {
             let config = files.preprocessorConfig ?? files.directory.appendingPathComponent("preprocessor_config.json")
-            throw CheckpointError.configInvalid(file: config.path, reason: reason)
+            throw ModelError.configInvalid(file: config.path, reason: reason)
         }
         let target = processor.outputSize(height: image.height, width: image.width, size: size)
         guard target.height <= Limits.maxInputSide, target.width <= Limits.maxInputSide else {

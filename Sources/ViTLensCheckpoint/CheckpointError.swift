@@ -38,12 +38,6 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case unexpectedWeights(keys: [String], file: String)
     /// A weight has another shape than the model expects.
     case shapeMismatch(key: String, expected: [Int], found: [Int], file: String)
-    /// A config file lacks a field the model needs.
-    case configMissingField(file: String, field: String)
-    /// A config file holds a value the model cannot use.
-    case configInvalid(file: String, reason: String)
-    /// `config.json` names a `model_type` that no family handles.
-    case unknownModelType(file: String, type: String)
     /// A model spec is neither an existing path nor a Hub id.
     case modelNotFound(spec: String)
     /// The model is not in the Hugging Face cache and downloads are switched off.
@@ -98,12 +92,6 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(file): \(keys.count) unexpected \(noun) the model did not use: \(shown)\(more)"
         case .shapeMismatch(let key, let expected, let found, let file):
             return "\(file): weight '\(key)' has shape \(found), expected \(expected)"
-        case .configMissingField(let file, let field):
-            return "\(file): missing field '\(field)'"
-        case .configInvalid(let file, let reason):
-            return "\(file): invalid config: \(reason)"
-        case .unknownModelType(let file, let type):
-            return "\(file): unknown model_type '\(type)'"
         case .modelNotFound(let spec):
             return "\(spec): no such model folder, safetensors file or Hub id"
         case .notCached(let id, let cache):

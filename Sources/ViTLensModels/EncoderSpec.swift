@@ -9,30 +9,6 @@ public enum NormPlacement: Sendable, Equatable {
     case post
 }
 
-/// The MLP's non-linearity (`hidden_act`).
-public enum Activation: String, Sendable, Equatable {
-    /// Exact erf GELU (`gelu`).
-    case gelu
-    /// Tanh-approximated GELU (`gelu_new`, `gelu_pytorch_tanh`, `gelu_fast`).
-    case geluTanh
-    /// CLIP's `quick_gelu`, `x * sigmoid(1.702 x)`.
-    case quickGELU
-    /// `relu`.
-    case relu
-
-    /// Maps a Hugging Face `hidden_act` string.
-    /// - Throws: `CheckpointError.configInvalid` for activations ViTLens does not implement.
-    public init(huggingFace name: String, file: String) throws {
-        switch name {
-        case "gelu": self = .gelu
-        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
-        case "quick_gelu": self = .quickGELU
-        case "relu": self = .relu
-        default: throw CheckpointError.configInvalid(file: file, reason: "hidden_act '\(name)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, quick_gelu, relu)")
-        }
-    }
-}
-
 /// The feed-forward sub-block.
 public enum FeedForward: Sendable, Equatable {
     /// `fc2(act(fc1(x)))` with `intermediate` hidden units.
@@ -59,14 +35,15 @@ public struct EncoderSpec: Sendable, Equatable {
     public var feedForward: FeedForward
     /// Whether the residual branches are scaled per channel (DINOv2 `layer_scale1/2.lambda1`).
     public var layerScale: Bool
-    /// Whether Q, K, V projections have biases (`qkv_bias`).
-    public var qkvBias: Bool
+    /// Which of the query, key and value projections have biases (`qkv_bias` sets all three).
+    public var biases: ProjectionBiases
 
     /// Width of one head, `hidden / heads`.
     public var headDim: Int { hidden / heads }
 
+    /// An encoder shape; `biases` defaults to biases on all of query, key and value.
     public init(hidden: Int, heads: Int, layers: Int, eps: Float, activation: Activation, norm: NormPlacement,
-                feedForward: FeedForward, layerScale: Bool = false, qkvBias: Bool = true) {
+                feedForward: FeedForward, layerScale: Bool = false, biases: ProjectionBiases = .all) {
         self.hidden = hidden
         self.heads = heads
         self.layers = layers
@@ -75,7 +52,7 @@ public struct EncoderSpec: Sendable, Equatable {
         self.norm = norm
         self.feedForward = feedForward
         self.layerScale = layerScale
-        self.qkvBias = qkvBias
+        self.biases = biases
     }
 
     /// Width of the feed-forward buffer and of the SwiGLU gate output.
@@ -87,13 +64,17 @@ public struct EncoderSpec: Sendable, Equatable {
     }
 
     /// Float32 parameters of the blocks (projections, biases, norms, layer scales), for the memory
-    /// estimate; embeddings and heads are counted by the model.
+    /// estimate; embeddings, heads and attention biases are counted by the model. Exact: the
+    /// number of floats ``Encoder`` keeps (query, key and value are stored stacked, with one
+    /// `[3 * hidden]` bias when any of them has one).
     public var blockParameterCount: Int {
         let d = hidden
         let (ff, gate) = feedForwardWidths
         let ffOut = gate > 0 ? gate : ff
+        // Output-projection bias, two LayerNorms, the down projection's bias, layer scales, Q/K/V bias.
+        let vectors = 1 + 4 + 1 + (layerScale ? 2 : 0) + (biases.any ? 3 : 0)
         let perLayer = Limits.sum(Limits.product(4, d, d) ?? .max, Limits.product(d, ff) ?? .max,
-                                  Limits.product(ffOut, d) ?? .max, Limits.product(10, d) ?? .max, ff) ?? .max
+                                  Limits.product(ffOut, d) ?? .max, Limits.product(vectors, d) ?? .max, ff) ?? .max
         return Limits.product(layers, perLayer) ?? .max
     }
 
@@ -111,43 +92,19 @@ public struct EncoderSpec: Sendable, Equatable {
 
     /// Checks the invariants the kernels rely on: positive sizes, `hidden % heads == 0`, and a
     /// finite `eps > 0` (after rounding to `Float`).
-    /// - Throws: `CheckpointError.configInvalid` naming `file`.
+    /// - Throws: `ModelError.configInvalid` naming `file`.
     public func validate(file: String) throws {
         guard hidden > 0, heads > 0, layers > 0 else {
-            throw CheckpointError.configInvalid(file: file, reason: "hidden_size, num_attention_heads and num_hidden_layers must be positive")
+            throw ModelError.configInvalid(file: file, reason: "hidden_size, num_attention_heads and num_hidden_layers must be positive")
         }
         guard hidden % heads == 0 else {
-            throw CheckpointError.configInvalid(file: file, reason: "hidden_size \(hidden) is not a multiple of num_attention_heads \(heads)")
+            throw ModelError.configInvalid(file: file, reason: "hidden_size \(hidden) is not a multiple of num_attention_heads \(heads)")
         }
         // LayerNorm divides by sqrt(variance + eps): eps <= 0 gives inf/NaN on constant rows, and a
         // value that rounds to 0 or inf as a Float is as bad as the JSON value itself.
         guard eps.isFinite, eps > 0 else {
-            throw CheckpointError.configInvalid(file: file, reason: "'layer_norm_eps' must be a finite positive number (as a 32-bit float), got \(eps)")
+            throw ModelError.configInvalid(file: file, reason: "'layer_norm_eps' must be a finite positive number (as a 32-bit float), got \(eps)")
         }
     }
 }
 
-/// Where a family keeps one block's weights, relative to the block's prefix (Hugging Face names).
-///
-/// One table per family replaces any chain of string substitutions: the key *is* the Hugging Face
-/// module path, so real checkpoints load with no renaming.
-public struct EncoderKeys: Sendable {
-    /// The block prefix, e.g. `encoder.layer.3`.
-    public var layer: @Sendable (Int) -> String
-    public var query = "attention.attention.query"
-    public var key = "attention.attention.key"
-    public var value = "attention.attention.value"
-    public var attentionOutput = "attention.output.dense"
-    /// Pre-norm: before attention. Post-norm: after the attention residual.
-    public var norm1 = "layernorm_before"
-    /// Pre-norm: before the MLP. Post-norm: after the MLP residual.
-    public var norm2 = "layernorm_after"
-    public var fc1 = "intermediate.dense"
-    public var fc2 = "output.dense"
-    public var swiGLUIn = "mlp.weights_in"
-    public var swiGLUOut = "mlp.weights_out"
-    public var layerScale1 = "layer_scale1.lambda1"
-    public var layerScale2 = "layer_scale2.lambda1"
-
-    public init(layer: @escaping @Sendable (Int) -> String) { self.layer = layer }
-}

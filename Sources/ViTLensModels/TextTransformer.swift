@@ -45,13 +45,14 @@ public final class TextTransformer: @unchecked Sendable {
     /// - Parameters:
     ///   - ids: token ids, `[T]`.
     ///   - typeIds: token type ids (segment A = 0, B = 1); zeros when `nil`.
-    /// - Throws: ``ModelInputError`` for an empty, too long or out-of-vocabulary input.
+    /// - Throws: ``ModelInputError`` for an empty, too long or out-of-vocabulary input, or type ids
+    ///   that are not one per token.
     public func forward<O: AttentionObserver>(ids: [Int], typeIds: [Int]? = nil, observer: inout O) throws -> TextOutput {
         let t = ids.count
-        guard t > 0 else { throw ModelInputError.tooLong(tokens: 0, maximum: maxPositions) }
+        guard t > 0 else { throw ModelInputError.empty }
         guard t <= maxPositions else { throw ModelInputError.tooLong(tokens: t, maximum: maxPositions) }
         let types = typeIds ?? [Int](repeating: 0, count: t)
-        guard types.count == t else { throw ModelInputError.badTokenID(id: types.count, vocabularySize: t) }
+        guard types.count == t else { throw ModelInputError.typeIDCount(typeIDs: types.count, tokens: t) }
         for id in ids where id < 0 || id >= vocabularySize { throw ModelInputError.badTokenID(id: id, vocabularySize: vocabularySize) }
         for id in types where id < 0 || id >= tokenTypes.shape[0] { throw ModelInputError.badTokenID(id: id, vocabularySize: tokenTypes.shape[0]) }
         BuildNotice.warnIfUnoptimized()

@@ -1,27 +1,6 @@
 import ViTLensCheckpoint
 import ViTLensCore
 
-/// Errors about a model's input (as opposed to its checkpoint).
-public enum ModelInputError: Error, CustomStringConvertible, Equatable {
-    /// The input is smaller than one patch.
-    case tooSmall(height: Int, width: Int, patchSize: Int)
-    /// The pixel tensor is not `[channels, H, W]` with the model's channel count.
-    case badPixelShape(found: [Int], channels: Int)
-    /// A text input is longer than the model's position table.
-    case tooLong(tokens: Int, maximum: Int)
-    /// A token id outside the vocabulary.
-    case badTokenID(id: Int, vocabularySize: Int)
-
-    public var description: String {
-        switch self {
-        case .tooSmall(let h, let w, let p): return "input \(h)x\(w) is smaller than one \(p)x\(p) patch"
-        case .badPixelShape(let s, let c): return "pixel values have shape \(s), expected [\(c), H, W]"
-        case .tooLong(let t, let m): return "\(t) tokens exceed the model's \(m) positions"
-        case .badTokenID(let id, let v): return "token id \(id) is outside the vocabulary of \(v)"
-        }
-    }
-}
-
 /// How a vision family turns pixels into the token sequence.
 struct VisionEmbeddings {
     /// Learned prefix vectors that receive position embeddings (CLS, distillation), in order.

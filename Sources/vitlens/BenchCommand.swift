@@ -27,8 +27,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let (_, loaded) = try modelOptions.load()
-        guard case .vision(let model) = loaded else { throw CommandError("bench needs an image model") }
+        guard let model = try modelOptions.session().vision?.model else { throw CommandError("bench needs an image model") }
         let h = size?.height ?? model.imageSize
         let w = size?.width ?? model.imageSize
         var rng = SplitMix64(seed: 0)
@@ -49,38 +48,10 @@ struct BenchCommand: ParsableCommand {
             _ = try model.forward(pixels, observer: &rec)
         }
         let streaming = try time { _ = try model.forward(pixels) }
-        let layout = model.layout(height: h, width: w)
-        let json = """
-        {"engine": "vitlens", "threads": \(Compute.threads), "size": "\(h)x\(w)", "tokens": \(layout.tokenCount), "runs": \(runs), \
-        "with_attentions": {"median_ms": \(fmt(withAttn.median)), "min_ms": \(fmt(withAttn.min))}, \
-        "streaming": {"median_ms": \(fmt(streaming.median)), "min_ms": \(fmt(streaming.min))}, "peak_rss_mb": \(fmt(peakRSSMegabytes()))}
-        """
-        print(json)
+        let report = BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: model.layout(height: h, width: w).tokenCount, runs: runs,
+                                 withAttentions: .init(withAttn), streaming: .init(streaming), peakRSSMB: rounded(peakRSSMegabytes()))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
-
-    private func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
-}
-
-/// A small deterministic generator for benchmark inputs.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
-}
-
-/// Peak resident set size of this process in MB (Linux `VmHWM`; 0 where unavailable).
-func peakRSSMegabytes() -> Double {
-    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kb = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Double($0) } ?? 0
-        return kb / 1024
-    }
-    return 0
 }

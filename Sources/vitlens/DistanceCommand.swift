@@ -18,72 +18,31 @@ struct DistanceCommand: ParsableCommand {
         """)
 
     @OptionGroup var input: InputOptions
-    @Option(name: .shortAndLong, help: "Output folder (created if missing).") var out: String
+    @OptionGroup var output: OutputOptions
     @Flag(help: "Divide each patch row by its sum after dropping prefix tokens (the published definition does not).")
     var renormalize = false
     @OptionGroup var compute: ComputeOptions
-    @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
 
     func validate() throws { try input.validate(allowText: false, allowMany: true) }
 
     func run() throws {
         compute.apply()
-        let output = try OutputDirectory(out, command: Self.configuration.commandName ?? "", inputs: input.inputPaths)
-        let loader = try InputLoader(input)
-        var mad = MeanAttentionDistance(renormalize: renormalize)
-        var entropy = AttentionEntropy(queries: .patches)
-        var used: [String] = []
-        var failed: [String] = []
-        let inputs: [String] = input.attentions.map { [$0] } ?? input.images
-        for (i, name) in inputs.enumerated() {
-            do {
-                let source = input.attentions != nil ? try loader.single() : try loader.image(name)
-                var pair = ObserverPair(mad, entropy)
-                try source.feed(&pair)
-                mad = pair.first
-                entropy = pair.second
-                used.append(source.name)
-                if !quiet && inputs.count > 1 { FileHandle.standardError.write(Data("[\(i + 1)/\(inputs.count)] \(name)\n".utf8)) }
-            } catch {
-                failed.append(name)
-                FileHandle.standardError.write(Data("vitlens: \(error)\n".utf8))
+        let folder = try output.open(Self.configuration.commandName ?? "distance", inputs: input.inputPaths)
+        let session = try input.session()
+        var job = DistanceJob()
+        job.renormalize = renormalize
+        let names = input.attentions.map { [$0] } ?? input.images
+        let (product, failed) = try job.run(session, inputs: names, prepare: { name in
+            input.attentions != nil ? try input.single(session) : try input.image(name, session)
+        }, progress: { event in
+            switch event {
+            case .done(let i, let n, let name) where n > 1 && !output.quiet:
+                FileHandle.standardError.write(Data("[\(i + 1)/\(n)] \(name)\n".utf8))
+            case .failed(_, let error): FileHandle.standardError.write(Data("vitlens: \(error)\n".utf8))
+            default: break
             }
-        }
-        guard let distances = mad.result, let entropies = entropy.result, !used.isEmpty else {
-            throw CommandError("no input could be analysed (\(failed.count) failed)")
-        }
-        try output.npy(distances.mean, "mean_attention_distance.npy")
-        try output.npy(entropies.mean, "attention_entropy.npy")
-        try output.npy(distances.perImage, "per_image_mean_attention_distance.npy")
-        var csv = "layer,head,mean_attention_distance_px,attention_entropy_nats\n"
-        for l in 0 ..< distances.layers {
-            for h in 0 ..< distances.heads {
-                csv += "\(l),\(h),\(String(format: "%.4f", distances.value(layer: l, head: h))),\(String(format: "%.6f", entropies.value(layer: l, head: h)))\n"
-            }
-        }
-        try output.write(Data(csv.utf8), "mean_attention_distance.csv")
-        let plot = try ScatterPlot.meanAttentionDistance(
-            distances.mean, title: "Mean attention distance (\(used.count) image\(used.count == 1 ? "" : "s"))")
-        try output.write(Data(plot.svg().utf8), "mean_attention_distance.svg")
-        try output.png(plot.render(), "mean_attention_distance.png")
-        var meta = loader.provenance()
-        meta["inputs"] = used
-        meta["failed"] = failed
-        meta["renormalize"] = renormalize
-        meta["files"] = ["mean_attention_distance.npy": distances.mean.shape, "attention_entropy.npy": entropies.mean.shape,
-                         "per_image_mean_attention_distance.npy": distances.perImage.shape]
-        try output.json(meta, "distance.json")
-        try output.commit()
-        if !quiet {
-            let firstLast = (0 ..< distances.heads).map { distances.value(layer: 0, head: $0) }
-            let last = (0 ..< distances.heads).map { distances.value(layer: distances.layers - 1, head: $0) }
-            print("mean attention distance over \(used.count) input(s), layer 0: \(range(firstLast)) px, layer \(distances.layers - 1): \(range(last)) px")
-            print("wrote \(output.url.path)/mean_attention_distance.{npy,csv,svg,png}")
-        }
+        })
+        try output.finish(product, into: folder)
         if !failed.isEmpty { throw ExitCode(1) }
-    }
-
-    private func range(_ v: [Float]) -> String {
-        String(format: "%.1f-%.1f", v.min() ?? 0, v.max() ?? 0)
     }
 }

@@ -15,33 +15,19 @@ struct FlowCommand: ParsableCommand {
         """)
 
     @OptionGroup var input: InputOptions
-    @Option(name: .shortAndLong, help: "Output folder (created if missing).") var out: String
+    @OptionGroup var output: OutputOptions
     @OptionGroup var queryOptions: QueryOptions
     @OptionGroup var render: RenderOptions
     @OptionGroup var compute: ComputeOptions
-    @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
 
     func validate() throws { try input.validate(allowText: true, allowMany: false) }
 
     func run() throws {
         compute.apply()
-        let output = try OutputDirectory(out, command: Self.configuration.commandName ?? "", inputs: input.inputPaths)
-        let loader = try InputLoader(input)
-        let source = try loader.single()
-        let layout = source.layout
-        var flow = AttentionFlow(readout: .query(try queryOptions.tokenQuery(layout: layout, input: source.name)))
-        try source.feed(&flow)
-        guard let result = flow.result else { throw CommandError("attention flow produced no result") }
-        try output.npy(result.map, "attention_flow.npy")
-        try output.png(try render.picture(result.map, canvas: source.canvas, title: "flow", tokens: source.tokens), "attention_flow.png")
-        var meta = loader.provenance()
-        meta["input"] = source.name
-        meta["layout"] = layoutJSON(layout)
-        meta["readout"] = result.readout.description
-        meta["layers"] = result.layers
-        meta["files"] = ["attention_flow.npy": result.map.shape]
-        try output.json(meta, "attention_flow.json")
-        try output.commit()
-        if !quiet { print("wrote \(output.url.path)/attention_flow.npy, attention_flow.png") }
+        let folder = try output.open(Self.configuration.commandName ?? "flow", inputs: input.inputPaths)
+        let session = try input.session()
+        var job = FlowJob()
+        (job.query, job.style) = (queryOptions.spec, render.style)
+        try output.finish(try job.run(session, try input.single(session)), into: folder)
     }
 }

@@ -17,19 +17,23 @@ final class OutputDirectory {
         folder = try OutputFolder(path, command: command, inputs: inputs, arguments: Array(CommandLine.arguments.dropFirst()))
     }
 
-    /// Stages raw bytes under `name`.
-    func write(_ data: Data, _ name: String) throws { try folder.write(data, name) }
+    private func write(_ data: Data, _ name: String) throws { try folder.write(data, name) }
 
-    /// Stages a float32 `.npy`, streamed to disk without a second copy in memory.
-    func npy(_ tensor: Tensor, _ name: String) throws { try folder.writeNPY(float32: tensor.values, shape: tensor.shape, name) }
+    /// A float32 `.npy`, streamed to disk without a second copy in memory.
+    private func npy(_ tensor: Tensor, _ name: String) throws { try folder.writeNPY(float32: tensor.values, shape: tensor.shape, name) }
 
-    /// Stages a PNG.
-    func png(_ image: RGBImage, _ name: String) throws { try write(try ImageIO.encodePNG(image), name) }
+    private func png(_ image: RGBImage, _ name: String) throws { try write(try ImageIO.encodePNG(image), name) }
 
-    /// Stages pretty-printed JSON.
-    func json(_ object: Any, _ name: String) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try write(data + Data("\n".utf8), name)
+    /// Stages every file of `product`.
+    func write(_ product: AnalysisProduct) throws {
+        for (name, content) in product.files {
+            switch content {
+            case .array(let tensor): try npy(tensor, name)
+            case .bytes(let data): try write(data, name)
+            case .png(let image): try png(image, name)
+            case .json(let value): try write(try AnalysisProduct.encodeJSON(value), name)
+            }
+        }
     }
 
     /// Swaps the staged files in as the folder's contents for this command.
@@ -40,7 +44,7 @@ extension InputOptions {
     /// The local files and folders this input reads (`--out` may not contain them).
     var inputPaths: [String] {
         var paths = images
-        if let model, FileManager.default.fileExists(atPath: model) { paths.append(model) }
+        if let model = modelOptions.model, FileManager.default.fileExists(atPath: model) { paths.append(model) }
         if let attentions { paths.append(attentions) }
         return paths
     }

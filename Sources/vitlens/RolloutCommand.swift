@@ -16,76 +16,55 @@ struct RolloutCommand: ParsableCommand {
         """)
 
     @OptionGroup var input: InputOptions
-    @Option(name: .shortAndLong, help: "Output folder (created if missing).") var out: String
+    @OptionGroup var output: OutputOptions
     @Option(help: "Fraction of each row's lowest entries to zero per layer, in [0, 1).") var discardRatio = 0.0
-    @Option(help: ArgumentHelp("Discard per-row (default) or global (vit-explain's selection over all entries).", valueName: "per-row|global"))
-    var discardMode = "per-row"
-    @Option(help: ArgumentHelp("Head fusion: mean, max, min, std or headN.", valueName: "fusion")) var headFusion = "mean"
-    @Option(help: ArgumentHelp("Residual: identity ((A+I) row-normalised), half (0.5A+0.5I), none.", valueName: "mode"))
-    var residual = "identity"
+    @Option(help: "Discard per-row (default) or global (vit-explain's selection over all entries).") var discardMode: DiscardModeOption = .perRow
+    @Option(help: "Head fusion.") var headFusion: HeadFusion = .mean
+    @Option(help: "Residual: identity ((A+I) row-normalised), half (0.5A+0.5I), none.") var residual: ResidualOption = .identity
     @Option(help: "First layer used, 0-based (negative counts from the end).") var firstLayer = 0
     @Option(help: "Last layer used, 0-based (negative counts from the end).") var lastLayer = -1
     @Flag(help: "Read out the mean of the patch rows instead of a query row (models without CLS).") var meanOfPatches = false
     @OptionGroup var queryOptions: QueryOptions
     @OptionGroup var render: RenderOptions
     @OptionGroup var compute: ComputeOptions
-    @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
 
     func validate() throws {
         try input.validate(allowText: true, allowMany: false)
         guard discardRatio >= 0, discardRatio < 1 else { throw ValidationError("--discard-ratio must be in [0, 1), got \(discardRatio)") }
-        _ = try options(readout: .cls)
+        _ = try Rollout(job.options)
     }
 
-    func options(readout: Readout) throws -> Rollout.Options {
-        let mode: Rollout.DiscardMode
-        switch discardMode {
-        case "per-row": mode = .perRow
-        case "global": mode = .global
-        default: throw ValidationError("--discard-mode must be per-row or global, got '\(discardMode)'")
-        }
-        let res: Rollout.Residual
-        switch residual {
-        case "identity": res = .identityRenormalized
-        case "half": res = .halfIdentity
-        case "none": res = .none
-        default: throw ValidationError("--residual must be identity, half or none, got '\(residual)'")
-        }
-        return Rollout.Options(fusion: try parseFusion(headFusion), discardRatio: discardRatio, discardMode: mode,
-                               residual: res, firstLayer: firstLayer, lastLayer: lastLayer, readout: readout)
+    var job: RolloutJob {
+        var job = RolloutJob()
+        job.options = Rollout.Options(fusion: headFusion, discardRatio: discardRatio, discardMode: discardMode.mode,
+                                      residual: residual.residual, firstLayer: firstLayer, lastLayer: lastLayer)
+        (job.query, job.meanOfPatches, job.style) = (queryOptions.spec, meanOfPatches, render.style)
+        (job.residualName, job.discardModeName) = (residual.rawValue, discardMode.rawValue)
+        return job
     }
 
     func run() throws {
         compute.apply()
-        let output = try OutputDirectory(out, command: Self.configuration.commandName ?? "", inputs: input.inputPaths)
-        let loader = try InputLoader(input)
-        let source = try loader.single()
-        let layout = source.layout
-        _ = try source.layerIndex(firstLayer, option: "--first-layer")
-        _ = try source.layerIndex(lastLayer, option: "--last-layer")
-        let readout: Readout = meanOfPatches ? .meanOfPatches : .query(try queryOptions.tokenQuery(layout: layout, input: source.name))
-        var rollout = try Rollout(try options(readout: readout))
-        try source.feed(&rollout)
-        guard let result = rollout.result else { throw CommandError("rollout produced no result") }
-        try output.npy(result.map, "rollout.npy")
-        try output.png(try render.picture(result.map, canvas: source.canvas, title: "rollout", tokens: source.tokens), "rollout.png")
-        var meta = loader.provenance()
-        meta["input"] = source.name
-        meta["layout"] = layoutJSON(layout)
-        meta["layers"] = [result.layers.lowerBound, result.layers.upperBound]
-        meta["readout"] = readout.description
-        meta["head_fusion"] = headFusion
-        meta["discard_ratio"] = discardRatio
-        meta["discard_mode"] = discardMode
-        meta["residual"] = residual
-        meta["cls_mass"] = result.clsMass.map { Double($0) } ?? NSNull()
-        meta["prefix_mass"] = Double(result.prefixMass)
-        meta["patch_mass"] = Double(result.map.values.reduce(0, +))
-        meta["files"] = ["rollout.npy": result.map.shape]
-        try output.json(meta, "rollout.json")
-        try output.commit()
-        if !quiet {
-            print("rollout over layers \(result.layers.lowerBound)...\(result.layers.upperBound): patch mass \(String(format: "%.4f", meta["patch_mass"] as? Double ?? 0)); wrote \(output.url.path)/rollout.npy, rollout.png")
+        let folder = try output.open(Self.configuration.commandName ?? "rollout", inputs: input.inputPaths)
+        let session = try input.session()
+        try output.finish(try job.run(session, try input.single(session)), into: folder)
+    }
+}
+
+/// `--residual`.
+enum ResidualOption: String, CaseIterable, ExpressibleByArgument {
+    case identity, half, none
+    var residual: Rollout.Residual {
+        switch self {
+        case .identity: return .identityRenormalized
+        case .half: return .halfIdentity
+        case .none: return .none
         }
     }
+}
+
+/// `--discard-mode`.
+enum DiscardModeOption: String, CaseIterable, ExpressibleByArgument {
+    case perRow = "per-row", global
+    var mode: Rollout.DiscardMode { self == .perRow ? .perRow : .global }
 }

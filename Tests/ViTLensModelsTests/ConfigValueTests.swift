@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViTLens
 import ViTLensTestSupport
+@testable import ViTLensModels
 
 /// JSON `0`/`1` are numbers and `true`/`false` booleans, never the other way round (Foundation's
 /// NSNumber bridging confuses them on Linux): a real one-layer, one-head model loads, and a
@@ -26,11 +27,20 @@ import ViTLensTestSupport
         return dir
     }
 
-    /// Writes `json` as a config file and reads it.
-    func reader(_ json: String) throws -> ConfigReader {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-config-\(UUID().uuidString).json")
-        try Data(json.utf8).write(to: url)
-        return try ConfigReader(contentsOf: url)
+    /// Any field of a config, read the way the families' typed configs read theirs.
+    struct Probe: Decodable {
+        let fields: ConfigFields<AnyConfigKey>
+        init(from decoder: any Decoder) throws { fields = try ConfigFields(decoder, AnyConfigKey.self) }
+        var file: String { fields.file }
+        func int(_ k: String) throws -> Int { try fields.int(AnyConfigKey(stringValue: k)) }
+        func positiveInt(_ k: String) throws -> Int { try fields.positiveInt(AnyConfigKey(stringValue: k)) }
+        func bool(_ k: String, default d: Bool) throws -> Bool { try fields.bool(AnyConfigKey(stringValue: k), default: d) }
+        func double(_ k: String, default d: Double) throws -> Double { try fields.double(AnyConfigKey(stringValue: k), default: d) }
+    }
+
+    /// Decodes `json` as a config file named `c.json`.
+    func reader(_ json: String) throws -> Probe {
+        try ConfigFile.decode(Probe.self, from: Data(json.utf8), file: "c.json")
     }
 
     @Test func oneLayerOneHeadModelLoadsAndRuns() throws {
@@ -58,20 +68,20 @@ import ViTLensTestSupport
         #expect(try c.bool("no", default: true) == false)
         #expect(try c.double("one", default: 0) == 1)
         for key in ["yes", "no", "half", "big"] {
-            #expect(throws: CheckpointError.configInvalid(file: c.file, reason: "'\(key)' is not an integer")) { try c.int(key) }
+            #expect(throws: ModelError.configInvalid(file: c.file, reason: "'\(key)' is not an integer")) { try c.int(key) }
         }
         for key in ["one", "zero", "whole"] {
-            #expect(throws: CheckpointError.configInvalid(file: c.file, reason: "'\(key)' is not a boolean (true or false)")) {
+            #expect(throws: ModelError.configInvalid(file: c.file, reason: "'\(key)' is not a boolean (true or false)")) {
                 try c.bool(key, default: false)
             }
         }
-        #expect(throws: CheckpointError.configInvalid(file: c.file, reason: "'yes' is not a number")) { try c.double("yes", default: 0) }
+        #expect(throws: ModelError.configInvalid(file: c.file, reason: "'yes' is not a number")) { try c.double("yes", default: 0) }
     }
 
     @Test func booleanFieldHoldingOneIsRefused() throws {
         let dir = try vitCopy(config: ["qkv_bias": 1])
         let config = dir.appendingPathComponent("config.json").path
-        #expect(throws: CheckpointError.configInvalid(file: config, reason: "'qkv_bias' is not a boolean (true or false)")) {
+        #expect(throws: ModelError.configInvalid(file: config, reason: "'qkv_bias' is not a boolean (true or false)")) {
             try VisionPipeline(model: dir.path)
         }
     }
@@ -79,7 +89,7 @@ import ViTLensTestSupport
     @Test func integerFieldHoldingTrueIsRefused() throws {
         let dir = try vitCopy(config: ["num_attention_heads": true])
         let config = dir.appendingPathComponent("config.json").path
-        #expect(throws: CheckpointError.configInvalid(file: config, reason: "'num_attention_heads' is not an integer")) {
+        #expect(throws: ModelError.configInvalid(file: config, reason: "'num_attention_heads' is not an integer")) {
             try VisionPipeline(model: dir.path)
         }
     }
@@ -94,7 +104,7 @@ import ViTLensTestSupport
             for o in 0 ..< out { values += tensor.values[(o * 3 * inner) ..< (o * 3 * inner + inner)] }
             return Tensor(shape: [out, 1, 16, 16], values: values)
         })
-        #expect(throws: CheckpointError.configInvalid(file: dir.appendingPathComponent("config.json").path,
+        #expect(throws: ModelError.configInvalid(file: dir.appendingPathComponent("config.json").path,
                                                       reason: "num_channels is 1; ViTLens feeds RGB images (3 channels)")) {
             try VisionPipeline(model: dir.path)
         }

@@ -46,7 +46,7 @@ import ViTLensTestSupport
         #expect(message == "\(config): invalid config: 'layer_norm_eps' must be a finite positive number (as a 32-bit float), got 0.0")
         for eps: Float in [0, -0.0, -1, .infinity, .nan] {
             let spec = EncoderSpec(hidden: 8, heads: 2, layers: 1, eps: eps, activation: .gelu, norm: .pre, feedForward: .mlp(intermediate: 16))
-            #expect(throws: CheckpointError.configInvalid(file: "c.json", reason: "'layer_norm_eps' must be a finite positive number (as a 32-bit float), got \(eps)")) {
+            #expect(throws: ModelError.configInvalid(file: "c.json", reason: "'layer_norm_eps' must be a finite positive number (as a 32-bit float), got \(eps)")) {
                 try spec.validate(file: "c.json")
             }
         }

@@ -6,7 +6,40 @@ import ViTLensCore
 /// embeddings, `pre_layrnorm` (the typo is Hugging Face's key), pre-norm blocks with
 /// `hidden_act` (quick_gelu for OpenAI's weights), and `post_layernorm` on the pooled CLS only.
 /// Mirrors `transformers/models/clip/modeling_clip.py` at 5.23.0; keys under `vision_model.`.
-enum CLIPVisionFamily {
+enum CLIPVisionFamily: ModelFamily {
+    /// `CLIPVisionConfig` (no `qkv_bias`, no `id2label`), or for "clip" the `CLIPConfig` whose
+    /// required `vision_config` holds it.
+    struct Config: Decodable {
+        static let defaults = VisionConfig.Defaults(
+            encoder: .init(eps: 1e-5, activation: "quick_gelu", qkvBias: nil), patch: 32, imageSize: 224, labels: false)
+        enum CodingKeys: String, CodingKey { case visionConfig = "vision_config" }
+
+        /// The vision tower's fields.
+        let vision: VisionConfig
+
+        /// Decodes a `CLIPVisionConfig` object.
+        private struct Tower: Decodable {
+            let vision: VisionConfig
+            init(from decoder: any Decoder) throws { vision = try VisionConfig(from: decoder, defaults: Config.defaults) }
+        }
+
+        init(from decoder: any Decoder) throws {
+            guard decoder.userInfo[.modelType] as? String == "clip" else {
+                vision = try Tower(from: decoder).vision
+                return
+            }
+            let c = try ConfigFields(decoder, CodingKeys.self)
+            guard let tower = try c.nested(Tower.self, .visionConfig) else {
+                throw ModelError.configMissingField(file: c.file, field: "vision_config")
+            }
+            vision = tower.vision
+        }
+    }
+
+    static let modelTypes = ["clip_vision_model", "clip"]
+
+    static func keyPrefix(for modelType: String) -> String { "vision_model." }
+
     static let keys: EncoderKeys = {
         var k = EncoderKeys(layer: { "encoder.layers.\($0)" })
         k.query = "self_attn.q_proj"
@@ -20,32 +53,19 @@ enum CLIPVisionFamily {
         return k
     }()
 
-    static func load(_ store: WeightStore, config c: ConfigReader, modelType: String) throws -> VisionTransformer {
-        let spec = EncoderSpec(
-            hidden: try c.positiveInt("hidden_size", default: 768),
-            heads: try c.positiveInt("num_attention_heads", default: 12),
-            layers: try c.positiveInt("num_hidden_layers", default: 12),
-            eps: Float(try c.double("layer_norm_eps", default: 1e-5)),
-            activation: try Activation(huggingFace: c.string("hidden_act", default: "quick_gelu"), file: c.file),
-            norm: .pre, feedForward: .mlp(intermediate: try c.positiveInt("intermediate_size", default: 3072)))
-        try spec.validate(file: c.file)
-        let d = spec.hidden
-        let patch = try c.positiveInt("patch_size", default: 32)
-        let channels = try c.positiveInt("num_channels", default: 3)
-        let imageSize = try c.positiveInt("image_size", default: 224)
-        let grid = imageSize / patch
-        guard grid > 0 else { throw CheckpointError.configInvalid(file: c.file, reason: "image_size \(imageSize) is smaller than patch_size \(patch)") }
-        let w = try store.take("embeddings.patch_embedding.weight", shape: [d, channels, patch, patch])
-        let embeddings = VisionEmbeddings(
-            positioned: [(.cls, try store.param("embeddings.class_embedding", [d]))], registers: nil,
-            positions: try store.param("embeddings.position_embedding.weight", [1 + grid * grid, d]),
-            positionGrid: grid, patchWeight: Param(w, shape: [d, channels * patch * patch]), patchBias: nil,
-            patchSize: patch, channels: channels,
-            preNorm: try LayerNorm(store, "pre_layrnorm", dim: d, eps: spec.eps))
+    static func load(_ store: WeightStore, config: Config, modelType: String) throws -> LoadedModel {
+        if modelType == "clip" {
+            // The text tower and the projections of a full CLIP checkpoint.
+            store.ignore(where: { $0.hasPrefix("text_model.") || $0.hasPrefix("text_projection") || $0.hasPrefix("visual_projection") || $0 == "logit_scale" })
+        }
+        let c = config.vision
+        let d = c.encoder.hidden
+        let cls = try store.param("embeddings.class_embedding", [d])
+        let spec = c.encoder.spec(norm: .pre)
+        let embeddings = try c.embeddings(store, keys: .clip, prefix: [(.cls, cls)],
+                                          preNorm: try LayerNorm(store, "pre_layrnorm", dim: d, eps: spec.eps))
         store.ignore(where: { $0.hasSuffix("embeddings.position_ids") })
-        let encoder = try Encoder(store, spec: spec, keys: keys)
-        let post = try LayerNorm(store, "post_layernorm", dim: d, eps: spec.eps)
-        return VisionTransformer(modelType: modelType, imageSize: imageSize, labels: [:], embeddings: embeddings,
-                                 encoder: encoder, finalNorm: nil, poolNorm: post, pooler: nil, head: nil)
+        return try c.model(modelType, store, spec: spec, keys: keys, embeddings: embeddings, finalNorm: nil,
+                           poolNorm: "post_layernorm")
     }
 }

@@ -5,7 +5,44 @@ import ViTLensCore
 /// SwiGLU feed-forward, optional register tokens inserted after CLS *after* the position embeddings
 /// are added (registers get none). Mirrors `modeling_dinov2.py` and
 /// `modular_dinov2_with_registers.py` at transformers 5.23.0; keys under `dinov2.` or at the root.
-enum DINOv2Family {
+enum DINOv2Family: ModelFamily {
+    /// `Dinov2Config`: the shared vision fields (no `intermediate_size`: the MLP width comes from
+    /// `mlp_ratio`) plus `mlp_ratio`, `use_swiglu_ffn` and `num_register_tokens`.
+    struct Config: Decodable {
+        static let defaults = VisionConfig.Defaults(encoder: .init(eps: 1e-6, intermediate: nil), patch: 14, imageSize: 518)
+        enum CodingKeys: String, CodingKey {
+            case mlpRatio = "mlp_ratio"
+            case useSwiGLUFFN = "use_swiglu_ffn"
+            case numRegisterTokens = "num_register_tokens"
+        }
+
+        let vision: VisionConfig
+        let feedForward: FeedForward
+        /// `num_register_tokens` (default 4; read for "dinov2_with_registers" only).
+        let registers: Int?
+
+        init(from decoder: any Decoder) throws {
+            vision = try VisionConfig(from: decoder, defaults: Self.defaults)
+            let c = try ConfigFields(decoder, CodingKeys.self)
+            let d = vision.encoder.hidden
+            let mlpRatio = try c.double(.mlpRatio, default: 4)
+            guard mlpRatio.isFinite, mlpRatio > 0, mlpRatio <= Limits.maxMLPRatio, Int(Double(d) * mlpRatio) > 0 else {
+                throw c.invalid("'mlp_ratio' is \(mlpRatio), expected a number in (0, \(Int(Limits.maxMLPRatio))] giving a positive MLP width")
+            }
+            let width = Int(Double(d) * mlpRatio)
+            if try c.bool(.useSwiGLUFFN, default: false) {
+                // Dinov2SwiGLUFFN: hidden = int(d * mlp_ratio); hidden = (int(hidden * 2 / 3) + 7) // 8 * 8.
+                feedForward = .swiGLU(hidden: (Int(Double(width) * 2 / 3) + 7) / 8 * 8)
+            } else {
+                feedForward = .mlp(intermediate: width)
+            }
+            let modelType = decoder.userInfo[.modelType] as? String
+            registers = modelType == "dinov2_with_registers" ? try c.countInt(.numRegisterTokens, default: 4) : nil
+        }
+    }
+
+    static let modelTypes = ["dinov2", "dinov2_with_registers"]
+
     static let keys: EncoderKeys = {
         var k = EncoderKeys(layer: { "encoder.layer.\($0)" })
         k.norm1 = "norm1"
@@ -15,59 +52,22 @@ enum DINOv2Family {
         return k
     }()
 
-    static func load(_ store: WeightStore, config c: ConfigReader, registers: Bool) throws -> VisionTransformer {
-        let d = try c.positiveInt("hidden_size", default: 768)
-        let mlpRatio = try c.double("mlp_ratio", default: 4)
-        guard mlpRatio.isFinite, mlpRatio > 0, mlpRatio <= Limits.maxMLPRatio, Int(Double(d) * mlpRatio) > 0 else {
-            throw CheckpointError.configInvalid(file: c.file, reason: "'mlp_ratio' is \(mlpRatio), expected a number in (0, \(Int(Limits.maxMLPRatio))] giving a positive MLP width")
-        }
-        let swiglu = try c.bool("use_swiglu_ffn", default: false)
-        let feedForward: FeedForward
-        if swiglu {
-            // Dinov2SwiGLUFFN: hidden = int(d * mlp_ratio); hidden = (int(hidden * 2 / 3) + 7) // 8 * 8.
-            let h0 = Int(Double(d) * mlpRatio)
-            feedForward = .swiGLU(hidden: (Int(Double(h0) * 2 / 3) + 7) / 8 * 8)
-        } else {
-            feedForward = .mlp(intermediate: Int(Double(d) * mlpRatio))
-        }
-        let spec = EncoderSpec(
-            hidden: d,
-            heads: try c.positiveInt("num_attention_heads", default: 12),
-            layers: try c.positiveInt("num_hidden_layers", default: 12),
-            eps: Float(try c.double("layer_norm_eps", default: 1e-6)),
-            activation: try Activation(huggingFace: c.string("hidden_act", default: "gelu"), file: c.file),
-            norm: .pre, feedForward: feedForward, layerScale: true,
-            qkvBias: try c.bool("qkv_bias", default: true))
-        try spec.validate(file: c.file)
-        let patch = try c.positiveInt("patch_size", default: 14)
-        let channels = try c.positiveInt("num_channels", default: 3)
-        let imageSize = try c.positiveInt("image_size", default: 518)
-        let grid = imageSize / patch
-        guard grid > 0 else { throw CheckpointError.configInvalid(file: c.file, reason: "image_size \(imageSize) is smaller than patch_size \(patch)") }
-        let w = try store.take("embeddings.patch_embeddings.projection.weight", shape: [d, channels, patch, patch])
-        let cls = Param(try store.take("embeddings.cls_token", shape: [1, 1, d]), shape: [d])
+    static func load(_ store: WeightStore, config: Config, modelType: String) throws -> LoadedModel {
+        let c = config.vision
+        let d = c.encoder.hidden
+        let cls = try store.token("embeddings.cls_token", hidden: d)
         _ = try store.takeOptional("embeddings.mask_token", shape: [1, d])
-        var regs: Param?
-        if registers {
-            let r = try c.countInt("num_register_tokens", default: 4)
-            if r > 0 { regs = Param(try store.take("embeddings.register_tokens", shape: [1, r, d]), shape: [r, d]) }
+        var registers: Param?
+        if let r = config.registers, r > 0 {
+            registers = Param(try store.take("embeddings.register_tokens", shape: [1, r, d]), shape: [r, d])
         }
-        var embeddings = VisionEmbeddings(
-            positioned: [(.cls, cls)], registers: regs,
-            positions: Param(try store.take("embeddings.position_embeddings", shape: [1, 1 + grid * grid, d]), shape: [1 + grid * grid, d]),
-            positionGrid: grid, patchWeight: Param(w, shape: [d, channels * patch * patch]),
-            patchBias: try store.param("embeddings.patch_embeddings.projection.bias", [d]),
-            patchSize: patch, channels: channels, preNorm: nil)
+        var embeddings = try c.embeddings(store, keys: .vit, prefix: [(.cls, cls)], registers: registers)
         // transformers 5.23: Dinov2WithRegistersEmbeddings passes antialias=True, Dinov2Embeddings does not.
-        embeddings.antialiasedPositions = registers
-        let encoder = try Encoder(store, spec: spec, keys: keys)
-        let finalNorm = try LayerNorm(store, "layernorm", dim: d, eps: spec.eps)
-        var head: VisionHead?
-        if let s = store.shape(of: "classifier.weight") {
-            head = .clsAndPatchMean(try Linear(store, "classifier", out: s[0], in: 2 * d))
+        embeddings.antialiasedPositions = config.registers != nil
+        let spec = c.encoder.spec(norm: .pre, feedForward: config.feedForward, layerScale: true)
+        return try c.model(modelType, store, spec: spec, keys: keys, embeddings: embeddings) { s in
+            guard let shape = s.shape(of: "classifier.weight") else { return nil }
+            return .clsAndPatchMean(try Linear(s, "classifier", out: shape.first ?? 0, in: 2 * d))
         }
-        return VisionTransformer(modelType: registers ? "dinov2_with_registers" : "dinov2", imageSize: imageSize,
-                                 labels: head == nil ? [:] : try c.labels(), embeddings: embeddings, encoder: encoder,
-                                 finalNorm: finalNorm, poolNorm: nil, pooler: nil, head: head)
     }
 }

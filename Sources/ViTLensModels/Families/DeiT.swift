@@ -2,33 +2,29 @@ import ViTLensCheckpoint
 import ViTLensCore
 
 /// Hugging Face DeiT (`model_type` "deit"): `DeiTModel`, `DeiTForImageClassification` and
-/// `DeiTForImageClassificationWithTeacher`. Same blocks as ViT; the sequence is CLS, the
-/// distillation token, then the patches, and both prefix tokens have position embeddings.
+/// `DeiTForImageClassificationWithTeacher`. Same config and blocks as ViT; the sequence is CLS,
+/// the distillation token, then the patches, and both prefix tokens have position embeddings.
 /// Mirrors `transformers/models/deit/modeling_deit.py` at 5.23.0; keys under `deit.`.
-enum DeiTFamily {
-    static func load(_ store: WeightStore, config c: ConfigReader) throws -> VisionTransformer {
-        let spec = try ViTFamily.encoderSpec(c)
-        let d = spec.hidden
-        let parts = try ViTFamily.patchParts(store, c, spec: spec, prefixCount: 2)
-        let cls = Param(try store.take("embeddings.cls_token", shape: [1, 1, d]), shape: [d])
-        let dist = Param(try store.take("embeddings.distillation_token", shape: [1, 1, d]), shape: [d])
+enum DeiTFamily: ModelFamily {
+    typealias Config = ViTFamily.Config
+
+    static let modelTypes = ["deit"]
+
+    static func load(_ store: WeightStore, config: Config, modelType: String) throws -> LoadedModel {
+        let c = config.vision
+        let d = c.encoder.hidden
+        let cls = try store.token("embeddings.cls_token", hidden: d)
+        let dist = try store.token("embeddings.distillation_token", hidden: d)
         _ = try store.takeOptional("embeddings.mask_token", shape: [1, 1, d])
-        let embeddings = VisionEmbeddings(
-            positioned: [(.cls, cls), (.distillation, dist)], registers: nil, positions: parts.positions,
-            positionGrid: parts.grid, patchWeight: parts.weight, patchBias: parts.bias, patchSize: parts.patch,
-            channels: parts.channels, preNorm: nil)
-        let encoder = try Encoder(store, spec: spec, keys: ViTFamily.keys)
-        let finalNorm = try LayerNorm(store, "layernorm", dim: d, eps: spec.eps)
-        let pooler = store.has("pooler.dense.weight") ? try Linear(store, "pooler.dense", out: d, in: d) : nil
-        var head: VisionHead?
-        if let s = store.shape(of: "cls_classifier.weight"), store.has("distillation_classifier.weight") {
-            head = .distilled(cls: try Linear(store, "cls_classifier", out: s[0], in: d),
-                              distillation: try Linear(store, "distillation_classifier", out: s[0], in: d))
-        } else if let s = store.shape(of: "classifier.weight") {
-            head = .token(0, try Linear(store, "classifier", out: s[0], in: d))
+        let embeddings = try c.embeddings(store, keys: .vit, prefix: [(.cls, cls), (.distillation, dist)])
+        return try c.model(modelType, store, spec: c.encoder.spec(norm: .pre), keys: ViTFamily.keys, embeddings: embeddings,
+                           pooler: true) { s in
+            if let shape = s.shape(of: "cls_classifier.weight"), s.has("distillation_classifier.weight") {
+                return .distilled(cls: try Linear(s, "cls_classifier", out: shape.first ?? 0, in: d),
+                                  distillation: try Linear(s, "distillation_classifier", out: shape.first ?? 0, in: d))
+            }
+            guard let shape = s.shape(of: "classifier.weight") else { return nil }
+            return .token(0, try Linear(s, "classifier", out: shape.first ?? 0, in: d))
         }
-        return VisionTransformer(modelType: "deit", imageSize: parts.imageSize, labels: head == nil ? [:] : try c.labels(),
-                                 embeddings: embeddings, encoder: encoder, finalNorm: finalNorm, poolNorm: nil,
-                                 pooler: pooler, head: head)
     }
 }

@@ -2,17 +2,43 @@ import ArgumentParser
 import Foundation
 import ViTLens
 
-/// `--model`: a Hugging Face folder, a `.safetensors` file beside its config, or a Hub id.
+/// `--model`: a Hugging Face folder, a `.safetensors` file beside its config, or a Hub id (declared once,
+/// used by every command).
 struct ModelOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp(
         "Model: a Hugging Face folder (config.json + model.safetensors), a .safetensors file beside its config.json, or a Hub id such as facebook/dino-vits8 (read from the Hugging Face cache, downloaded if missing unless HF_HUB_OFFLINE=1).",
         valueName: "dir|file|id"))
-    var model: String
+    var model: String?
 
-    /// Resolves and loads the model.
-    func load() throws -> (ModelFiles, LoadedModel) {
-        let files = try resolveModel(model)
-        return (files, try ModelLoader.load(files))
+    /// Loads the model once, printing one line per file a Hub download fetches to standard error.
+    func session() throws -> AnalysisSession {
+        guard let model else { throw ValidationError("--model is required") }
+        return try AnalysisSession(model: model, progress: { line in
+            FileHandle.standardError.write(Data("downloading \(line)\n".utf8))
+        })
+    }
+}
+
+/// `--out` and `--quiet`, and the writing of a product into the output folder.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Output folder: new, empty, or one ViTLens wrote (docs/RELIABILITY.md); created if missing.")
+    var out: String
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    /// Checks `--out` before any work (a folder with foreign files, the current or home folder, ... are refused).
+    func open(_ command: String, inputs: [String]) throws -> OutputDirectory {
+        try OutputDirectory(out, command: command, inputs: inputs)
+    }
+
+    /// Writes every file of `product`, swaps them in, and prints the summary and where they went.
+    func finish(_ product: AnalysisProduct, into output: OutputDirectory) throws {
+        try output.write(product)
+        try output.commit()
+        guard !quiet else { return }
+        for line in product.summary { print(line) }
+        print("wrote \(output.written.count) files to \(output.url.path): \(output.written.joined(separator: ", "))")
     }
 }
 
@@ -81,9 +107,3 @@ struct SizeOption: ExpressibleByArgument, Equatable {
     static var defaultValueDescription: String { "HxW" }
 }
 
-/// Resolves a model spec, printing one line per file a Hub download fetches to standard error.
-func resolveModel(_ spec: String) throws -> ModelFiles {
-    try ModelLocator.resolve(spec, environment: ProcessInfo.processInfo.environment, progress: { line in
-        FileHandle.standardError.write(Data("downloading \(line)\n".utf8))
-    })
-}

@@ -8,10 +8,7 @@ struct InputOptions: ParsableArguments {
     @Argument(help: "Image file(s): JPEG or PNG.")
     var images: [String] = []
 
-    @Option(name: .shortAndLong, help: ArgumentHelp(
-        "Model: a Hugging Face folder, a .safetensors file beside its config.json, or a Hub id (from the Hugging Face cache; downloaded unless HF_HUB_OFFLINE=1).",
-        valueName: "dir|file|id"))
-    var model: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Input size: resize straight to H x W (no crop) and interpolate position embeddings. Default: the processor config decides.", valueName: "HxW"),
             transform: SizeOption.parse)
@@ -39,7 +36,7 @@ struct InputOptions: ParsableArguments {
     /// Checks that exactly one input kind is given, with what it needs.
     func validate(allowText: Bool, allowMany: Bool) throws {
         if attentions != nil {
-            guard images.isEmpty, text == nil, model == nil else {
+            guard images.isEmpty, text == nil, modelOptions.model == nil else {
                 throw ValidationError("--attentions replaces IMAGE, --text and --model: give only one kind of input")
             }
             guard let p = prefixTokens, grid != nil, let s = patchSize else {
@@ -49,7 +46,7 @@ struct InputOptions: ParsableArguments {
             if s < 1 { throw ValidationError("--patch-size must be at least 1") }
             return
         }
-        guard model != nil else { throw ValidationError("--model is required (or analyse a saved array with --attentions)") }
+        guard modelOptions.model != nil else { throw ValidationError("--model is required (or analyse a saved array with --attentions)") }
         if let text {
             guard allowText else { throw ValidationError("this command needs an image model, not --text") }
             guard images.isEmpty else { throw ValidationError("give either IMAGE or --text, not both") }
@@ -95,182 +92,28 @@ struct InputOptions: ParsableArguments {
     }
 }
 
-/// One resolved input, able to feed observers with its attention.
-enum AttentionInput {
-    case image(VisionPipeline, PreparedImage)
-    case text(TextTransformer, TextEncoding)
-    case array(AttentionArrayFile)
-
-    /// A short name for messages and metadata.
-    var name: String {
-        switch self {
-        case .image(_, let p): return p.file
-        case .text(_, let e): return "text (\(e.ids.count) tokens)"
-        case .array(let a): return a.name
-        }
+extension InputOptions {
+    /// The session: the model loaded once, or none for `--attentions`.
+    func session() throws -> AnalysisSession {
+        attentions == nil ? try modelOptions.session() : AnalysisSession()
     }
 
-    /// The image the maps are drawn on, if any.
-    var canvas: RGBImage? {
-        if case .image(_, let p) = self { return p.prepared }
-        return nil
-    }
-
-    /// The token strings of a text input (to label text maps), else `nil`.
-    var tokens: [String]? {
-        if case .text(_, let encoding) = self { return encoding.tokens }
-        return nil
-    }
-
-    /// Runs the model (or replays the array) into `observer`.
-    @discardableResult
-    func feed<O: AttentionObserver>(_ observer: inout O) throws -> VisionOutput? {
-        switch self {
-        case .image(let pipeline, let prepared):
-            return try pipeline.run(prepared, observer: &observer)
-        case .text(let model, let encoding):
-            do { _ = try model.forward(ids: encoding.ids, typeIds: encoding.typeIds, observer: &observer) } catch let e as MemoryLimitError {
-                throw InputError(file: "--text", problem: e.description)
+    /// The single input of a one-input command (IMAGE, `--text` or `--attentions`), with the model checked
+    /// against the input kind; `--truncate` says on stderr what it cut.
+    func single(_ session: AnalysisSession) throws -> AnalysisInput {
+        if let path = attentions { return try session.savedAttentions(at: URL(fileURLWithPath: path), layout: arrayLayout()) }
+        if let text {
+            let input = try session.sentence(text, truncate: truncate)
+            if let e = input.encoding, e.isTruncated {
+                FileHandle.standardError.write(Data("--truncate: kept the first \(e.count) of \(e.untruncatedCount) tokens\n".utf8))
             }
-            return nil
-        case .array(let file):
-            try file.replay(into: &observer)
-            return nil
+            return input
         }
-    }
-}
-
-/// Loads models once and turns each command-line input into an ``AttentionInput``.
-final class InputLoader {
-    let options: InputOptions
-    private(set) var pipeline: VisionPipeline?
-    private(set) var textModel: (TextTransformer, WordPieceTokenizer)?
-    private(set) var files: ModelFiles?
-    /// For `--text`: the tokens kept and the tokens the text gives (they differ when `--truncate` cut it).
-    private(set) var textTokens: (kept: Int, total: Int)?
-
-    init(_ options: InputOptions) throws {
-        self.options = options
-        guard options.attentions == nil, let spec = options.model else { return }
-        let files = try resolveModel(spec)
-        self.files = files
-        if options.text != nil {
-            guard case .text(let model) = try ModelLoader.load(files) else {
-                throw InputError(file: files.config.path, problem: "--text needs a text model (BERT family); this is an image model")
-            }
-            textModel = (model, try WordPieceTokenizer(directory: files.directory))
-        } else {
-            pipeline = try VisionPipeline(files: files)
-        }
-    }
-
-    /// The single input of a one-input command.
-    func single() throws -> AttentionInput {
-        if let path = options.attentions {
-            return .array(try AttentionArrayFile(contentsOf: URL(fileURLWithPath: path), layout: options.arrayLayout()))
-        }
-        if let text = options.text, let (model, tokenizer) = textModel {
-            return .text(model, try encodeText(text, model: model, tokenizer: tokenizer))
-        }
-        return try image(options.images[0])
-    }
-
-    /// Tokenizes `--text`: refuses a text with no tokens after normalisation and, without
-    /// `--truncate`, a text longer than the model accepts; with `--truncate`, cuts it and says so.
-    private func encodeText(_ text: String, model: TextTransformer, tokenizer: WordPieceTokenizer) throws -> TextEncoding {
-        let positions = model.maxPositions
-        let (maximum, limit) = tokenizer.modelMaxLength < positions
-            ? (tokenizer.modelMaxLength, "the tokenizer's model_max_length")
-            : (positions, "the model's max_position_embeddings")
-        let encoding = tokenizer.encode(text, maxLength: options.truncate ? maximum : Int.max)
-        guard encoding.textTokenCount > 0 else {
-            throw CommandError("--text has no tokens after normalisation (only whitespace or control characters); give some words")
-        }
-        textTokens = (encoding.count, encoding.untruncatedCount)
-        if encoding.isTruncated {
-            FileHandle.standardError.write(Data("--truncate: kept the first \(encoding.count) of \(encoding.untruncatedCount) tokens\n".utf8))
-        } else if encoding.count > maximum {
-            throw CommandError("--text is \(encoding.count) tokens, more than \(limit) of \(maximum); shorten the text or pass --truncate to keep the first \(maximum)")
-        }
-        return encoding
+        return try image(images[0], session)
     }
 
     /// One image input.
-    func image(_ path: String) throws -> AttentionInput {
-        guard let pipeline else { throw CommandError("no image model loaded") }
-        return .image(pipeline, try pipeline.prepare(URL(fileURLWithPath: path), size: options.sizePair))
-    }
-
-    /// Provenance for metadata files.
-    func provenance() -> [String: Any] {
-        var m: [String: Any] = ["vitlens_version": VitLens.configuration.version]
-        if let files {
-            m["model"] = options.model ?? ""
-            m["model_directory"] = files.directory.path
-            m["weights"] = files.weights.lastPathComponent
-        }
-        if let pipeline { m["model_type"] = pipeline.model.modelType }
-        if let (model, _) = textModel { m["model_type"] = model.modelType }
-        if let a = options.attentions { m["attentions_file"] = a }
-        if let textTokens {
-            m["text_tokens"] = textTokens.kept
-            m["text_untruncated_tokens"] = textTokens.total
-            m["text_truncated"] = textTokens.kept < textTokens.total
-        }
-        if let s = options.size { m["requested_size"] = [s.height, s.width] }
-        return m
-    }
-}
-
-/// JSON for a token layout (the same field names as `TokenLayout`'s Codable form).
-func layoutJSON(_ layout: TokenLayout) -> [String: Any] {
-    var d: [String: Any] = ["prefix": layout.prefix.map(\.rawValue), "tokens": layout.tokenCount]
-    if let g = layout.grid {
-        d["grid"] = ["rows": g.rows, "columns": g.columns, "patchSize": g.patchSize]
-    } else {
-        d["textTokens"] = layout.textTokens
-    }
-    return d
-}
-
-extension AttentionInput {
-    /// The token layout this input will produce.
-    var layout: TokenLayout {
-        switch self {
-        case .image(let pipeline, let p): return pipeline.model.layout(height: p.pixels.shape[1], width: p.pixels.shape[2])
-        case .text(_, let e): return TokenLayout(textTokens: e.ids.count)
-        case .array(let a): return a.layout
-        }
-    }
-
-    /// Layers the input has.
-    var layerCount: Int {
-        switch self {
-        case .image(let pipeline, _): return pipeline.model.spec.layers
-        case .text(let m, _): return m.spec.layers
-        case .array(let a): return a.layers
-        }
-    }
-
-    /// Resolves a possibly negative layer index (-1 = last), or fails naming the valid range.
-    func layerIndex(_ layer: Int, option: String = "--layer") throws -> Int {
-        let l = layer < 0 ? layerCount + layer : layer
-        guard l >= 0, l < layerCount else {
-            throw CommandError("\(option) \(layer) is out of range: the model has \(layerCount) layers (0...\(layerCount - 1), or -1 for the last)")
-        }
-        return l
-    }
-}
-
-/// Parses `--head-fusion`.
-func parseFusion(_ s: String) throws -> HeadFusion {
-    switch s {
-    case "mean": return .mean
-    case "max": return .max
-    case "min": return .min
-    case "std": return .std
-    default:
-        if s.hasPrefix("head"), let h = Int(s.dropFirst(4).drop(while: { $0 == ":" || $0 == "=" })), h >= 0 { return .head(h) }
-        throw ValidationError("--head-fusion must be mean, max, min, std or headN, got '\(s)'")
+    func image(_ path: String, _ session: AnalysisSession) throws -> AnalysisInput {
+        try session.image(at: URL(fileURLWithPath: path), size: sizePair)
     }
 }

@@ -26,27 +26,11 @@ struct QueryOptions: ParsableArguments {
         return (a, b)
     }
 
-    /// The query for `layout`; `--query x,y` must fall inside the grid's pixels.
-    func tokenQuery(layout: TokenLayout, input: String) throws -> TokenQuery {
-        if let q = query, let (x, y) = Self.pair(q) {
-            guard let g = layout.grid else { throw CommandError("--query x,y needs an image model; use --query-token for text") }
-            let col = x / g.patchSize, row = y / g.patchSize
-            guard row < g.rows, col < g.columns else {
-                throw InputError(file: input, problem: "--query \(x),\(y) is outside the \(g.columns * g.patchSize)x\(g.rows * g.patchSize) pixels covered by patches (x, y)")
-            }
-            return .patch(row: row, column: col)
-        }
+    /// The query as the library names it.
+    var spec: QuerySpec {
+        if let q = query, let (x, y) = Self.pair(q) { return .pixel(x: x, y: y) }
         if let q = queryPatch, let (i, j) = Self.pair(q) { return .patch(row: i, column: j) }
         if let k = queryToken { return .token(k) }
-        return layout.clsIndex != nil ? .cls : .token(0)
-    }
-
-    /// A file-name-safe label of the query.
-    func label(_ q: TokenQuery) -> String {
-        switch q {
-        case .cls: return "cls"
-        case .token(let k): return "token\(k)"
-        case .patch(let r, let c): return "patch\(r)_\(c)"
-        }
+        return .automatic
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import ViTLens
 
 @main
-struct VitLens: ParsableCommand {
+struct ViTLensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vitlens",
         abstract: "See and measure what a Vision Transformer attends to.",

@@ -26,9 +26,12 @@ import ViTLensTestSupport
         let r = try CLI.run(["analyze", photo.path, "--model", model, "--size", "96x80", "--out", out.path, "-q"])
         #expect(r.status == 0, "\(r.stderr)")
         func array(_ name: String) throws -> Tensor { try NPY.read(out.appendingPathComponent(name)).tensor }
-        #expect(try array("rollout.npy") == rollout)
-        #expect(try array("cls_attention.npy") == heads)
-        #expect(try array("mean_attention_distance.npy") == distance)
+        // Bit-identical when run alone; while other suites call OpenBLAS from other threads, its work
+        // split (hence float summation order) may differ, so the comparison allows float32 rounding.
+        for (name, swift) in [("rollout.npy", rollout), ("cls_attention.npy", heads), ("mean_attention_distance.npy", distance)] {
+            let c = compare(try array(name), swift)
+            #expect(c.within(.pixels), "\(name): \(c)")
+        }
         #expect(rollout.shape == [12, 10] && heads.shape == [3, 12, 10] && distance.shape == [2, 3])
     }
 

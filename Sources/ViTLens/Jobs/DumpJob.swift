@@ -1,0 +1,64 @@
+import Foundation
+
+/// Every layer's attention and the model's outputs as NumPy files; what `vitlens dump` writes.
+public struct DumpJob: Sendable {
+    /// Extra tensors: logits (QK^T/sqrt(d)), queries, keys.
+    public var capture = CaptureOptions()
+
+    public init() {}
+
+    /// Runs the forward pass, keeping every layer, and builds the files.
+    /// - Parameter labels: receives the classifier's class names when the model has one (for a top-5 print).
+    public func run(_ session: AnalysisSession, _ input: AnalysisInput) throws -> AnalysisProduct {
+        var recorder = AttentionRecorder(options: capture)
+        var product = AnalysisProduct()
+        var fields = Fields(input: input.name, layout: LayoutRecord(input.layout))
+        switch (input.source, try session.run(input, observer: &recorder)) {
+        case (.image(let prepared), .vision(let output)):
+            product.add("pixel_values.npy", .array(prepared.pixels))
+            product.add("hidden_state.npy", .array(output.hiddenState))
+            if let logits = output.logits {
+                product.add("logits.npy", .array(logits))
+                product.summary += Self.topFive(logits, labels: session.vision?.model.labels ?? [:])
+            }
+            fields.inputSize = [prepared.pixels.shape[1], prepared.pixels.shape[2]]
+        case (.text(let text, let encoding), .text(let output)):
+            product.add("input_ids.npy", .bytes(NPY.encode(int64: encoding.ids.map(Int64.init), shape: [encoding.ids.count])))
+            product.add("tokens.json", .json(encoding.tokens))
+            product.add("hidden_state.npy", .array(output.hiddenState))
+            fields.text = text
+        default:
+            throw SessionError.noResult(analysis: "dump (it runs a model: give an image or a sentence)", layer: nil)
+        }
+        product.add("attentions.npy", .array(recorder.attentions))
+        if capture.contains(.logits) { product.add("attention_logits.npy", .array(recorder.logits)) }
+        if capture.contains(.queries) { product.add("queries.npy", .array(recorder.queries)) }
+        if capture.contains(.keys) { product.add("keys.npy", .array(recorder.keys)) }
+        fields.attentionsShape = recorder.attentions.shape
+        product.add("meta.json", .json(Metadata(session.provenance(for: input), fields)))
+        return product
+    }
+
+    /// The five most probable classes, as `  93.12%  label` lines.
+    static func topFive(_ logits: Tensor, labels: [Int: String]) -> [String] {
+        let v = logits.values
+        let m = v.max() ?? 0
+        let e = v.map { exp(Double($0 - m)) }
+        let s = e.reduce(0, +)
+        return v.indices.sorted(by: { v[$0] > v[$1] }).prefix(5).map {
+            String(format: "%6.2f%%", 100 * e[$0] / s) + "  " + (labels[$0] ?? "class \($0)")
+        }
+    }
+
+    struct Fields: Encodable, Sendable {
+        var input: String
+        var layout: LayoutRecord
+        var inputSize: [Int]?
+        var text: String?
+        var attentionsShape: [Int] = []
+
+        enum CodingKeys: String, CodingKey {
+            case input, layout, inputSize = "input_size", text, attentionsShape = "attentions_shape"
+        }
+    }
+}

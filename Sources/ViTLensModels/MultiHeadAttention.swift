@@ -1,0 +1,72 @@
+import Dispatch
+import ViTLensCheckpoint
+import ViTLensCore
+
+/// Scaled dot-product attention with explicit probabilities (never a fused kernel), per head:
+/// `P = softmax(Q_h K_hᵀ / sqrt(d_h) + B_h + mask)` (`B` an optional ``AttentionBias``), `context_h = P V_h`.
+///
+/// Computed in blocks of query rows, every head of a block together, blocks spread over
+/// ``Compute/threads`` with single-threaded BLAS calls: a head's block of scores (128 rows) stays in
+/// cache from the `QKᵀ` product through the softmax, the observers' row statistics and the `PV`
+/// product, instead
+/// of streaming `heads * N^2` floats through memory three times (the difference at N = 3,601).
+/// Each probability is computed exactly as in a whole-matrix pass (same dot products, same softmax).
+enum MultiHeadAttention {
+    /// Query rows per block.
+    static let blockRows = 128
+
+    /// Runs one layer's attention.
+    /// - Returns: `nil`, or the first (block-order) head and query row whose scores hold a NaN or
+    ///   an infinity; the scores are scanned per block before the softmax, which would hide them.
+    static func run(work: Workspace, tokens n: Int, heads h: Int, headDim dh: Int, hidden d: Int, bias: AttentionBias?,
+                    mask: UnsafePointer<Float>?, layer: Int, statistics: [any AttentionRowStatistic]) -> (head: Int, row: Int)? {
+        let scale = 1 / Float(dh).squareRoot()
+        nonisolated(unsafe) let w = work
+        nonisolated(unsafe) let mask = mask
+        let blocks = (n + blockRows - 1) / blockRows
+        // Per block: the first non-finite score as head * n + row, or -1. Each block writes its slot only.
+        let firstBad = UnsafeMutablePointer<Int>.allocate(capacity: blocks)
+        firstBad.initialize(repeating: -1, count: blocks)
+        defer { firstBad.deallocate() }
+        nonisolated(unsafe) let bad = firstBad
+        let savedThreads = BLAS.threads
+        let parallel = Compute.threads > 1 && blocks > 1
+        if parallel { BLAS.setThreads(1) }
+        defer { if parallel { BLAS.setThreads(savedThreads) } }
+        let body: (Int) -> Void = { b in
+            let r0 = b * blockRows
+            let rows = min(blockRows, n - r0)
+            for head in 0 ..< h {
+                let scores = w.probs + (head * n + r0) * n
+                BLAS.sgemm(transB: true, m: rows, n: n, k: dh, alpha: scale,
+                           a: w.q + r0 * 3 * d + head * dh, lda: 3 * d, b: w.k + head * dh, ldb: 3 * d, c: scores, ldc: n)
+                // Before the mask, which may hold -inf for dropped keys.
+                if bad[b] < 0, let i = Finite.firstNonFinite(scores, count: rows * n) { bad[b] = head * n + r0 + i / n }
+                bias?.add(to: scores, head: head, firstRow: r0, rows: rows)
+                if let mask {
+                    for r in 0 ..< rows {
+                        let row = scores + r * n
+                        for c in 0 ..< n { row[c] += mask[c] }
+                    }
+                }
+                if let logits = w.logits { (logits + (head * n + r0) * n).update(from: scores, count: rows * n) }
+                for r in 0 ..< rows { Kernels.softmaxRow(scores + r * n, count: n) }
+                for s in statistics {
+                    s.accumulate(layer: layer, head: head, heads: h, rows: r0 ..< (r0 + rows), probabilities: scores, tokens: n)
+                }
+                BLAS.sgemm(m: rows, n: dh, k: n, a: scores, lda: n, b: w.v + head * dh, ldb: 3 * d,
+                           c: w.context + r0 * d + head * dh, ldc: d)
+            }
+        }
+        if parallel {
+            nonisolated(unsafe) let run = body
+            DispatchQueue.concurrentPerform(iterations: blocks) { run($0) }
+        } else {
+            for b in 0 ..< blocks { body(b) }
+        }
+        for b in 0 ..< blocks where bad[b] >= 0 { return (bad[b] / n, bad[b] % n) }
+        return nil
+    }
+}
+
+import Dispatch

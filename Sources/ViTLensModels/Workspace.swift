@@ -1,0 +1,46 @@
+import ViTLensCore
+
+/// Scratch memory of one forward pass, allocated once and reused by every layer.
+final class Workspace {
+    let normed, qkv, context, branch, ff: UnsafeMutablePointer<Float>
+    /// Queries, keys and values inside `qkv` (row stride `3 * hidden`).
+    var q: UnsafeMutablePointer<Float> { qkv }
+    var k: UnsafeMutablePointer<Float> { qkv + hidden }
+    var v: UnsafeMutablePointer<Float> { qkv + 2 * hidden }
+    let hidden: Int
+    let gate: UnsafeMutablePointer<Float>
+    /// `[heads, tokens, tokens]` scores, turned into probabilities in place.
+    let probs: UnsafeMutablePointer<Float>
+    let logits: UnsafeMutablePointer<Float>?
+    let queriesByHead, keysByHead: UnsafeMutablePointer<Float>?
+    private var all: [FloatStorage] = []
+
+    init(tokens n: Int, hidden d: Int, heads h: Int, headDim dh: Int, ffWidth: Int, gateWidth: Int, options: CaptureOptions) {
+        var all: [FloatStorage] = []
+        func make(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let s = FloatStorage(count: count)
+            all.append(s)
+            return s.pointer
+        }
+        hidden = d
+        normed = make(n * d); qkv = make(n * 3 * d)
+        context = make(n * d); branch = make(n * d); ff = make(n * ffWidth)
+        gate = make(n * max(1, gateWidth))
+        probs = make(h * n * n)
+        logits = options.contains(.logits) ? make(h * n * n) : nil
+        queriesByHead = options.contains(.queries) ? make(h * n * dh) : nil
+        keysByHead = options.contains(.keys) ? make(h * n * dh) : nil
+        self.all = all
+    }
+
+    func deallocate() { all = [] }
+
+    /// Rows of `stride` floats holding `[heads*headDim]` at their start -> `[heads, tokens, headDim]`.
+    static func splitHeads(_ x: UnsafePointer<Float>, stride: Int, tokens n: Int, heads h: Int, headDim dh: Int, into out: UnsafeMutablePointer<Float>) {
+        for head in 0 ..< h {
+            for t in 0 ..< n {
+                (out + (head * n + t) * dh).update(from: x + t * stride + head * dh, count: dh)
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// The one JSON line `bench` prints (scripts/bench.sh reads it).
+struct BenchReport: Encodable {
+    struct Timing: Encodable {
+        var medianMs: Double, minMs: Double
+        init(_ t: (median: Double, min: Double)) { (medianMs, minMs) = (rounded(t.median), rounded(t.min)) }
+        enum CodingKeys: String, CodingKey { case medianMs = "median_ms", minMs = "min_ms" }
+    }
+    var engine = "vitlens"
+    var threads: Int, size: String, tokens: Int, runs: Int
+    var withAttentions: Timing, streaming: Timing
+    var peakRSSMB: Double
+    enum CodingKeys: String, CodingKey {
+        case engine, threads, size, tokens, runs, withAttentions = "with_attentions", streaming, peakRSSMB = "peak_rss_mb"
+    }
+}
+
+/// Two decimals, as the report prints.
+func rounded(_ v: Double) -> Double { (v * 100).rounded() / 100 }
+
+/// A small deterministic generator for benchmark inputs.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
+}
+
+/// Peak resident set size of this process in MB (Linux `VmHWM`; 0 where unavailable).
+func peakRSSMegabytes() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Double($0) } ?? 0
+        return kb / 1024
+    }
+    return 0
+}
