@@ -167,7 +167,7 @@ struct BackboneAnalyzer {
         guard let convBias = weight(convIndex, 2), convBias.dims == [hidden] else { throw fail("the patch-embedding Conv has no bias of \(hidden) values") }
         draft.used.insert(Use(node: convIndex, input: 1))
         draft.used.insert(Use(node: convIndex, input: 2))
-        let projection = HuggingFaceNames.patchProjectionPath.joined(separator: ".")
+        let projection = PublicKeyTables.patchProjection
         draft.weights[projection + ".weight"] = .tensor(convWeight)
         draft.weights[projection + ".bias"] = .tensor(convBias)
         return (hidden, channels, patch)
@@ -455,7 +455,7 @@ struct BackboneAnalyzer {
                 switch name {
                 case "embeddings.cls_token": try set(&cls, t, "CLS token")
                 case "embeddings.mask_token": try set(&mask, t, "mask token")
-                case "embeddings.position_embeddings": try set(&table, t, "position table")
+                case PublicKeyTables.positionEmbeddings: try set(&table, t, "position table")
                 case "embeddings.register_tokens": throw fail("register tokens (DINOv2 with registers) are not supported")
                 case "embeddings.distillation_token": throw fail("a distillation token (DeiT) is not supported")
                 default:
@@ -485,7 +485,7 @@ struct BackboneAnalyzer {
             let g = gridPart.dims[1]
             side = Int(Double(g).squareRoot().rounded())
             guard side * side == g else { throw fail("the position grid has \(g) entries, not a square") }
-            weights["embeddings.position_embeddings"] = WeightSource(
+            weights[PublicKeyTables.positionEmbeddings] = WeightSource(
                 parts: [.tensor(posCLS, transpose: false), .tensor(gridPart, transpose: false)], shape: [1, 1 + g, hidden])
         } else {
             if table == nil, let t = anonymousTables.first { table = t } else if table != nil, !anonymousTables.isEmpty {
@@ -497,7 +497,7 @@ struct BackboneAnalyzer {
             let g = table.dims[1] - 1
             side = Int(Double(g).squareRoot().rounded())
             guard g > 0, side * side == g else { throw fail("the position table has \(table.dims[1]) rows: CLS plus \(g), not a square grid") }
-            weights["embeddings.position_embeddings"] = .tensor(table)
+            weights[PublicKeyTables.positionEmbeddings] = .tensor(table)
         }
         if let mask {
             guard mask.elementCount == hidden else { throw fail("mask token has shape \(mask.dims)") }

@@ -112,7 +112,7 @@ enum HuggingFaceNames {
     }()
 
     /// `embeddings.patch_embeddings.projection`, the patch Conv.
-    static let patchProjectionPath = ["embeddings", "patch_embeddings", "projection"]
+    static let patchProjectionPath = PublicKeyTables.patchProjection.split(separator: ".").map(String.init)
     /// The final LayerNorm.
     static let finalNorm = "layernorm"
     /// ViT's pooler projection.
@@ -140,7 +140,7 @@ enum HuggingFaceNames {
         let path = module.joined(separator: ".")
         switch path {
         case "embeddings": return .embeddings
-        case patchProjectionPath.joined(separator: "."): return .patchProjection
+        case PublicKeyTables.patchProjection: return .patchProjection
         case finalNorm: return .finalNorm
         case poolerDense: return .poolerDense
         default: break

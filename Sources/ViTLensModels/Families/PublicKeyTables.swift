@@ -9,6 +9,12 @@ public enum PublicKeyTables {
     /// `layer_scale1.lambda1`, ...
     public static var dinov2: EncoderKeys { DINOv2Family.keys }
 
+    /// The patch-embedding Conv module of ViT, DeiT and DINOv2: `embeddings.patch_embeddings.projection`.
+    public static var patchProjection: String { StemKeys.vit.projection }
+
+    /// The position table key of ViT, DeiT and DINOv2: `embeddings.position_embeddings`.
+    public static var positionEmbeddings: String { StemKeys.vit.positions }
+
     /// The width of DINOv2's feed-forward for `hidden_size` and `mlp_ratio`: `int(hidden * mlp_ratio)`
     /// for the plain MLP, and for SwiGLU (`Dinov2SwiGLUFFN`) that width times 2/3, rounded up to a
     /// multiple of 8: `(int(int(hidden * mlp_ratio) * 2 / 3) + 7) // 8 * 8`. Callers bound `mlpRatio`
