@@ -54,8 +54,8 @@ let package = Package(
 
         // Shared test helpers: fixture paths, expectClose with named tolerances.
         .target(name: "ViTLensTestSupport", dependencies: ["ViTLensCore"], path: "Sources/ViTLensTestSupport"),
-        .testTarget(name: "ViTLensCoreTests", dependencies: ["ViTLensCore"]),
-        .testTarget(name: "ViTLensCheckpointTests", dependencies: ["ViTLensCheckpoint", "ViTLensCore"]),
+        .testTarget(name: "ViTLensCoreTests", dependencies: ["ViTLensCore", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensCheckpointTests", dependencies: ["ViTLensCheckpoint", "ViTLensCore", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensImageTests", dependencies: ["ViTLensImage", "ViTLensCore", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensTextTests", dependencies: ["ViTLensText", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensModelsTests", dependencies: ["ViTLens", "ViTLensModels", "ViTLensTestSupport"]),

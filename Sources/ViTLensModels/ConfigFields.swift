@@ -41,9 +41,11 @@ enum ConfigFile {
         } catch {
             throw ModelError.configInvalid(file: file, reason: "not a JSON object")
         }
-        if let duplicate = JSONDuplicateKeys.first(in: data) {
-            let place = duplicate.object.map { " in '\($0)'" } ?? ""
-            throw ModelError.configInvalid(file: file, reason: "key '\(duplicate.key)' appears twice\(place)")
+        do { _ = try JSONReader.parse([UInt8](data), options: .init(keyEquality: .canonicalEquivalence)) } catch {
+            if let duplicate = error.duplicateKey {
+                let place = duplicate.object.map { " in '\($0)'" } ?? ""
+                throw ModelError.configInvalid(file: file, reason: "key '\(duplicate.key)' appears twice\(place)")
+            }
         }
         return value
     }

@@ -13,8 +13,7 @@ public struct FixtureModelCopy {
     /// Copies `Tests/Fixtures/models/<name>`.
     public init(_ name: String) throws {
         let src = Fixtures.url("models/\(name)")
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-fixture-\(name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        url = try temporaryFolder("fixture-\(name)")
         for f in try FileManager.default.contentsOfDirectory(atPath: src.path) {
             try FileManager.default.copyItem(at: src.appendingPathComponent(f), to: url.appendingPathComponent(f))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ViTLensTestSupport
 import ViTLensAnalysis
 import ViTLensCore
 
@@ -7,7 +8,7 @@ import ViTLensCore
     let layout = TokenLayout(prefix: [.cls], grid: PatchGrid(rows: 1, columns: 2, patchSize: 16))
 
     private func write(_ values: [Float], shape: [Int], name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-analysis-\(UUID().uuidString)-\(name)")
+        let url = try temporaryFolder("analysis").appendingPathComponent(name)
         try NPY.writeData(NPY.encode(float32: values, shape: shape), to: url)
         return url
     }
@@ -50,7 +51,7 @@ import ViTLensCore
         }
         let twoLayers = try write(valid + valid, shape: [2, 1, 3, 3], name: "two.npy")
         #expect(try AttentionArrayFile(contentsOf: twoLayers, layout: layout).layers == 2)
-        let ints = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-analysis-\(UUID().uuidString)-ints.npy")
+        let ints = try temporaryFolder("analysis").appendingPathComponent("ints.npy")
         try NPY.writeData(NPY.encode(int64: [1, 0, 0, 0, 1, 0, 0, 0, 1], shape: [1, 1, 3, 3]), to: ints)
         #expect(throws: AnalysisError.unsupportedDType(file: ints.path, dtype: "<i8")) { try AttentionArrayFile(contentsOf: ints, layout: layout) }
         let missing = URL(fileURLWithPath: "/nonexistent/attn.npy")

@@ -58,8 +58,6 @@ enum CLI {
 
     /// A fresh temporary folder.
     static func temporaryDirectory(_ tag: String) -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-cli-\(tag)-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        return u
+        (try? ViTLensTestSupport.temporaryFolder("cli-\(tag)")) ?? FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-cli-\(tag)")
     }
 }

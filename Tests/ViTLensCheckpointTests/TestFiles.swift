@@ -1,14 +1,14 @@
 import Foundation
 @testable import ViTLensCheckpoint
 import ViTLensCore
+import ViTLensTestSupport
 
 /// A fresh temporary folder, removed when the value is released.
 final class TemporaryDirectory: @unchecked Sendable {
     let url: URL
 
     init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-checkpoint-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        url = try temporaryFolder("checkpoint-tests")
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }

@@ -1,15 +1,12 @@
 import Foundation
 import Testing
+import ViTLensTestSupport
 @testable import ViTLensCore
 
 /// The output-folder rule: refuse folders with foreign files, swap complete sets in, keep other
 /// commands' files, remove stale ones and dead staging folders.
 @Suite struct OutputFolderTests {
-    func scratch() throws -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-of-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        return u
-    }
+    func scratch() throws -> URL { try temporaryFolder("outputfolder") }
 
     func names(_ dir: URL) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ViTLensTestSupport
 import ViTLensCore
 #if canImport(Glibc)
 import Glibc
@@ -13,8 +14,7 @@ import Darwin
     let dir: URL
 
     init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-userfile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        dir = try temporaryFolder("userfile")
     }
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }

@@ -55,9 +55,10 @@ import ViTLensTestSupport
         #expect(throws: ImageError.fileNotFound(file: url.path)) { try ImageProcessor(contentsOf: url) }
     }
 
-    @Test func badJSONNamesTheFile() {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-bad-\(UUID().uuidString).json")
-        defer { try? FileManager.default.removeItem(at: url) }
+    @Test func badJSONNamesTheFile() throws {
+        let folder = try temporaryFolder("bad-config")
+        let url = folder.appendingPathComponent("preprocessor_config.json")
+        defer { try? FileManager.default.removeItem(at: folder) }
         #expect(throws: Never.self) { try Data("{\"size\": 224,".utf8).write(to: url) }
         do {
             _ = try ImageProcessor(contentsOf: url)

@@ -54,8 +54,7 @@ import ViTLensTestSupport
     }
 
     @Test func writePNGIsAtomicAndReadable() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-image-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("image")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("out.png")
         let image = RGBImage(width: 3, height: 2, pixels: [0, 1, 2, 3, 4, 5, 250, 251, 252, 9, 8, 7, 128, 0, 255, 1, 1, 1])

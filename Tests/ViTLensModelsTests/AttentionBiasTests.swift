@@ -44,8 +44,9 @@ import ViTLensTestSupport
             }
             if spec.layerScale { put(p + "layer_scale1.lambda1", [d]); put(p + "layer_scale2.lambda1", [d]) }
         }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-bias-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
+        let folder = try temporaryFolder("bias")
+        let url = folder.appendingPathComponent("model.safetensors")
+        defer { try? FileManager.default.removeItem(at: folder) }
         try SafeTensorsWriter.write(t, to: url)
         let store = WeightStore(archive: try SafeTensorsArchive(url: url))
         let encoder = try Encoder(store, spec: spec, keys: ViTFamily.keys, attentionBias: { _ in bias })

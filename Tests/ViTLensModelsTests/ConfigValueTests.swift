@@ -13,8 +13,7 @@ import ViTLensTestSupport
     /// A copy of the fixture ViT with `config` edits and the weights filtered and mapped.
     func vitCopy(config edits: [String: Any], keep: (String) -> Bool = { _ in true },
                  map: (String, Tensor) -> Tensor = { $1 }) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryFolder("config")
         var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: vit.appendingPathComponent("config.json"))) as? [String: Any])
         for (k, v) in edits { config[k] = v }
         try JSONSerialization.data(withJSONObject: config).write(to: dir.appendingPathComponent("config.json"))

@@ -5,11 +5,7 @@ import ViTLensTestSupport
 @testable import ViTLensONNX
 
 /// A fresh scratch folder, removed when the test's `defer` runs.
-func scratchDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-onnx-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
+func scratchDirectory() throws -> URL { try temporaryFolder("onnx-tests") }
 
 /// Imports the tiny exports of `tools/make_onnx_fixtures.py` and compares the written folders with
 /// the Hugging Face `save_pretrained` references (names, shapes, every value, config).

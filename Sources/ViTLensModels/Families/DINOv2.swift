@@ -29,13 +29,10 @@ enum DINOv2Family: ModelFamily {
             guard mlpRatio.isFinite, mlpRatio > 0, mlpRatio <= Limits.maxMLPRatio, Int(Double(d) * mlpRatio) > 0 else {
                 throw c.invalid("'mlp_ratio' is \(mlpRatio), expected a number in (0, \(Int(Limits.maxMLPRatio))] giving a positive MLP width")
             }
-            let width = Int(Double(d) * mlpRatio)
-            if try c.bool(.useSwiGLUFFN, default: false) {
-                // Dinov2SwiGLUFFN: hidden = int(d * mlp_ratio); hidden = (int(hidden * 2 / 3) + 7) // 8 * 8.
-                feedForward = .swiGLU(hidden: (Int(Double(width) * 2 / 3) + 7) / 8 * 8)
-            } else {
-                feedForward = .mlp(intermediate: width)
-            }
+            // Dinov2SwiGLUFFN: hidden = int(d * mlp_ratio); hidden = (int(hidden * 2 / 3) + 7) // 8 * 8 (one rule, shared with ONNX import).
+            let swiGLU = try c.bool(.useSwiGLUFFN, default: false)
+            let width = PublicKeyTables.dinov2FeedForwardWidth(hidden: d, mlpRatio: mlpRatio, swiGLU: swiGLU)
+            feedForward = swiGLU ? .swiGLU(hidden: width) : .mlp(intermediate: width)
             let modelType = decoder.userInfo[.modelType] as? String
             registers = modelType == "dinov2_with_registers" ? try c.countInt(.numRegisterTokens, default: 4) : nil
         }
