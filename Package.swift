@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ViTLensONNXTests", dependencies: ["ViTLens", "ViTLensONNX", "ViTLensCore", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensAnalysisTests", dependencies: ["ViTLensAnalysis", "ViTLensCore", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensRenderTests", dependencies: ["ViTLensRender", "ViTLensCore", "ViTLensTestSupport"]),
-        .testTarget(name: "ViTLensCLITests", dependencies: ["ViTLens", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensCLITests", dependencies: ["ViTLens", "ViTLensTestSupport"], exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )
