@@ -19,13 +19,17 @@ enum DINOv2Family {
         let d = try c.positiveInt("hidden_size", default: 768)
         let mlpRatio = try c.double("mlp_ratio", default: 4)
         let swiglu = try c.bool("use_swiglu_ffn", default: false)
+        // int(d * mlp_ratio) as Python computes it; a ratio that is not finite and positive, or whose
+        // product is no integer we can hold, is refused instead of trapping in the conversion.
+        guard mlpRatio.isFinite, mlpRatio > 0, let h0 = Int(exactly: (Double(d) * mlpRatio).rounded(.towardZero)), h0 > 0 else {
+            throw CheckpointError.configInvalid(file: c.file, reason: "'mlp_ratio' \(mlpRatio) with hidden_size \(d) does not give a positive number of MLP units")
+        }
         let feedForward: FeedForward
         if swiglu {
             // Dinov2SwiGLUFFN: hidden = int(d * mlp_ratio); hidden = (int(hidden * 2 / 3) + 7) // 8 * 8.
-            let h0 = Int(Double(d) * mlpRatio)
             feedForward = .swiGLU(hidden: (Int(Double(h0) * 2 / 3) + 7) / 8 * 8)
         } else {
-            feedForward = .mlp(intermediate: Int(Double(d) * mlpRatio))
+            feedForward = .mlp(intermediate: h0)
         }
         let spec = EncoderSpec(
             hidden: d,
