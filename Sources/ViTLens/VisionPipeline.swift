@@ -37,13 +37,26 @@ public final class VisionPipeline: @unchecked Sendable {
 
     /// Loads the model and its processor from resolved model files.
     /// - Throws: `CheckpointError`/`ImageError` naming the file at fault; an image model is required.
-    public init(files: ModelFiles) throws {
+    public convenience init(files: ModelFiles) throws {
+        try self.init(files: files, model: try ModelLoader.loadVision(files))
+    }
+
+    /// Wraps an already loaded image model with the processor from `files`.
+    /// - Throws: `CheckpointError.fileNotFound` when `preprocessor_config.json` is missing; `ImageError` for a
+    ///   bad one; `CheckpointError.configInvalid` for a model that does not take 3-channel images.
+    public init(files: ModelFiles, model: VisionTransformer) throws {
         self.files = files
-        model = try ModelLoader.loadVision(files)
+        self.model = model
         guard let pp = files.preprocessorConfig else {
             throw CheckpointError.fileNotFound(file: files.directory.appendingPathComponent("preprocessor_config.json").path)
         }
         processor = try ImageProcessor(contentsOf: pp)
+        // Images are decoded to RGB; a model for another channel count is refused here, naming
+        // config.json, rather than failing on each photo.
+        guard model.channels == 3 else {
+            throw CheckpointError.configInvalid(file: files.config.path,
+                                                reason: "num_channels is \(model.channels); ViTLens feeds RGB images (3 channels)")
+        }
     }
 
     /// Resolves `spec` (folder, file or Hub id) and loads it.
@@ -62,9 +75,27 @@ public final class VisionPipeline: @unchecked Sendable {
     }
 
     /// Preprocesses an already decoded image; `file` names it in errors.
+    /// - Throws: ``InputError`` naming `file` when the image itself gives too few pixels;
+    ///   `CheckpointError.configInvalid` naming `preprocessor_config.json` when its resize or crop
+    ///   makes every image smaller than one patch (the config is at fault, not the photo).
     public func prepare(_ image: RGBImage, file: String, size: (height: Int, width: Int)? = nil) throws -> PreparedImage {
         if let size, size.height < model.patchSize || size.width < model.patchSize {
             throw InputError(file: file, problem: ModelInputError.tooSmall(height: size.height, width: size.width, patchSize: model.patchSize).description)
+        }
+        if size == nil, let reason = processorShrinksBelowOnePatch() {
+            let config = files.preprocessorConfig ?? files.directory.appendingPathComponent("preprocessor_config.json")
+            throw CheckpointError.configInvalid(file: config.path, reason: reason)
+        }
+        let target = processor.outputSize(height: image.height, width: image.width, size: size)
+        guard target.height <= Limits.maxInputSide, target.width <= Limits.maxInputSide else {
+            let how = size == nil ? "the image processor would make it" : "--size asks for"
+            throw InputError(file: file, problem: "\(how) \(target.height)x\(target.width) pixels, above ViTLens's limit of \(Limits.maxInputSide) per side")
+        }
+        do {
+            // Before resizing: the forward alone (no analysis yet) must fit; `run` checks again with the observers.
+            try model.memoryEstimate(height: target.height, width: target.width, observer: NoObserver()).check()
+        } catch let e as MemoryLimitError {
+            throw InputError(file: file, problem: e.description)
         }
         let prepared = processor.prepare(image, size: size)
         guard prepared.height >= model.patchSize, prepared.width >= model.patchSize else {
@@ -73,9 +104,34 @@ public final class VisionPipeline: @unchecked Sendable {
         return PreparedImage(file: file, original: image, prepared: prepared, pixels: processor.normalize(prepared))
     }
 
+    /// Why the processor turns every image, however large, into one smaller than a patch, or `nil`.
+    ///
+    /// The probe is a large square image: the processor's fixed `size` (or `shortest_edge`) and
+    /// `crop_size` decide its output alone. Only `shortest_edge` + `longest_edge` can still make a
+    /// very elongated photo too thin, and that is the photo's fault.
+    private func processorShrinksBelowOnePatch() -> String? {
+        let config = processor.config
+        let probe = 1 << 14
+        var (h, w) = (probe, probe)
+        var field = ""
+        if config.doResize {
+            (h, w) = ImageProcessor.resizeTarget(height: probe, width: probe, size: config.size)
+            field = "size"
+        }
+        if config.doCenterCrop {
+            (h, w) = (config.cropHeight, config.cropWidth)
+            field = "crop_size"
+        }
+        let p = model.patchSize
+        guard h < p || w < p else { return nil }
+        return "\(field) makes every image \(h)x\(w), smaller than the model's \(p)x\(p) patch"
+    }
+
     /// Runs the model on a prepared image, feeding `observer`.
     public func run<O: AttentionObserver>(_ image: PreparedImage, observer: inout O) throws -> VisionOutput {
         do { return try model.forward(image.pixels, observer: &observer) } catch let e as ModelInputError {
+            throw InputError(file: image.file, problem: e.description)
+        } catch let e as MemoryLimitError {
             throw InputError(file: image.file, problem: e.description)
         }
     }

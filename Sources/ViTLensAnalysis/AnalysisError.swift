@@ -1,5 +1,14 @@
 import ViTLensCore
 
+extension AnalysisError {
+    /// Throws ``nonFinite(what:index:value:)`` for the first NaN or infinity in `values`.
+    static func requireFinite(_ values: [Float], what: String) throws {
+        if let i = Finite.firstNonFinite(values) {
+            throw AnalysisError.nonFinite(what: what, index: i, value: Finite.describe(values[i]))
+        }
+    }
+}
+
 /// Everything that can go wrong configuring an analysis or loading attention arrays.
 ///
 /// Each case renders as one line; cases that concern a file name it first (`file: problem`).
@@ -41,6 +50,11 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidProbability(file: String, layer: Int, head: Int, row: Int, column: Int, value: Float)
     /// An attention row whose sum is not 1 within the tolerance.
     case rowSumNotOne(file: String, layer: Int, head: Int, row: Int, sum: Double, tolerance: Double)
+    /// A saved array too large to load within the memory limit (``MemoryBudget/limit``).
+    case tooLarge(file: String, bytes: Int, needed: Int, limit: Int)
+    /// A map or stack handed to an analysis holds NaN or an infinity (`value` reads "NaN", "inf"
+    /// or "-inf"; `index` is the first bad element, row-major).
+    case nonFinite(what: String, index: Int, value: String)
 
     public var description: String {
         switch self {
@@ -80,6 +94,10 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(f): layer \(l), head \(h), row \(r), column \(c) holds \(v), not a probability (finite and >= 0)"
         case .rowSumNotOne(let f, let l, let h, let r, let s, let tol):
             return "\(f): layer \(l), head \(h), row \(r) sums to \(s), not 1 within \(tol) (post-softmax attention expected)"
+        case .tooLarge(let f, let b, let n, let limit):
+            return "\(f): a \(MemoryBudget.describe(b)) array needs about \(MemoryBudget.describe(n)) to load, above the limit of \(MemoryBudget.describe(limit)) (--max-memory): save fewer layers or a smaller input"
+        case .nonFinite(let what, let i, let v):
+            return "\(what) holds \(v) at index \(i); analyses take only finite values"
         }
     }
 }

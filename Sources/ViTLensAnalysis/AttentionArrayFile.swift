@@ -37,6 +37,11 @@ public struct AttentionArrayFile: Sendable {
     /// - Throws: `NPYError` when the file cannot be read as `.npy`; ``AnalysisError`` for a wrong
     ///   dtype, shape or non-probability rows.
     public init(contentsOf url: URL, layout: TokenLayout) throws {
+        // The file's bytes and the float32 stack are both held while converting (f8: 1.5x the file).
+        if let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue,
+           let needed = Limits.product(size, 2), needed > MemoryBudget.limit {
+            throw AnalysisError.tooLarge(file: url.path, bytes: size, needed: needed, limit: MemoryBudget.limit)
+        }
         let array = try NPY.read(url)
         guard array.dtype.hasPrefix("<f") else { throw AnalysisError.unsupportedDType(file: url.path, dtype: array.dtype) }
         try self.init(attentions: array.tensor, layout: layout, name: url.path)
@@ -87,6 +92,10 @@ public struct AttentionArrayFile: Sendable {
         guard prefixTokens >= 0 else { throw AnalysisError.invalidLayout("prefix token count \(prefixTokens) is negative") }
         guard rows > 0 && columns > 0 && patchSize > 0 else {
             throw AnalysisError.invalidLayout("grid \(rows)x\(columns) with patch size \(patchSize) needs positive sizes")
+        }
+        guard prefixTokens <= Limits.maxGridSide, rows <= Limits.maxGridSide, columns <= Limits.maxGridSide,
+              patchSize <= Limits.maxGridSide else {
+            throw AnalysisError.invalidLayout("prefix tokens \(prefixTokens), grid \(rows)x\(columns) and patch size \(patchSize) must each be at most \(Limits.maxGridSide)")
         }
         let prefix: [PrefixToken] = prefixTokens == 0 ? [] : [.cls] + Array(repeating: .register, count: prefixTokens - 1)
         return TokenLayout(prefix: prefix, grid: PatchGrid(rows: rows, columns: columns, patchSize: patchSize))

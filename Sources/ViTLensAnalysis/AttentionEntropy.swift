@@ -48,7 +48,7 @@ public struct AttentionEntropy: AttentionObserver {
         var values = [Double](repeating: 0, count: attention.heads)
         for h in 0 ..< attention.heads {
             var s = 0.0
-            for i in rows { s -= Kernels.plogp(probs + (h * n + i) * n, n) }
+            for i in rows { s -= AnalysisKernels.plogp(probs + (h * n + i) * n, n) }
             values[h] = s / Double(rows.count)
         }
         try accumulator.record(layer: attention.layer, values: values)

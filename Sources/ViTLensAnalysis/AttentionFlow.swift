@@ -45,6 +45,12 @@ public struct AttentionFlow: AttentionObserver {
         self.readout = readout
     }
 
+    /// Every layer's fused matrix in float64 and the flow network's edges (about 48 bytes each).
+    public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
+        let n = geometry.layout.tokenCount
+        return Limits.product(geometry.layers, n, n, 8 + 48) ?? .max
+    }
+
     public mutating func begin(_ geometry: AttentionGeometry) throws {
         let n = geometry.layout.tokenCount
         let rows = readout == .meanOfPatches ? geometry.layout.patchRange.count : 1

@@ -18,16 +18,22 @@ public enum DINOMasks {
     public static let defaultThreshold = 0.6
 
     /// Which of `values` a mask at `threshold` keeps, in input order.
-    /// - Throws: ``AnalysisError/thresholdOutOfRange(_:)`` unless `0 < threshold ≤ 1`.
+    /// - Throws: ``AnalysisError/thresholdOutOfRange(_:)`` unless `0 < threshold ≤ 1`,
+    ///   ``AnalysisError/nonFinite(what:index:value:)`` for a NaN or infinity in `values`.
     public static func keep(_ values: [Double], threshold: Double = defaultThreshold) throws -> [Bool] {
         try check(threshold)
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw AnalysisError.nonFinite(what: "mask values", index: i, value: Finite.describe(Float(values[i])))
+        }
         return keepUnchecked(values, threshold: threshold)
     }
 
     /// Masks for a stack of maps `[heads, ...]`: `1` where kept, same shape, one head at a time.
-    /// - Throws: ``AnalysisError/thresholdOutOfRange(_:)`` unless `0 < threshold ≤ 1`.
+    /// - Throws: ``AnalysisError/thresholdOutOfRange(_:)`` unless `0 < threshold ≤ 1`,
+    ///   ``AnalysisError/nonFinite(what:index:value:)`` for a NaN or infinity in `maps`.
     public static func masks(_ maps: Tensor, threshold: Double = defaultThreshold) throws -> MaskStack {
         try check(threshold)
+        try AnalysisError.requireFinite(maps.values, what: "mask maps \(maps.shape)")
         precondition(!maps.shape.isEmpty, "masks need a [heads, ...] tensor")
         let heads = maps.shape[0]
         let g = heads == 0 ? 0 : maps.count / heads

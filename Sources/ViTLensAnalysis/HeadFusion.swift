@@ -38,11 +38,13 @@ public enum HeadFusion: Sendable, Equatable, Hashable, CustomStringConvertible {
     }
 
     /// Fuses a stack `[heads, ...]` (e.g. `[heads, N, N]` or `[heads, rows, columns]`) into `[...]`.
-    /// - Throws: ``AnalysisError/headOutOfRange(head:heads:)`` for a missing head.
+    /// - Throws: ``AnalysisError/headOutOfRange(head:heads:)`` for a missing head,
+    ///   ``AnalysisError/nonFinite(what:index:value:)`` for a NaN or infinity in `stack`.
     public func fuse(_ stack: Tensor) throws -> Tensor {
         precondition(!stack.shape.isEmpty, "fuse needs a [heads, ...] tensor")
         let heads = stack.shape[0]
         try validate(heads: heads)
+        try AnalysisError.requireFinite(stack.values, what: "head stack \(stack.shape)")
         let inner = Array(stack.shape.dropFirst())
         let count = inner.reduce(1, *)
         var out = [Float](repeating: 0, count: count)

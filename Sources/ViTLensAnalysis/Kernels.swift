@@ -1,27 +1,10 @@
 import ViTLensCore
-#if canImport(Accelerate)
-import Accelerate
-#elseif canImport(CBLAS)
-import CBLAS
-#endif
 
 /// Small numeric kernels shared by the analyses (BLAS where it pays, plain loops otherwise).
-enum Kernels {
-    /// `c = a · b` for row-major square `n x n` float matrices (BLAS sgemm; a naive loop without BLAS).
+enum AnalysisKernels {
+    /// `c = a · b` for row-major square `n x n` float matrices (Core's BLAS sgemm).
     static func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, n: Int) {
-        #if canImport(Accelerate) || canImport(CBLAS)
-        let n32 = Int32(n)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n32, n32, n32, 1, a, n32, b, n32, 0, c, n32)
-        #else
-        c.update(repeating: 0, count: n * n)
-        for i in 0 ..< n {
-            for k in 0 ..< n {
-                let x = a[i * n + k]
-                if x == 0 { continue }
-                for j in 0 ..< n { c[i * n + j] += x * b[k * n + j] }
-            }
-        }
-        #endif
+        BLAS.sgemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: c, ldc: n)
     }
 
     /// `y = xᵀ · m` for a row vector `x` of length `n` and a row-major `n x n` matrix `m`, in double.

@@ -57,6 +57,12 @@ public struct MeanAttentionDistance: AttentionObserver {
     /// The in-pass row kernel for grids of 256 patches and more.
     public var rowStatistics: [any AttentionRowStatistic] { rowKernel.map { [$0] } ?? [] }
 
+    /// The `[G, G]` patch distance matrix.
+    public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
+        let g = geometry.layout.grid?.count ?? 0
+        return MemoryEstimate.floats(g, g)
+    }
+
     public mutating func observe(_ attention: LayerAttention) throws {
         guard let grid else { return }
         let g = grid.count
@@ -87,7 +93,7 @@ public struct MeanAttentionDistance: AttentionObserver {
                         let drow = d + i * g
                         for h in 0 ..< heads {
                             let a = probs + (h * n + p + i) * n + p
-                            let (dot, sum) = Kernels.dotAndSum(a, drow, g)
+                            let (dot, sum) = AnalysisKernels.dotAndSum(a, drow, g)
                             if renormalize {
                                 if sum > 0 { part[w * heads + h] += Double(dot) / Double(sum) }
                             } else {
@@ -174,7 +180,7 @@ final class MADRowKernel: AttentionRowStatistic, @unchecked Sendable {
             for r in rows where r >= prefix {
                 let i = r - prefix
                 let a = probabilities + (r - rows.lowerBound) * n + prefix
-                let (dot, sum) = Kernels.dotAndSum(a, d + i * patches, patches)
+                let (dot, sum) = AnalysisKernels.dotAndSum(a, d + i * patches, patches)
                 perRow[i * heads + head] = renormalize ? (sum > 0 ? Double(dot) / Double(sum) : 0) : Double(dot)
                 if head == heads - 1 { done[i] = 1 }
             }

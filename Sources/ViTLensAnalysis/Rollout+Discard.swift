@@ -19,49 +19,34 @@ extension Rollout {
             let total = n * n
             let skip = cls.map { $0 * n + $0 } ?? -1
             let eligible = skip >= 0 ? total - 1 : total
-            let k = Int((ratio * Double(eligible)).rounded(.down))
-            guard k > 0 else { return }
-            var c = 0
-            for f in 0 ..< total where f != skip {
-                scratch[c] = m[f]
-                c += 1
-            }
-            let tau = select(scratch, count: c, k: k - 1)
-            var less = 0
-            for f in 0 ..< total where f != skip && m[f] < tau { less += 1 }
-            var ties = k - less
-            for f in 0 ..< total where f != skip {
-                let x = m[f]
-                if x < tau {
-                    m[f] = 0
-                } else if x == tau && ties > 0 {
-                    m[f] = 0
-                    ties -= 1
-                }
-            }
+            zeroSmallest(m, count: total, skip: skip, k: Int((ratio * Double(eligible)).rounded(.down)), scratch: scratch)
         }
     }
 
     /// Per-row discard of one row whose diagonal entry sits at column `i` (see ``discard``).
     static func discardRow(_ row: UnsafeMutablePointer<Float>, diagonal i: Int, n: Int, ratio: Double, scratch: UnsafeMutablePointer<Float>) {
-        let k = Int((ratio * Double(n - 1)).rounded(.down))
+        zeroSmallest(row, count: n, skip: i, k: Int((ratio * Double(n - 1)).rounded(.down)), scratch: scratch)
+    }
+
+    /// Sets the `k` smallest of `values[0..<count]`, except index `skip` (-1 for none), to 0; ties go
+    /// to the lower index first, as a stable ascending sort would drop them.
+    static func zeroSmallest(_ values: UnsafeMutablePointer<Float>, count: Int, skip: Int, k: Int, scratch: UnsafeMutablePointer<Float>) {
         guard k > 0 else { return }
-        // Eligible entries of row i: every column but i.
         var c = 0
-        for j in 0 ..< n where j != i {
-            scratch[c] = row[j]
+        for f in 0 ..< count where f != skip {
+            scratch[c] = values[f]
             c += 1
         }
         let tau = select(scratch, count: c, k: k - 1)
         var less = 0
-        for j in 0 ..< n where j != i && row[j] < tau { less += 1 }
+        for f in 0 ..< count where f != skip && values[f] < tau { less += 1 }
         var ties = k - less
-        for j in 0 ..< n where j != i {
-            let x = row[j]
+        for f in 0 ..< count where f != skip {
+            let x = values[f]
             if x < tau {
-                row[j] = 0
+                values[f] = 0
             } else if x == tau && ties > 0 {
-                row[j] = 0
+                values[f] = 0
                 ties -= 1
             }
         }

@@ -163,7 +163,7 @@ public struct Rollout: AttentionObserver {
         layersFusedInPass = 0
         started = false
         stored = []
-        fused = fullProduct ? Kernels.uninitialized(n * n) : []
+        fused = fullProduct ? AnalysisKernels.uninitialized(n * n) : []
         product = []
         work = []
         let scratchCount = options.discardRatio > 0 ? (options.discardMode == .global ? n * n : n) : 0
@@ -173,6 +173,26 @@ public struct Rollout: AttentionObserver {
 
     /// The in-pass fusion kernel, when the stored-layers strategy is used with row-local options.
     public var rowStatistics: [any AttentionRowStatistic] { rowKernel.map { [$0] } ?? [] }
+
+    /// The full product's three `N x N` matrices, or the stored fused layers (plus the in-pass kernel's
+    /// layer), plus the global-discard scratch; mirrors the strategy choice of `begin`.
+    public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
+        let n = geometry.layout.tokenCount
+        let first = (try? Self.resolve(layer: options.firstLayer, layers: geometry.layers)) ?? 0
+        let last = (try? Self.resolve(layer: options.lastLayer, layers: geometry.layers)) ?? geometry.layers - 1
+        let layers = max(1, last - first + 1)
+        let square = MemoryEstimate.floats(n, n)
+        let stored = Limits.product(layers, square) ?? .max
+        let full: Bool
+        switch options.strategy {
+        case .fullProduct: full = true
+        case .storedLayers: full = false
+        case .automatic: full = n <= Strategy.automaticFullProductLimit || stored > Strategy.automaticStoredBytesLimit
+        }
+        let kept = full ? Limits.product(3, square) ?? .max : Limits.sum(stored, square) ?? .max
+        let scratch = options.discardRatio > 0 && options.discardMode == .global ? square : 0
+        return Limits.sum(kept, scratch) ?? .max
+    }
 
     public mutating func observe(_ attention: LayerAttention) throws {
         guard let layout, layerRange.contains(attention.layer) else { return }
@@ -214,14 +234,14 @@ public struct Rollout: AttentionObserver {
         self.scratch = scratch
         if !started {
             swap(&fused, &product)
-            fused = Kernels.uninitialized(n * n)
+            fused = AnalysisKernels.uninitialized(n * n)
             work = [Float](repeating: 0, count: n * n)
         } else {
             fused.withUnsafeBufferPointer { a in
                 product.withUnsafeBufferPointer { b in
                     work.withUnsafeMutableBufferPointer { c in
                         guard let ap = a.baseAddress, let bp = b.baseAddress, let cp = c.baseAddress else { return }
-                        Kernels.matmul(ap, bp, cp, n: n)
+                        AnalysisKernels.matmul(ap, bp, cp, n: n)
                     }
                 }
             }
@@ -236,11 +256,11 @@ public struct Rollout: AttentionObserver {
         var row = readoutWeights
         var matrix: Tensor?
         if fullProduct {
-            row = product.withUnsafeBufferPointer { Kernels.rowTimesMatrix(row, $0, n: n) }
+            row = product.withUnsafeBufferPointer { AnalysisKernels.rowTimesMatrix(row, $0, n: n) }
             matrix = Tensor(shape: [n, n], values: product)
         } else {
             for m in stored.reversed() {
-                row = Kernels.rowTimesMatrix(row, UnsafeBufferPointer(m.buffer), n: n)
+                row = AnalysisKernels.rowTimesMatrix(row, UnsafeBufferPointer(m.buffer), n: n)
             }
         }
         result = RolloutResult(

@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 
 /// Everything that can go wrong reading a checkpoint, finding a model or downloading one.
 ///
@@ -8,6 +9,9 @@ import Foundation
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// The file does not exist or cannot be opened.
     case fileNotFound(file: String)
+    /// The path exists but is no readable regular file (a FIFO, a device, a directory, a symbolic
+    /// link loop, no permission); `problem` says which.
+    case unreadableFile(file: String, problem: FileProblem)
     /// The 8-byte little-endian header length points past the end of the file.
     case headerPastEnd(file: String, headerLength: UInt64, fileSize: Int)
     /// The JSON header is malformed (not JSON, not an object, an entry without `dtype`, ...).
@@ -44,14 +48,25 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case modelNotFound(spec: String)
     /// The model is not in the Hugging Face cache and downloads are switched off.
     case notCached(id: String, cache: String)
+    /// A weight holds NaN or an infinity (or an F64 value beyond the `Float` range); `index` is
+    /// the first bad element in row-major order and `value` how it reads ("NaN", "inf", "-inf").
+    case nonFiniteWeight(key: String, file: String, index: Int, value: String)
+    /// The forward pass produced NaN or an infinity at `stage` (e.g. "layer 3 head 2 attention
+    /// scores") although the weights and the input are finite: the weights overflow `Float`.
+    case nonFiniteActivation(file: String, stage: String)
     /// A Hub request failed (HTTP status, network error, truncated or inconsistent download).
     case downloadFailed(url: String, reason: String)
+    /// An environment variable that sets a limit (`HF_HUB_ETAG_TIMEOUT`, `HF_HUB_DOWNLOAD_TIMEOUT`,
+    /// `VITLENS_MAX_DOWNLOAD_BYTES`) holds a value that is not valid.
+    case invalidEnvironment(variable: String, value: String, expected: String)
 
     /// One line naming the file (or URL, or model id) and the problem.
     public var description: String {
         switch self {
         case .fileNotFound(let file):
             return "\(file): no such file"
+        case .unreadableFile(let file, let problem):
+            return "\(file): \(problem)"
         case .headerPastEnd(let file, let length, let size):
             return "\(file): safetensors header length \(length) runs past the end of the \(size)-byte file"
         case .badHeader(let file, let reason):
@@ -93,8 +108,27 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(spec): no such model folder, safetensors file or Hub id"
         case .notCached(let id, let cache):
             return "\(id): not in the Hugging Face cache \(cache) and downloads are off (HF_HUB_OFFLINE); download it first or unset HF_HUB_OFFLINE"
+        case .nonFiniteWeight(let key, let file, let index, let value):
+            return "\(file): weight '\(key)' holds \(value) at index \(index); the checkpoint is corrupt (every weight must be finite)"
+        case .nonFiniteActivation(let file, let stage):
+            return "\(file): the forward pass overflowed to NaN/inf in \(stage); the weights are finite but too large, so no maps are written"
         case .downloadFailed(let url, let reason):
             return "\(url): download failed: \(reason)"
+        case .invalidEnvironment(let variable, let value, let expected):
+            return "\(variable)=\(String(reflecting: value)) is not valid: expected \(expected)"
         }
+    }
+}
+
+extension CheckpointError {
+    /// The error for `problem` with `file`: ``fileNotFound(file:)`` when nothing is there, else
+    /// ``unreadableFile(file:problem:)``.
+    public static func file(_ file: String, _ problem: FileProblem) -> CheckpointError {
+        problem == .noSuchFile ? .fileNotFound(file: file) : .unreadableFile(file: file, problem: problem)
+    }
+
+    /// Throws ``file(_:_:)`` unless `file` is a readable regular file.
+    static func requireRegularFile(_ file: String) throws(CheckpointError) {
+        if let problem = UserFile.check(file) { throw .file(file, problem) }
     }
 }

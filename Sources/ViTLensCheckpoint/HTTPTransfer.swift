@@ -7,6 +7,10 @@ import FoundationNetworking
 ///
 /// Redirects are followed; the `X-Linked-Etag` of a redirect (the Hub's content hash for large
 /// files) is kept, and the `Authorization` header is dropped when a redirect leaves the host.
+///
+/// A transfer cannot hang or fill the disk: it is cancelled when nothing arrives (no connection, no
+/// headers, no body bytes) for ``timeout`` seconds, when `Content-Length` announces more than
+/// ``maxBytes``, and when the body grows past ``maxBytes`` or past its announced length.
 struct HTTPTransfer {
     /// What came back.
     struct Reply {
@@ -21,37 +25,61 @@ struct HTTPTransfer {
         var expectedLength: Int?
         /// The body, for in-memory transfers.
         var body: Data
+        /// SHA-256 of the body (64 lower-case hex digits), for transfers to a file.
+        var sha256: String?
     }
 
     var headers: [String: String] = [:]
-    var timeout: TimeInterval = 60
+    /// Seconds without any progress (connecting, headers, body bytes) after which the transfer is cancelled.
+    var timeout: TimeInterval = DownloadLimits.defaultTimeout
+    /// The variable that sets ``timeout``, named in the message when it expires.
+    var timeoutVariable = "HF_HUB_DOWNLOAD_TIMEOUT"
+    /// The largest body accepted, in bytes (in-memory transfers are capped at 64 MiB as well).
+    var maxBytes: Int = DownloadLimits.defaultMaxBytes
 
     /// GETs `url`, appending the body to `file` when given, else keeping it in memory.
-    /// - Throws: ``CheckpointError/downloadFailed(url:reason:)`` for network errors and bodies
-    ///   shorter than their `Content-Length`. HTTP error statuses are returned, not thrown.
+    /// - Throws: ``CheckpointError/downloadFailed(url:reason:)`` for network errors, timeouts,
+    ///   bodies above the cap and bodies shorter or longer than their `Content-Length`. HTTP error
+    ///   statuses are returned, not thrown.
     func get(_ url: URL, to file: FileHandle? = nil, onResponse: (@Sendable (Int, Int?) -> Void)? = nil) throws -> Reply {
         var request = URLRequest(url: url)
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.timeoutInterval = timeout + 1
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
+        // URLSession's own inactivity timeout is a backstop; the watchdog below names the variable.
+        configuration.timeoutIntervalForRequest = timeout + 1
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
-        let delegate = Delegate(file: file, onResponse: onResponse)
+        let cap = file == nil ? min(maxBytes, DownloadLimits.maxMemoryBytes) : maxBytes
+        let delegate = Delegate(file: file, maxBytes: cap, onResponse: onResponse)
         let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
         let task = session.dataTask(with: request)
         task.resume()
-        delegate.done.wait()
+        // Watchdog: cancel when nothing has arrived for `timeout` seconds.
+        let slice = min(0.1, timeout / 4)
+        while delegate.done.wait(timeout: .now() + slice) == .timedOut {
+            if delegate.secondsSinceProgress() > timeout {
+                let seconds = timeout == timeout.rounded() ? "\(Int(timeout))" : "\(timeout)"
+                delegate.fail("no data received for \(seconds) s (\(timeoutVariable); raise it for a slow connection)")
+                task.cancel()
+                // Cancelling completes the task; do not wait forever if the stack does not report it.
+                _ = delegate.done.wait(timeout: .now() + 5)
+                break
+            }
+        }
         session.finishTasksAndInvalidate()
         let state = delegate.result()
-        if let error = state.error {
+        // An HTTP error status is the answer, even when its error page was cut or timed out.
+        if let error = state.error, state.reply.status == 0 || state.reply.status == 200 {
             throw CheckpointError.downloadFailed(url: url.absoluteString, reason: error)
         }
         var reply = state.reply
-        if let expected = reply.expectedLength, reply.status == 200, reply.byteCount != expected {
+        if let expected = reply.expectedLength, reply.status == 200, reply.byteCount < expected {
             throw CheckpointError.downloadFailed(url: url.absoluteString,
                                                  reason: "connection closed after \(reply.byteCount) of \(expected) bytes")
         }
         reply.body = state.body
+        reply.sha256 = state.sha256
         return reply
     }
 
@@ -60,17 +88,34 @@ struct HTTPTransfer {
         let done = DispatchSemaphore(value: 0)
         private let lock = NSLock()
         private let file: FileHandle?
+        private let maxBytes: Int
         private let onResponse: (@Sendable (Int, Int?) -> Void)?
         private var reply = Reply(status: 0, headers: [:], linkedETag: nil, byteCount: 0, expectedLength: nil, body: Data())
         private var body = Data()
+        private var hasher = SHA256()
         private var error: String?
+        private var lastProgress = DispatchTime.now()
 
-        init(file: FileHandle?, onResponse: (@Sendable (Int, Int?) -> Void)?) {
+        init(file: FileHandle?, maxBytes: Int, onResponse: (@Sendable (Int, Int?) -> Void)?) {
             self.file = file
+            self.maxBytes = maxBytes
             self.onResponse = onResponse
         }
 
-        func result() -> (reply: Reply, body: Data, error: String?) { lock.withLock { (reply, body, error) } }
+        func result() -> (reply: Reply, body: Data, error: String?, sha256: String?) {
+            lock.withLock { (reply, body, error, file == nil || reply.status != 200 ? nil : hasher.hexDigest()) }
+        }
+
+        /// Seconds since the last response or body bytes (or since the start).
+        func secondsSinceProgress() -> Double {
+            let last = lock.withLock { lastProgress }
+            return Double(DispatchTime.now().uptimeNanoseconds - last.uptimeNanoseconds) / 1e9
+        }
+
+        /// Records `reason` as the failure unless one is already recorded.
+        func fail(_ reason: String) { lock.withLock { if error == nil { error = reason } } }
+
+        private func progressed() { lastProgress = DispatchTime.now() }
 
         private static func lowercased(_ fields: [AnyHashable: Any]) -> [String: String] {
             var out: [String: String] = [:]
@@ -84,6 +129,7 @@ struct HTTPTransfer {
                         newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
             let fields = Self.lowercased(response.allHeaderFields)
             lock.withLock {
+                progressed()
                 if reply.linkedETag == nil { reply.linkedETag = fields["x-linked-etag"] }
             }
             var next = request
@@ -98,28 +144,67 @@ struct HTTPTransfer {
             let http = response as? HTTPURLResponse
             let status = http?.statusCode ?? 0
             let fields = http.map { Self.lowercased($0.allHeaderFields) } ?? [:]
-            let expected = fields["content-length"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            lock.withLock {
+            let lengthText = fields["content-length"]?.trimmingCharacters(in: .whitespaces)
+            let expected = lengthText.flatMap { Int($0) }
+            let refusal: String? = lock.withLock {
+                progressed()
                 reply.status = status
                 reply.headers = fields
                 reply.expectedLength = expected
+                guard status == 200 else { return nil }
+                if let lengthText, expected == nil || expected.unsafelyUnwrapped < 0 {
+                    error = "invalid Content-Length '\(lengthText.prefix(40))'"
+                } else if let expected, expected > maxBytes {
+                    error = "the server announces \(expected) bytes (\(DownloadLimits.formatBinary(expected))), more than the "
+                        + "\(DownloadLimits.formatBinary(maxBytes)) limit on one \(file == nil ? "reply" : "file") (\(limitHint))"
+                }
+                return error
+            }
+            if refusal != nil {
+                completionHandler(.cancel)
+                return
             }
             onResponse?(status, expected)
             completionHandler(.allow)
         }
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            lock.withLock {
-                reply.byteCount += data.count
-                if let file, reply.status == 200 {
+            let failed: Bool = lock.withLock {
+                progressed()
+                guard error == nil else { return true }
+                if reply.status != 200 {
+                    // An error page: keep its start for nothing more than curiosity, stop reading after 1 MiB.
+                    if body.count < 1 << 16 { body.append(data.prefix((1 << 16) - body.count)) }
+                    reply.byteCount += data.count
+                    return reply.byteCount > 1 << 20
+                }
+                let (total, overflow) = reply.byteCount.addingReportingOverflow(data.count)
+                reply.byteCount = total
+                if overflow || total > maxBytes {
+                    error = "the body exceeds the \(DownloadLimits.formatBinary(maxBytes)) limit on one \(file == nil ? "reply" : "file") (\(limitHint))"
+                    return true
+                }
+                if let expected = reply.expectedLength, total > expected {
+                    error = "the server sent more than the \(expected) bytes its Content-Length announced"
+                    return true
+                }
+                if let file {
                     do { try file.write(contentsOf: data) } catch {
-                        if self.error == nil { self.error = "cannot write the download: \(error.localizedDescription)" }
-                        dataTask.cancel()
+                        self.error = "cannot write the download: \(error.localizedDescription)"
+                        return true
                     }
-                } else if body.count < 1 << 26 {
+                    hasher.update(data)
+                } else {
                     body.append(data)
                 }
+                return false
             }
+            if failed { dataTask.cancel() }
+        }
+
+        /// How to raise the cap, for messages.
+        private var limitHint: String {
+            file == nil ? "metadata replies are capped at 64 MiB" : "set VITLENS_MAX_DOWNLOAD_BYTES to raise it"
         }
 
         func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {

@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 
 /// A Hugging Face Hub model id, `org/name` or `name`.
 ///
@@ -71,7 +72,7 @@ struct HubCache: Sendable {
     /// The complete snapshot of a repository folder (see ``cachedModel(_:)``).
     static func completeSnapshot(repository: URL) throws -> ModelFiles? {
         let ref = repository.appendingPathComponent("refs/main")
-        guard let data = FileManager.default.contents(atPath: ref.path),
+        guard let data = try? UserFile.read(ref.path),
               let sha = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
               isSafeComponent(sha)
         else { return nil }

@@ -5,10 +5,12 @@ import Foundation
 ///
 /// Steps: `GET {endpoint}/api/models/{id}/revision/main` gives the commit `sha` and the file list
 /// (`siblings[].rfilename`); each wanted file comes from `GET {endpoint}/{id}/resolve/{sha}/{file}`.
-/// A file is streamed into `blobs/<random>.incomplete`, checked (length; safetensors files are
-/// fully validated), renamed to `blobs/<etag>`, and linked as `snapshots/<sha>/<file>` ->
-/// `../../blobs/<etag>`. `refs/main` is written last, atomically. Files already in the snapshot are
-/// not fetched again.
+/// A file is streamed into `blobs/<random>.incomplete`, checked (length; the SHA-256 when the ETag
+/// is one, as it is for LFS files; safetensors files are fully validated), renamed to
+/// `blobs/<etag>`, and linked as `snapshots/<sha>/<file>` -> `../../blobs/<etag>`. A failed, cut,
+/// oversized or invalid download removes its `.incomplete` file and links nothing. `refs/main` is
+/// written last, atomically. Files already in the snapshot are not fetched again. Timeouts and the
+/// size cap come from ``DownloadLimits``.
 struct HubDownloader {
     /// Config and tokenizer files fetched when the repository has them (`config.json` is required).
     static let auxiliaryFiles = ["config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json",
@@ -16,25 +18,38 @@ struct HubDownloader {
 
     let cache: HubCache
     let endpoint: URL
+    /// For metadata (the revision API call): `HF_HUB_ETAG_TIMEOUT`.
+    let metadataTransfer: HTTPTransfer
+    /// For files: `HF_HUB_DOWNLOAD_TIMEOUT` and the size cap.
     let transfer: HTTPTransfer
     let progress: (@Sendable (String) -> Void)?
 
-    /// Reads `HF_ENDPOINT` and `HF_TOKEN` from `environment`.
+    /// Reads `HF_ENDPOINT`, `HF_TOKEN` and the ``DownloadLimits`` variables from `environment`.
     /// - Throws: ``CheckpointError/downloadFailed(url:reason:)`` when `HF_ENDPOINT` is not an
-    ///   http(s) URL.
+    ///   http(s) URL, ``CheckpointError/invalidEnvironment(variable:value:expected:)`` for an
+    ///   invalid timeout or size cap.
     init(cache: HubCache, environment: [String: String], progress: (@Sendable (String) -> Void)?) throws {
         var text = environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
         while text.hasSuffix("/") { text.removeLast() }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
               url.host != nil
         else { throw CheckpointError.downloadFailed(url: text, reason: "HF_ENDPOINT is not an http(s) URL") }
+        let limits = try DownloadLimits(environment: environment)
         self.cache = cache
         self.endpoint = url
         var transfer = HTTPTransfer()
+        transfer.maxBytes = limits.maxBytes
         transfer.headers["User-Agent"] = "vitlens (swift)"
         if let token = environment["HF_TOKEN"] ?? environment["HUGGING_FACE_HUB_TOKEN"], !token.isEmpty {
             transfer.headers["Authorization"] = "Bearer \(token)"
         }
+        var metadata = transfer
+        metadata.maxBytes = DownloadLimits.maxMemoryBytes
+        metadata.timeout = limits.etagTimeout
+        metadata.timeoutVariable = "HF_HUB_ETAG_TIMEOUT"
+        transfer.timeout = limits.downloadTimeout
+        transfer.timeoutVariable = "HF_HUB_DOWNLOAD_TIMEOUT"
+        self.metadataTransfer = metadata
         self.transfer = transfer
         self.progress = progress
     }
@@ -83,7 +98,7 @@ struct HubDownloader {
     /// The commit sha of `main` and the repository's file names.
     private func revision(_ id: HubID) throws -> (String, Set<String>) {
         let url = apiURL(id)
-        let reply = try transfer.get(url)
+        let reply = try metadataTransfer.get(url)
         guard reply.status == 200 else {
             throw CheckpointError.downloadFailed(url: url.absoluteString, reason: Self.statusReason(reply.status))
         }
@@ -133,8 +148,12 @@ struct HubDownloader {
                 throw CheckpointError.downloadFailed(url: url.absoluteString, reason: "\(error)")
             }
         }
-        let blobName = Self.normalizedETag(reply.linkedETag ?? reply.headers["x-linked-etag"] ?? reply.headers["etag"])
-            ?? "\(sha)-" + name.replacingOccurrences(of: "/", with: "_")
+        let etag = reply.linkedETag ?? reply.headers["x-linked-etag"] ?? reply.headers["etag"]
+        if let expected = Self.normalizedETag(etag), Self.isSHA256(expected), let actual = reply.sha256, actual != expected.lowercased() {
+            throw CheckpointError.downloadFailed(url: url.absoluteString,
+                                                 reason: "the content's SHA-256 \(actual) differs from the ETag \(expected) (corrupt or altered download)")
+        }
+        let blobName = Self.normalizedETag(etag) ?? "\(sha)-" + name.replacingOccurrences(of: "/", with: "_")
         let blob = blobs.appendingPathComponent(blobName)
         do {
             if fm.fileExists(atPath: blob.path) {
@@ -170,6 +189,11 @@ struct HubDownloader {
         if tag.hasPrefix("W/") { tag.removeFirst(2) }
         tag = tag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
         return HubCache.isSafeComponent(tag) && !tag.hasSuffix(".incomplete") ? tag : nil
+    }
+
+    /// Whether an ETag is a SHA-256 (64 hex digits), as the Hub sends for LFS files.
+    static func isSHA256(_ tag: String) -> Bool {
+        tag.utf8.count == 64 && tag.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46) }
     }
 
     /// `HTTP <status>` with a hint for the statuses users can fix.

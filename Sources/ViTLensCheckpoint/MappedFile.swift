@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -19,24 +20,22 @@ final class MappedFile: @unchecked Sendable {
     let size: Int
 
     /// Maps the regular file at `path`.
-    /// - Throws: ``CheckpointError/fileNotFound(file:)`` when it is missing, not a regular file,
-    ///   or cannot be opened or mapped.
+    /// - Throws: ``CheckpointError/fileNotFound(file:)`` when it is missing,
+    ///   ``CheckpointError/unreadableFile(file:problem:)`` when it is no readable regular file (a
+    ///   FIFO is refused before it is opened, so it never blocks) or cannot be mapped.
     init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CheckpointError.fileNotFound(file: path) }
+        let opened: (fd: Int32, size: Int)
+        do { opened = try UserFile.openRegular(path) } catch { throw CheckpointError.file(path, error) }
+        let fd = opened.fd
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw CheckpointError.fileNotFound(file: path)
-        }
-        size = Int(st.st_size)
+        size = opened.size
         if size == 0 {
             base = nil
             return
         }
         let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let p, p != UnsafeMutableRawPointer(bitPattern: -1) else {
-            throw CheckpointError.fileNotFound(file: path)
+            throw CheckpointError.unreadableFile(file: path, problem: .from(errno: errno))
         }
         base = UnsafeRawPointer(p)
     }

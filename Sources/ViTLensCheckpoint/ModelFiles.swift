@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 
 /// The files of one Hugging Face model folder, as found by ``ModelLocator``.
 public struct ModelFiles: Sendable, Equatable {
@@ -16,17 +17,18 @@ public struct ModelFiles: Sendable, Equatable {
     /// - Throws: ``CheckpointError/fileNotFound(file:)`` naming `config.json` or
     ///   `model.safetensors` when the folder lacks it.
     public init(directory: URL, weights: URL? = nil) throws {
-        let fm = FileManager.default
         let config = directory.appendingPathComponent("config.json")
-        guard fm.fileExists(atPath: config.path) else { throw CheckpointError.fileNotFound(file: config.path) }
+        try CheckpointError.requireRegularFile(config.path)
         let single = directory.appendingPathComponent(SafeTensorsArchive.singleFileName)
         let index = directory.appendingPathComponent(SafeTensorsArchive.indexFileName)
         let chosen: URL
         if let weights {
             chosen = weights
-        } else if fm.fileExists(atPath: single.path) {
+        } else if UserFile.check(single.path) != .noSuchFile {
+            try CheckpointError.requireRegularFile(single.path)
             chosen = single
-        } else if fm.fileExists(atPath: index.path) {
+        } else if UserFile.check(index.path) != .noSuchFile {
+            try CheckpointError.requireRegularFile(index.path)
             chosen = index
         } else {
             throw CheckpointError.fileNotFound(file: single.path)
@@ -35,13 +37,13 @@ public struct ModelFiles: Sendable, Equatable {
         self.directory = directory
         self.config = config
         self.weights = chosen
-        self.preprocessorConfig = fm.fileExists(atPath: preprocessor.path) ? preprocessor : nil
+        self.preprocessorConfig = UserFile.check(preprocessor.path) == .noSuchFile ? nil : preprocessor
     }
 
     /// Another file of the folder (`tokenizer.json`, `vocab.txt`, ...) if it exists.
     public func file(_ name: String) -> URL? {
         guard SafeTensorsArchive.isSafeRelativePath(name) else { return nil }
         let url = directory.appendingPathComponent(name)
-        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+        return UserFile.check(url.path) == .noSuchFile ? nil : url
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 
 /// Finds a model's files from what a user typed: a folder, a `.safetensors` file, or a Hugging Face
 /// Hub id (looked up in the standard cache and downloaded when missing).
@@ -15,12 +16,17 @@ public enum ModelLocator {
     ///    else, unless `HF_HUB_OFFLINE` (or `TRANSFORMERS_OFFLINE`) is `1`/`ON`/`YES`/`TRUE`, a
     ///    download from `$HF_ENDPOINT` (default `https://huggingface.co`) into that cache, with
     ///    `HF_TOKEN` as a bearer token. A cached model is used without asking the Hub for updates.
+    ///    Transfers give up after `HF_HUB_ETAG_TIMEOUT` (metadata) / `HF_HUB_DOWNLOAD_TIMEOUT`
+    ///    (files) seconds without data, 10 by default, and refuse files over
+    ///    `VITLENS_MAX_DOWNLOAD_BYTES` (64 GiB by default); see `DownloadLimits`.
     ///
     /// - Parameters:
     ///   - spec: a path (`~` is expanded) or a Hub id.
     ///   - environment: where the `HF_*` variables and `HOME` are read from.
     /// - Throws: ``CheckpointError``: `fileNotFound` for a folder without `config.json` or weights,
-    ///   `modelNotFound` for a missing path that is no Hub id, `notCached` when offline and not
+    ///   `unreadableFile` for a path that is no regular file or folder (a FIFO, a device, a
+    ///   symbolic link loop), `modelNotFound` for a missing path that is no Hub id,
+    ///   `invalidEnvironment` for an invalid timeout or size cap, `notCached` when offline and not
     ///   cached, `downloadFailed` naming the URL for HTTP and network errors.
     public static func resolve(_ spec: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ModelFiles {
         try resolve(spec, environment: environment, progress: nil)
@@ -31,10 +37,13 @@ public enum ModelLocator {
     public static func resolve(_ spec: String, environment: [String: String],
                                progress: (@Sendable (String) -> Void)?) throws -> ModelFiles {
         let path = expandTilde(spec, environment: environment)
-        var isDirectory: ObjCBool = false
-        if !spec.isEmpty, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        let problem: FileProblem? = spec.isEmpty ? .noSuchFile : UserFile.check(path)
+        switch problem {
+        case .noSuchFile?: break
+        case .isDirectory?: return try folder(URL(fileURLWithPath: path))
+        case let problem?: throw CheckpointError.file(path, problem)
+        case nil:
             let url = URL(fileURLWithPath: path)
-            if isDirectory.boolValue { return try folder(url) }
             let name = url.lastPathComponent
             if name == "config.json" { return try ModelFiles(directory: url.deletingLastPathComponent()) }
             if name.hasSuffix(".safetensors") || name.hasSuffix(".safetensors.index.json") {

@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 
 /// The weights of one model: a single `.safetensors` file or the shards listed by a
 /// `model.safetensors.index.json`, behind one name -> tensor lookup.
@@ -50,8 +51,14 @@ public final class SafeTensorsArchive: CustomStringConvertible, @unchecked Senda
     /// The tensor's values as `Float` (see ``SafeTensorsFile/floats(_:)``).
     /// - Throws: ``CheckpointError/missingWeight(key:file:)`` naming ``description`` when absent.
     public func floats(_ name: String) throws -> [Float] {
+        try floats(name, requireFinite: false)
+    }
+
+    /// The tensor's values, optionally requiring them all to be finite
+    /// (see ``SafeTensorsFile/floats(_:requireFinite:)``).
+    public func floats(_ name: String, requireFinite: Bool) throws -> [Float] {
         guard let i = fileOf[name] else { throw CheckpointError.missingWeight(key: name, file: description) }
-        return try files[i].floats(name)
+        return try files[i].floats(name, requireFinite: requireFinite)
     }
 
     /// The path of the file that holds `name` (a shard for sharded models), for messages.
@@ -67,14 +74,14 @@ public final class SafeTensorsArchive: CustomStringConvertible, @unchecked Senda
 
     /// Resolves a directory to the checkpoint file inside it.
     private static func locate(_ url: URL) throws -> URL {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw CheckpointError.fileNotFound(file: url.path)
+        switch UserFile.check(url.path) {
+        case nil: return url
+        case .isDirectory?: break
+        case let problem?: throw CheckpointError.file(url.path, problem)
         }
-        guard isDirectory.boolValue else { return url }
         for name in [singleFileName, indexFileName] {
             let candidate = url.appendingPathComponent(name)
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            if UserFile.check(candidate.path) != .noSuchFile { return candidate }
         }
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         for suffix in [".safetensors", ".safetensors.index.json"] {
@@ -99,8 +106,11 @@ public final class SafeTensorsArchive: CustomStringConvertible, @unchecked Senda
                 number = n
             } else {
                 let shardURL = directory.appendingPathComponent(shard)
-                guard FileManager.default.fileExists(atPath: shardURL.path) else {
+                switch UserFile.check(shardURL.path) {
+                case nil: break
+                case .noSuchFile?:
                     throw CheckpointError.badIndex(file: index, reason: "shard '\(shard)' (listed for '\(key)') does not exist")
+                case let problem?: throw CheckpointError.file(shardURL.path, problem)
                 }
                 files.append(try SafeTensorsFile(contentsOf: shardURL))
                 number = files.count - 1
@@ -124,9 +134,8 @@ public final class SafeTensorsArchive: CustomStringConvertible, @unchecked Senda
     /// Shard names must be relative paths inside the index's folder (no `..`, not absolute).
     static func readWeightMap(_ indexURL: URL) throws -> [String: String] {
         let index = indexURL.path
-        guard let data = FileManager.default.contents(atPath: index) else {
-            throw CheckpointError.fileNotFound(file: index)
-        }
+        let data: Data
+        do { data = try UserFile.read(index) } catch { throw CheckpointError.file(index, error) }
         let root: [String: JSONValue]
         switch JSONValue.parse(data) {
         case .failure(let failure): throw CheckpointError.badIndex(file: index, reason: "file is \(failure.reason)")

@@ -61,10 +61,23 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     /// The tensor's values as `Float`, row-major.
     ///
-    /// F32 is copied; F16 and BF16 are widened exactly; F64 is rounded to the nearest `Float`.
+    /// F32 is copied; F16 and BF16 are widened exactly (NaN and infinities included); F64 is
+    /// rounded to the nearest `Float`.
     /// - Throws: ``CheckpointError/missingWeight(key:file:)`` when there is no such tensor,
     ///   ``CheckpointError/unknownDType(file:key:dtype:)`` for integer and bool tensors.
     public func floats(_ name: String) throws -> [Float] {
+        try floats(name, requireFinite: false)
+    }
+
+    /// The tensor's values as `Float`, like ``floats(_:)``, optionally requiring every value to be
+    /// finite (the model weights' contract).
+    ///
+    /// The conversion runs in chunks of ``scanChunk`` elements; with `requireFinite` each chunk is
+    /// checked for NaN and infinities right after widening, while it is still in cache (an F64
+    /// beyond the `Float` range counts as infinite).
+    /// - Throws: as ``floats(_:)``, and ``CheckpointError/nonFiniteWeight(key:file:index:value:)``
+    ///   naming the first bad element when `requireFinite` is set.
+    public func floats(_ name: String, requireFinite: Bool) throws -> [Float] {
         guard let info = entries[name] else { throw CheckpointError.missingWeight(key: name, file: url.path) }
         guard info.dtype.isFloatingPoint else {
             throw CheckpointError.unknownDType(file: url.path, key: name, dtype: info.dtype.rawValue)
@@ -72,11 +85,27 @@ public final class SafeTensorsFile: @unchecked Sendable {
         let n = info.count
         guard n > 0, let base = mapping.base else { return [] }
         let src = base + info.byteRange.lowerBound
-        return [Float](unsafeUninitializedCapacity: n) { dst, initialized in
-            Self.widen(info.dtype, from: src, to: dst.baseAddress.unsafelyUnwrapped, count: n)
-            initialized = n
+        var bad: Int?
+        let values = [Float](unsafeUninitializedCapacity: n) { dst, initialized in
+            let out = dst.baseAddress.unsafelyUnwrapped
+            var start = 0
+            while start < n, bad == nil {
+                let m = min(Self.scanChunk, n - start)
+                Self.widen(info.dtype, from: src + start * info.dtype.size, to: out + start, count: m)
+                if requireFinite { bad = Finite.firstNonFinite(out + start, count: m).map { start + $0 } }
+                start += m
+            }
+            initialized = start
         }
+        if let bad {
+            throw CheckpointError.nonFiniteWeight(key: name, file: url.path, index: bad, value: Finite.describe(values[bad]))
+        }
+        return values
     }
+
+    /// Elements converted and checked per step of ``floats(_:)`` (64 KiB of `Float`: the chunk is
+    /// still in L2 when the finiteness scan reads it).
+    public static let scanChunk = 16_384
 
     /// The tensor as a ``Tensor`` with its header shape (see ``floats(_:)``).
     public func tensor(_ name: String) throws -> Tensor {

@@ -35,10 +35,11 @@ public final class WeightStore: @unchecked Sendable {
     public var file: String { archive.description }
 
     /// Takes the weight `key`, which must have exactly `shape`, and marks it used.
-    /// - Returns: Its values widened to `Float`, row-major.
+    /// - Returns: Its values widened to `Float`, row-major; all finite.
     /// - Throws: ``CheckpointError/missingWeight(key:file:)`` when absent under every name tried,
-    ///   ``CheckpointError/shapeMismatch(key:expected:found:file:)`` naming the stored key, or a
-    ///   dtype error for integer tensors.
+    ///   ``CheckpointError/shapeMismatch(key:expected:found:file:)`` naming the stored key,
+    ///   ``CheckpointError/nonFiniteWeight(key:file:index:value:)`` for a NaN or infinity (checked
+    ///   at load, before any forward pass), or a dtype error for integer tensors.
     public func take(_ key: String, shape: [Int]) throws -> [Float] {
         guard let values = try takeOptional(key, shape: shape) else {
             throw CheckpointError.missingWeight(key: key, file: file)
@@ -54,7 +55,7 @@ public final class WeightStore: @unchecked Sendable {
             throw CheckpointError.shapeMismatch(key: stored, expected: shape, found: info.shape,
                                                 file: archive.fileName(for: stored) ?? file)
         }
-        let values = try archive.floats(stored)
+        let values = try archive.floats(stored, requireFinite: true)
         lock.withLock { _ = used.insert(stored) }
         return values
     }

@@ -122,11 +122,17 @@ public protocol AttentionObserver {
     mutating func finish() throws
     /// Row statistics to run inside the attention pass; read after ``begin(_:)``. Empty by default.
     var rowStatistics: [any AttentionRowStatistic] { get }
+
+    /// Bytes the observer will hold for a forward pass of `geometry` (what it allocates in `begin`
+    /// and keeps across layers), for the memory check made before the pass (``MemoryEstimate``).
+    /// The default, 0, suits observers that keep a few numbers per layer or head.
+    func estimatedBytes(for geometry: AttentionGeometry) -> Int
 }
 
 extension AttentionObserver {
     public var captureOptions: CaptureOptions { [] }
     public var rowStatistics: [any AttentionRowStatistic] { [] }
+    public func estimatedBytes(for geometry: AttentionGeometry) -> Int { 0 }
     public mutating func begin(_ geometry: AttentionGeometry) throws {}
     public mutating func finish() throws {}
 }
@@ -147,6 +153,9 @@ public struct ObserverPair<First: AttentionObserver, Second: AttentionObserver>:
     }
     public var captureOptions: CaptureOptions { first.captureOptions.union(second.captureOptions) }
     public var rowStatistics: [any AttentionRowStatistic] { first.rowStatistics + second.rowStatistics }
+    public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
+        Limits.sum(first.estimatedBytes(for: geometry), second.estimatedBytes(for: geometry)) ?? .max
+    }
     public mutating func begin(_ geometry: AttentionGeometry) throws {
         try first.begin(geometry)
         try second.begin(geometry)
@@ -172,6 +181,9 @@ public struct ObserverList: AttentionObserver {
         observers.reduce(into: CaptureOptions()) { $0.formUnion($1.captureOptions) }
     }
     public var rowStatistics: [any AttentionRowStatistic] { observers.flatMap(\.rowStatistics) }
+    public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
+        observers.reduce(0) { Limits.sum($0, $1.estimatedBytes(for: geometry)) ?? .max }
+    }
     public mutating func begin(_ geometry: AttentionGeometry) throws {
         for i in observers.indices { try observers[i].begin(geometry) }
     }
@@ -212,6 +224,14 @@ public struct AttentionRecorder: AttentionObserver {
     }
 
     public var captureOptions: CaptureOptions { options }
+
+    /// Every layer's probabilities, plus logits, queries and keys when captured.
+    public func estimatedBytes(for g: AttentionGeometry) -> Int {
+        let square = MemoryEstimate.floats(g.layers, g.heads, g.tokens, g.tokens)
+        let perToken = MemoryEstimate.floats(g.layers, g.heads, g.tokens, g.headDim)
+        return Limits.sum(square, options.contains(.logits) ? square : 0, options.contains(.queries) ? perToken : 0,
+                          options.contains(.keys) ? perToken : 0) ?? .max
+    }
 
     public mutating func begin(_ g: AttentionGeometry) throws {
         geometry = g

@@ -3,6 +3,9 @@ import Foundation
 /// Errors reading or writing NumPy `.npy` files; each message names the file.
 public enum NPYError: Error, CustomStringConvertible, Equatable {
     case fileNotFound(file: String)
+    /// The path exists but is no readable regular file (a FIFO, a device, a directory, a symbolic
+    /// link loop, no permission).
+    case unreadableFile(file: String, problem: FileProblem)
     case notNPY(file: String)
     case badHeader(file: String, reason: String)
     case unsupportedDType(file: String, dtype: String)
@@ -16,6 +19,7 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .fileNotFound(let f): return "\(f): no such file"
+        case .unreadableFile(let f, let p): return "\(f): \(p)"
         case .notNPY(let f): return "\(f): not a NumPy .npy file (bad magic)"
         case .badHeader(let f, let r): return "\(f): bad .npy header: \(r)"
         case .unsupportedDType(let f, let d): return "\(f): unsupported .npy dtype '\(d)' (float32, float64, float16, int64, int32, uint8, bool are read)"
@@ -49,10 +53,9 @@ public enum NPY {
     /// - Throws: ``NPYError`` naming the file on any defect.
     public static func read(_ url: URL) throws -> NPYArray {
         let file = url.path
-        guard FileManager.default.fileExists(atPath: file) else { throw NPYError.fileNotFound(file: file) }
         let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw NPYError.fileNotFound(file: file)
+        do { data = try UserFile.read(file, mapped: true) } catch {
+            throw error == .noSuchFile ? NPYError.fileNotFound(file: file) : NPYError.unreadableFile(file: file, problem: error)
         }
         return try decode(data, file: file)
     }

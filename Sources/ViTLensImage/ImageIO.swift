@@ -20,7 +20,7 @@ import ViTLensCore
 /// - Images of more than ``maxPixels`` pixels are refused (Pillow's decompression-bomb error limit).
 public enum ImageIO {
     /// The largest image accepted, in pixels: `2 * 89_478_485`, Pillow's `DecompressionBombError` limit.
-    public static let maxPixels = 2 * 89_478_485
+    public static let maxPixels = Limits.maxImagePixels
 
     /// Reads and decodes a JPEG or PNG file.
     /// - Parameter url: The file to read.
@@ -29,14 +29,10 @@ public enum ImageIO {
     ///   `.corrupt` or `.unsupported`.
     public static func load(_ url: URL) throws -> RGBImage {
         let file = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-            throw ImageError.fileNotFound(file: file)
-        }
-        guard !isDirectory.boolValue else { throw ImageError.unsupported(file: file, reason: "is a directory, not an image file") }
         let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw ImageError.fileNotFound(file: file)
+        do { data = try UserFile.read(file, mapped: true) } catch {
+            if error == .isDirectory { throw ImageError.unsupported(file: file, reason: "is a directory, not an image file") }
+            throw ImageError.file(file, error)
         }
         return try decode(data, file: file)
     }

@@ -39,9 +39,7 @@ public struct ImageProcessor: Sendable {
     public init(contentsOf url: URL) throws {
         let file = url.path
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ImageError.fileNotFound(file: file)
-        }
+        do { data = try UserFile.read(file) } catch { throw ImageError.file(file, error) }
         config = try ImageProcessorConfig(jsonData: data, file: file)
     }
 
@@ -65,6 +63,16 @@ public struct ImageProcessor: Sendable {
         if config.doCenterCrop {
             result = Self.centerCrop(result, height: config.cropHeight, width: config.cropWidth)
         }
+        return result
+    }
+
+    /// The size ``prepare(_:size:)`` gives an image of `height x width`, computed without resizing
+    /// (for checking it against ``Limits/maxInputSide`` before any allocation).
+    public func outputSize(height: Int, width: Int, size: (height: Int, width: Int)? = nil) -> (height: Int, width: Int) {
+        if let size { return size }
+        var result = (height: height, width: width)
+        if config.doResize { result = Self.resizeTarget(height: height, width: width, size: config.size) }
+        if config.doCenterCrop { result = (config.cropHeight, config.cropWidth) }
         return result
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 
 /// A Hugging Face `preprocessor_config.json`, with the defaults of the slow (PIL) image processor it names.
 ///
@@ -190,6 +191,51 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
             throw ConfigFieldError(field: imageMean.count != 3 ? "image_mean" : "image_std", unsupported: false,
                                    reason: "needs 1 or 3 values")
         }
+        try checkNormalization()
+    }
+
+    /// The largest magnitude a normalised pixel may reach, `|v * rescale_factor - mean| / std`
+    /// over `v` in 0...255. Beyond it the model sees values no real preprocessing produces, and
+    /// float32 arithmetic on them overflows in the first layers; such a config is refused.
+    public static let maximumNormalizedMagnitude: Double = 1e6
+
+    /// Checks the values that rescaling and normalisation use (only those: a field switched off by
+    /// `do_rescale`/`do_normalize` is ignored, as transformers ignores it): `rescale_factor` finite
+    /// and positive; `image_mean` finite and `image_std` finite and positive as float32 (they are
+    /// used as float32); and every normalised pixel below ``maximumNormalizedMagnitude``.
+    private func checkNormalization() throws {
+        if doRescale {
+            guard rescaleFactor.isFinite, rescaleFactor > 0 else {
+                throw ConfigFieldError(field: "rescale_factor", unsupported: false,
+                                       reason: "\(rescaleFactor) must be a finite positive number")
+            }
+        }
+        let scale = doRescale ? rescaleFactor : 1
+        guard doNormalize else {
+            guard 255 * scale < Self.maximumNormalizedMagnitude else {
+                throw ConfigFieldError(field: "rescale_factor", unsupported: false,
+                                       reason: "\(rescaleFactor) scales pixel 255 to \(255 * scale), beyond the limit \(Self.maximumNormalizedMagnitude)")
+            }
+            return
+        }
+        for c in 0 ..< 3 {
+            let mean = Float(imageMean[c]), std = Float(imageStd[c])
+            guard mean.isFinite else {
+                throw ConfigFieldError(field: "image_mean", unsupported: false,
+                                       reason: "entry \(c) is \(imageMean[c]), not a finite float32")
+            }
+            guard std.isFinite, std > 0 else {
+                throw ConfigFieldError(field: "image_std", unsupported: false,
+                                       reason: "entry \(c) is \(imageStd[c]); every std must be a finite positive float32")
+            }
+            let worst = max(abs(0 - Double(mean)), abs(255 * scale - Double(mean))) / Double(std)
+            guard worst < Self.maximumNormalizedMagnitude else {
+                // Blame the value that is out of its usual range (pixels 0...255 or 0...1, |mean| <= 255).
+                let field = 255 * scale > 1e4 ? "rescale_factor" : abs(Double(mean)) > 1e4 ? "image_mean" : "image_std"
+                throw ConfigFieldError(field: field, unsupported: false,
+                                       reason: "channel \(c) normalises pixels to magnitude \(worst) (rescale_factor \(rescaleFactor), mean \(imageMean[c]), std \(imageStd[c])), beyond the limit \(Self.maximumNormalizedMagnitude)")
+            }
+        }
     }
 
     /// Reads an int, `[h, w]` list, or size dictionary, as transformers' `get_size_dict` does.
@@ -200,6 +246,9 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
         let field = key.stringValue
         func positive(_ v: Int) throws -> Int {
             guard v > 0 else { throw ConfigFieldError(field: field, unsupported: false, reason: "size \(v) must be positive") }
+            guard v <= Limits.maxInputSide else {
+                throw ConfigFieldError(field: field, unsupported: false, reason: "size \(v) is above ViTLens's limit of \(Limits.maxInputSide) pixels")
+            }
             return v
         }
         if let n = try? c.decode(Int.self, forKey: key) {

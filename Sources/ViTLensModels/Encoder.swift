@@ -111,15 +111,23 @@ public final class Encoder: @unchecked Sendable {
     /// The encoder's shape.
     public let spec: EncoderSpec
     let layers: [EncoderLayer]
+    /// The checkpoint, named when the forward pass overflows.
+    let weightsFile: String
 
     /// Takes every block's weights from `store` using the family's key table.
     init(_ store: WeightStore, spec: EncoderSpec, keys: EncoderKeys) throws {
         self.spec = spec
+        weightsFile = store.file
         layers = try (0 ..< spec.layers).map { try EncoderLayer(store, spec: spec, keys: keys, index: $0) }
     }
 
     /// Runs every block over `x[tokens, hidden]` in place, calling `observer` after each layer's
     /// softmax.
+    ///
+    /// Nothing non-finite reaches an observer or the caller: the embeddings, every head's attention
+    /// scores (checked per block of rows while they are in cache, before the softmax) and every
+    /// block's output are scanned for NaN and infinities, and the first one found stops the pass
+    /// with ``CheckpointError/nonFiniteActivation(file:stage:)`` naming the layer (and head).
     ///
     /// - Parameters:
     ///   - x: the embeddings, overwritten with the last block's output (before any final norm).
@@ -132,6 +140,7 @@ public final class Encoder: @unchecked Sendable {
         let d = spec.hidden
         let h = spec.heads
         let dh = spec.headDim
+        try requireFinite(x, count: n * d, stage: "the embeddings (input of layer 0)")
         let options = observer.captureOptions
         try observer.begin(AttentionGeometry(layers: spec.layers, heads: h, tokens: n, headDim: dh, layout: layout))
         let statistics = observer.rowStatistics
@@ -149,8 +158,11 @@ public final class Encoder: @unchecked Sendable {
             // Attention sub-block.
             let attnInput = branchInput(x, norm: layer.norm1, rows: n, work: work)
             layer.qkv(attnInput, rows: n, into: work.qkv)
-            MultiHeadAttention.run(work: work, tokens: n, heads: h, headDim: dh, hidden: d, mask: additiveMask,
-                                   layer: index, statistics: statistics)
+            if let bad = MultiHeadAttention.run(work: work, tokens: n, heads: h, headDim: dh, hidden: d, mask: additiveMask,
+                                                layer: index, statistics: statistics) {
+                throw CheckpointError.nonFiniteActivation(
+                    file: weightsFile, stage: "layer \(index) head \(bad.head) attention scores (query token \(bad.row))")
+            }
             try deliver(work: work, layer: index, tokens: n, layout: layout, options: options, observer: &observer)
             layer.output(work.context, rows: n, into: work.branch)
             addBranch(into: x, norm: layer.norm1, scale: layer.scale1, rows: n, work: work)
@@ -174,8 +186,17 @@ public final class Encoder: @unchecked Sendable {
             }
             layer.fc2(hiddenActs, rows: n, into: work.branch)
             addBranch(into: x, norm: layer.norm2, scale: layer.scale2, rows: n, work: work)
+            try requireFinite(x, count: n * d, stage: "the output of layer \(index)")
         }
         try observer.finish()
+    }
+
+    /// Throws ``CheckpointError/nonFiniteActivation(file:stage:)`` when `x[0 ..< count]` holds a
+    /// NaN or an infinity (the token is named: row `index / hidden`).
+    func requireFinite(_ x: UnsafePointer<Float>, count: Int, stage: String) throws {
+        if let i = Finite.firstNonFinite(x, count: count) {
+            throw CheckpointError.nonFiniteActivation(file: weightsFile, stage: "\(stage), token \(i / spec.hidden)")
+        }
     }
 
     /// A sub-block's input: `LN(x)` for pre-norm blocks, `x` itself for post-norm ones.
@@ -279,12 +300,20 @@ enum MultiHeadAttention {
     /// Query rows per block.
     static let blockRows = 128
 
+    /// Runs one layer's attention.
+    /// - Returns: `nil`, or the first (block-order) head and query row whose scores hold a NaN or
+    ///   an infinity; the scores are scanned per block before the softmax, which would hide them.
     static func run(work: Workspace, tokens n: Int, heads h: Int, headDim dh: Int, hidden d: Int, mask: UnsafePointer<Float>?,
-                    layer: Int, statistics: [any AttentionRowStatistic]) {
+                    layer: Int, statistics: [any AttentionRowStatistic]) -> (head: Int, row: Int)? {
         let scale = 1 / Float(dh).squareRoot()
         nonisolated(unsafe) let w = work
         nonisolated(unsafe) let mask = mask
         let blocks = (n + blockRows - 1) / blockRows
+        // Per block: the first non-finite score as head * n + row, or -1. Each block writes its slot only.
+        let firstBad = UnsafeMutablePointer<Int>.allocate(capacity: blocks)
+        firstBad.initialize(repeating: -1, count: blocks)
+        defer { firstBad.deallocate() }
+        nonisolated(unsafe) let bad = firstBad
         let savedThreads = BLAS.threads
         let parallel = Compute.threads > 1 && blocks > 1
         if parallel { BLAS.setThreads(1) }
@@ -296,6 +325,8 @@ enum MultiHeadAttention {
                 let scores = w.probs + (head * n + r0) * n
                 BLAS.sgemm(transB: true, m: rows, n: n, k: dh, alpha: scale,
                            a: w.q + r0 * 3 * d + head * dh, lda: 3 * d, b: w.k + head * dh, ldb: 3 * d, c: scores, ldc: n)
+                // Before the mask, which may hold -inf for dropped keys.
+                if bad[b] < 0, let i = Finite.firstNonFinite(scores, count: rows * n) { bad[b] = head * n + r0 + i / n }
                 if let mask {
                     for r in 0 ..< rows {
                         let row = scores + r * n
@@ -317,6 +348,8 @@ enum MultiHeadAttention {
         } else {
             for b in 0 ..< blocks { body(b) }
         }
+        for b in 0 ..< blocks where bad[b] >= 0 { return (bad[b] / n, bad[b] % n) }
+        return nil
     }
 }
 

@@ -1,4 +1,5 @@
 import ViTLensCheckpoint
+import ViTLensCore
 
 /// Where each block applies its LayerNorms.
 public enum NormPlacement: Sendable, Equatable {
@@ -77,7 +78,39 @@ public struct EncoderSpec: Sendable, Equatable {
         self.qkvBias = qkvBias
     }
 
-    /// Checks the invariants the kernels rely on.
+    /// Width of the feed-forward buffer and of the SwiGLU gate output.
+    var feedForwardWidths: (ff: Int, gate: Int) {
+        switch feedForward {
+        case .mlp(let i): return (i, 0)
+        case .swiGLU(let h): return (2 * h, h)
+        }
+    }
+
+    /// Float32 parameters of the blocks (projections, biases, norms, layer scales), for the memory
+    /// estimate; embeddings and heads are counted by the model.
+    public var blockParameterCount: Int {
+        let d = hidden
+        let (ff, gate) = feedForwardWidths
+        let ffOut = gate > 0 ? gate : ff
+        let perLayer = Limits.sum(Limits.product(4, d, d) ?? .max, Limits.product(d, ff) ?? .max,
+                                  Limits.product(ffOut, d) ?? .max, Limits.product(10, d) ?? .max, ff) ?? .max
+        return Limits.product(layers, perLayer) ?? .max
+    }
+
+    /// Bytes of one forward pass's working memory at `tokens` tokens (the ``Workspace``: hidden-sized
+    /// buffers, the MLP, one layer's `[heads, N, N]` probabilities, and the captured extras), plus the
+    /// residual stream and its output copy.
+    public func forwardBytes(tokens n: Int, options: CaptureOptions) -> Int {
+        let (ff, gate) = feedForwardWidths
+        let square = MemoryEstimate.floats(heads, n, n)
+        let perHead = MemoryEstimate.floats(heads, n, headDim)
+        return Limits.sum(MemoryEstimate.floats(n, hidden, 8), MemoryEstimate.floats(n, ff), MemoryEstimate.floats(n, max(1, gate)),
+                          square, options.contains(.logits) ? square : 0,
+                          options.contains(.queries) ? perHead : 0, options.contains(.keys) ? perHead : 0) ?? .max
+    }
+
+    /// Checks the invariants the kernels rely on: positive sizes, `hidden % heads == 0`, and a
+    /// finite `eps > 0` (after rounding to `Float`).
     /// - Throws: `CheckpointError.configInvalid` naming `file`.
     public func validate(file: String) throws {
         guard hidden > 0, heads > 0, layers > 0 else {
@@ -85,6 +118,11 @@ public struct EncoderSpec: Sendable, Equatable {
         }
         guard hidden % heads == 0 else {
             throw CheckpointError.configInvalid(file: file, reason: "hidden_size \(hidden) is not a multiple of num_attention_heads \(heads)")
+        }
+        // LayerNorm divides by sqrt(variance + eps): eps <= 0 gives inf/NaN on constant rows, and a
+        // value that rounds to 0 or inf as a Float is as bad as the JSON value itself.
+        guard eps.isFinite, eps > 0 else {
+            throw CheckpointError.configInvalid(file: file, reason: "'layer_norm_eps' must be a finite positive number (as a 32-bit float), got \(eps)")
         }
     }
 }

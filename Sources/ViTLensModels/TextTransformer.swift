@@ -54,8 +54,14 @@ public final class TextTransformer: @unchecked Sendable {
         guard types.count == t else { throw ModelInputError.badTokenID(id: types.count, vocabularySize: t) }
         for id in ids where id < 0 || id >= vocabularySize { throw ModelInputError.badTokenID(id: id, vocabularySize: vocabularySize) }
         for id in types where id < 0 || id >= tokenTypes.shape[0] { throw ModelInputError.badTokenID(id: id, vocabularySize: tokenTypes.shape[0]) }
+        BuildNotice.warnIfUnoptimized()
         let d = spec.hidden
         let layout = TokenLayout(textTokens: t)
+        let geometry = AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: t, headDim: spec.headDim, layout: layout)
+        let embeddingBytes = MemoryEstimate.floats(Limits.sum(vocabularySize, maxPositions, tokenTypes.shape[0]) ?? .max, d)
+        try MemoryEstimate(weights: Limits.sum(MemoryEstimate.floats(spec.blockParameterCount), embeddingBytes) ?? .max,
+                           forward: spec.forwardBytes(tokens: t, options: observer.captureOptions),
+                           observers: observer.estimatedBytes(for: geometry), tokens: t).check()
         var hidden = [Float](repeating: 0, count: t * d)
         try hidden.withUnsafeMutableBufferPointer { hb in
             let x = hb.baseAddress!

@@ -182,7 +182,9 @@ public final class VisionTransformer: @unchecked Sendable {
     /// Any `H x W` of at least one patch works: the position embeddings are interpolated as
     /// Hugging Face's `interpolate_pos_encoding=True` does; pixels past the last whole patch are
     /// ignored (the patch Conv2d's floor).
-    /// - Throws: ``ModelInputError`` for a bad input, or whatever the observer throws.
+    /// - Throws: ``ModelInputError`` for a bad input,
+    ///   ``CheckpointError/nonFiniteActivation(file:stage:)`` when the pass overflows (see
+    ///   `Encoder.forward`), or whatever the observer throws.
     public func forward<O: AttentionObserver>(_ pixels: Tensor, observer: inout O) throws -> VisionOutput {
         guard pixels.shape.count == 3, pixels.shape[0] == channels else {
             throw ModelInputError.badPixelShape(found: pixels.shape, channels: channels)
@@ -192,15 +194,20 @@ public final class VisionTransformer: @unchecked Sendable {
         guard height >= patchSize, width >= patchSize else {
             throw ModelInputError.tooSmall(height: height, width: width, patchSize: patchSize)
         }
+        BuildNotice.warnIfUnoptimized()
         let layout = layout(height: height, width: width)
         let n = layout.tokenCount
         let d = spec.hidden
+        try memoryEstimate(height: height, width: width, observer: observer).check()
         var hidden = [Float](repeating: 0, count: n * d)
         try hidden.withUnsafeMutableBufferPointer { hb in
             let x = hb.baseAddress!
             pixels.values.withUnsafeBufferPointer { embeddings.embed($0.baseAddress!, height: height, width: width, into: x) }
             try encoder.forward(x, tokens: n, layout: layout, observer: &observer)
-            if let finalNorm { finalNorm(x, rows: n, into: x) }
+            if let finalNorm {
+                finalNorm(x, rows: n, into: x)
+                try encoder.requireFinite(x, count: n * d, stage: "the final layernorm")
+            }
         }
         var out = VisionOutput(hiddenState: Tensor(shape: [n, d], values: hidden), pooled: nil, logits: nil,
                                extraLogits: [:], layout: layout)
@@ -234,7 +241,29 @@ public final class VisionTransformer: @unchecked Sendable {
         case nil:
             break
         }
+        for (stage, t) in [("the pooled output", out.pooled), ("the classifier logits", out.logits)] {
+            if let t, Finite.firstNonFinite(t.values) != nil {
+                throw CheckpointError.nonFiniteActivation(file: encoder.weightsFile, stage: stage)
+            }
+        }
         return out
+    }
+
+    /// The estimated peak memory of ``forward(_:observer:)`` on a `height x width` input with
+    /// `observer`: weights, the forward's working memory (with the patch matrix and interpolated
+    /// position table), and what the observer keeps. ``forward(_:observer:)`` refuses inputs whose
+    /// estimate is above ``MemoryBudget/limit``.
+    public func memoryEstimate<O: AttentionObserver>(height: Int, width: Int, observer: O) -> MemoryEstimate {
+        let layout = layout(height: height, width: width)
+        let n = layout.tokenCount, d = spec.hidden
+        let g = layout.grid?.count ?? 0
+        let patchInputs = Limits.product(channels, patchSize, patchSize) ?? .max
+        let embeddingParameters = Limits.sum(Limits.product(embeddings.positions.shape[0], d) ?? .max, Limits.product(patchInputs, d) ?? .max) ?? .max
+        let weights = MemoryEstimate.floats(Limits.sum(spec.blockParameterCount, embeddingParameters) ?? .max)
+        let embed = Limits.sum(MemoryEstimate.floats(g, patchInputs), MemoryEstimate.floats(g, d), MemoryEstimate.floats(2, channels, height, width)) ?? .max
+        let forward = Limits.sum(spec.forwardBytes(tokens: n, options: observer.captureOptions), embed) ?? .max
+        let geometry = AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: n, headDim: spec.headDim, layout: layout)
+        return MemoryEstimate(weights: weights, forward: forward, observers: observer.estimatedBytes(for: geometry), tokens: n)
     }
 
     /// Forward pass without attention capture.

@@ -1,9 +1,13 @@
 import Foundation
+import ViTLensCore
 
 /// Errors reading an ONNX model or importing it as a Hugging Face folder; each message names the file.
 public enum ONNXError: Error, CustomStringConvertible, Equatable {
     /// The model file does not exist or cannot be opened.
     case fileNotFound(file: String)
+    /// The path exists but is no readable regular file (a FIFO, a device, a directory, a symbolic
+    /// link loop, no permission).
+    case unreadableFile(file: String, problem: FileProblem)
     /// A protobuf field runs past the end of the file (a cut-off download); `offset` is the byte
     /// where the field that does not fit starts.
     case truncated(file: String, offset: Int)
@@ -20,6 +24,7 @@ public enum ONNXError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .fileNotFound(let f): return "\(f): no such file"
+        case .unreadableFile(let f, let p): return "\(f): \(p)"
         case .truncated(let f, let o): return "\(f): truncated ONNX protobuf: the field at byte \(o) runs past the end of the file"
         case .malformed(let f, let r): return "\(f): malformed ONNX protobuf: \(r)"
         case .unsupportedGraph(let f, let r): return "\(f): \(r)"

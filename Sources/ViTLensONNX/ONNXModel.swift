@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 
 /// An ONNX model read from its protobuf file (`ModelProto`): the graph plus its provenance.
 ///
@@ -26,13 +27,9 @@ public struct ONNXModel: Sendable {
     ///   ``ONNXError/malformed(file:reason:)``.
     public init(contentsOf url: URL) throws {
         let file = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw ONNXError.fileNotFound(file: file)
-        }
         let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw ONNXError.fileNotFound(file: file)
+        do { data = try UserFile.read(file, mapped: true) } catch {
+            throw error == .noSuchFile ? ONNXError.fileNotFound(file: file) : ONNXError.unreadableFile(file: file, problem: error)
         }
         try self.init(data: data, file: file)
     }

@@ -102,6 +102,7 @@ public struct ColorBar: Sendable, Equatable {
     /// - Throws: as ``layout(forHeight:)``.
     public func strip(height: Int) throws -> RGBImage {
         let l = try layout(forHeight: height)
+        try CanvasLimit.check(width: l.width, height: height, what: "colour bar")
         let s = l.scale
         var img = RGBImage(width: l.width, height: height, color: background)
         img.fill(x: l.barX - 1, y: l.barY - 1, width: l.barWidth + 2, height: l.barHeight + 2, color: foreground)
@@ -123,12 +124,34 @@ public struct ColorBar: Sendable, Equatable {
     }
 
     /// `image` with the colour-bar strip appended on its right.
-    /// - Throws: as ``layout(forHeight:)``.
+    /// - Throws: as ``layout(forHeight:)`` (an image too short for a bar is an error; see
+    ///   ``fitted(to:)``), or ``RenderError/canvasTooLarge(what:width:height:limit:)``.
     public func appended(to image: RGBImage) throws -> RGBImage {
+        let l = try layout(forHeight: image.height)
+        try CanvasLimit.check(width: image.width + l.width, height: image.height, what: "picture with colour bar")
         let bar = try strip(height: image.height)
         var out = RGBImage(width: image.width + bar.width, height: image.height, color: background)
         out.paste(image, x: 0, y: 0)
         out.paste(bar, x: image.width, y: 0)
         return out
+    }
+
+    /// The shortest strip whose three tick labels do not overlap at font scale `s`:
+    /// `(12 + 2 * (capHeight + 3)) * s`, 32 px at scale 1.
+    public static func legibleHeight(scale s: Int) -> Int { (12 + 2 * (BitmapFont.capHeight + 3)) * Swift.max(s, 1) }
+
+    /// `image` with the strip appended, for an image of any height: one shorter than
+    /// ``legibleHeight(scale:)`` is first centred vertically on a band of ``background`` that tall
+    /// (e.g. a one-row token map), so the bar and its labels stay readable.
+    /// - Throws: ``RenderError/canvasTooLarge(what:width:height:limit:)`` when the result would
+    ///   exceed ``CanvasLimit``.
+    public func fitted(to image: RGBImage) throws -> RGBImage {
+        let s = fontScale(forHeight: Swift.max(image.height, Self.legibleHeight(scale: 1)))
+        let height = Swift.max(image.height, Self.legibleHeight(scale: s))
+        guard height > image.height else { return try appended(to: image) }
+        try CanvasLimit.check(width: image.width, height: height, what: "picture with colour bar")
+        var padded = RGBImage(width: image.width, height: height, color: background)
+        padded.paste(image, x: 0, y: (height - image.height) / 2)
+        return try appended(to: padded)
     }
 }

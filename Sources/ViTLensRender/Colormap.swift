@@ -93,6 +93,7 @@ public enum Colormap: String, CaseIterable, Sendable, Codable {
     /// - Throws: ``RenderError`` when `map` is not a non-empty rank-2 tensor.
     public func image(_ map: Tensor, bad: RGBColor = .black) throws -> RGBImage {
         let (height, width) = try map.gridSize("map")
+        try CanvasLimit.check(width: width, height: height, what: "colour-mapped image")
         let t = table
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         map.values.withUnsafeBufferPointer { src in

@@ -7,6 +7,11 @@ import ViTLensCore
 /// (cut to the cell width with a trailing `..` when too long). With `spacing` `g`, `c` columns, `r`
 /// rows, cells `w x h` and caption band `k` (0 when no tile has a caption), the mosaic is
 /// `c * w + (c + 1) * g` wide and `t + r * (h + k) + (r + 1) * g` tall, `t` being the title band.
+///
+/// The mosaic always fits ``CanvasLimit``: when the tiles as given would make it larger, every tile
+/// is box-downsampled by the smallest integer factor that fits (``Layout/downscale``; captions and
+/// title are drawn afterwards, at the font scale of the smaller cells). Use
+/// ``largestTileSide(count:spacing:captions:title:)`` to draw tiles small enough in the first place.
 public struct Mosaic: Sendable, Equatable {
     /// One image and its caption.
     public struct Tile: Sendable, Equatable {
@@ -73,6 +78,8 @@ public struct Mosaic: Sendable, Equatable {
         public var height: Int
         /// Spacing between cells.
         public var spacing: Int
+        /// Factor every tile is shrunk by to fit ``CanvasLimit`` (1: drawn as given).
+        public var downscale: Int = 1
 
         /// Top-left corner of cell `index`'s image area.
         public func cellOrigin(_ index: Int) -> (x: Int, y: Int) {
@@ -82,7 +89,9 @@ public struct Mosaic: Sendable, Equatable {
     }
 
     /// The layout for the current tiles and options.
-    /// - Throws: ``RenderError`` for no tiles, an empty tile, or a non-positive column count or negative spacing.
+    /// - Throws: ``RenderError`` for no tiles, an empty tile, a non-positive column count or negative
+    ///   spacing, or ``RenderError/canvasTooLarge(what:width:height:limit:)`` when even 1-pixel
+    ///   tiles would not fit (e.g. millions of tiles).
     public func layout() throws -> Layout {
         guard !tiles.isEmpty else { throw RenderError.empty(what: "mosaic tiles") }
         for (i, t) in tiles.enumerated() where t.image.width == 0 || t.image.height == 0 {
@@ -94,16 +103,60 @@ public struct Mosaic: Sendable, Equatable {
         guard spacing >= 0 else { throw RenderError.invalidParameter(name: "mosaic spacing", value: "\(spacing)", reason: "must not be negative") }
         columns = Swift.min(columns, tiles.count)
         let rows = (tiles.count + columns - 1) / columns
-        let cellWidth = tiles.map(\.image.width).max() ?? 0
-        let cellHeight = tiles.map(\.image.height).max() ?? 0
+        let widest = tiles.map(\.image.width).max() ?? 0
+        let tallest = tiles.map(\.image.height).max() ?? 0
+        var factor = 1
+        while true {
+            // Cells of tiles shrunk by `factor` (a tile w px wide becomes ceil(w / factor)).
+            let l = geometry(columns: columns, rows: rows, cellWidth: (widest + factor - 1) / factor,
+                             cellHeight: (tallest + factor - 1) / factor, downscale: factor)
+            if CanvasLimit.allows(width: l.width, height: l.height) { return l }
+            guard factor < Swift.max(widest, tallest) else {
+                throw RenderError.canvasTooLarge(what: "mosaic of \(tiles.count) tiles", width: l.width, height: l.height, limit: CanvasLimit.summary)
+            }
+            factor += 1
+        }
+    }
+
+    /// The layout for given cells, with overflow-checked sizes (`Int.max` when they overflow).
+    private func geometry(columns: Int, rows: Int, cellWidth: Int, cellHeight: Int, downscale: Int) -> Layout {
         let s = scale.map { Swift.max($0, 1) } ?? Swift.max(1, (cellHeight + 120) / 240)
         let captionHeight = tiles.contains { !$0.caption.isEmpty } ? (3 + BitmapFont.glyphHeight) * s : 0
         let titleHeight = (title?.isEmpty ?? true) ? 0 : spacing + (BitmapFont.glyphHeight + 2) * s
+        func sum(_ count: Int, _ each: Int, _ extra: Int) -> Int {
+            let (p, o1) = count.multipliedReportingOverflow(by: each)
+            let (q, o2) = p.addingReportingOverflow(extra)
+            return o1 || o2 ? Int.max : q
+        }
+        let width = sum(columns, cellWidth, sum(columns + 1, spacing, 0))
+        let height = sum(rows, cellHeight + captionHeight, sum(rows + 1, spacing, titleHeight))
         return Layout(
             columns: columns, rows: rows, cellWidth: cellWidth, cellHeight: cellHeight, captionHeight: captionHeight,
-            titleHeight: titleHeight, scale: s,
-            width: columns * cellWidth + (columns + 1) * spacing,
-            height: titleHeight + rows * (cellHeight + captionHeight) + (rows + 1) * spacing, spacing: spacing)
+            titleHeight: titleHeight, scale: s, width: width, height: height, spacing: spacing, downscale: downscale)
+    }
+
+    /// The largest square tile side for which `count` tiles (auto columns) fit ``CanvasLimit``
+    /// without downscaling, with `spacing` and with or without captions and a title (automatic
+    /// font scale). Renderers of labelled tiles (``TokenMatrix``) use it to pick a cell size instead
+    /// of having their text blurred by ``Layout/downscale``.
+    public static func largestTileSide(count: Int, spacing: Int = 8, captions: Bool = true, title: Bool = true) -> Int {
+        guard count > 0 else { return CanvasLimit.maxSide }
+        // Only whether tiles have captions and the mosaic a title matters to the geometry.
+        let m = Mosaic(tiles: [Tile(RGBImage(width: 1, height: 1), caption: captions ? "x" : "")], spacing: spacing,
+                       title: title ? "x" : nil)
+        var columns = 1
+        while columns * columns < count { columns += 1 }
+        let rows = (count + columns - 1) / columns
+        func fits(_ side: Int) -> Bool {
+            let l = m.geometry(columns: columns, rows: rows, cellWidth: side, cellHeight: side, downscale: 1)
+            return CanvasLimit.allows(width: l.width, height: l.height)
+        }
+        var lo = 0, hi = CanvasLimit.maxSide
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if fits(mid) { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
     }
 
     /// Draws the mosaic.
@@ -119,7 +172,8 @@ public struct Mosaic: Sendable, Equatable {
         }
         for (i, tile) in tiles.enumerated() {
             let (x, y) = l.cellOrigin(i)
-            out.paste(tile.image, x: x + (l.cellWidth - tile.image.width) / 2, y: y + (l.cellHeight - tile.image.height) / 2)
+            let image = tile.image.downsampled(by: l.downscale)
+            out.paste(image, x: x + (l.cellWidth - image.width) / 2, y: y + (l.cellHeight - image.height) / 2)
             guard !tile.caption.isEmpty else { continue }
             let text = Self.fit(tile.caption, width: l.cellWidth, scale: s)
             out.drawText(text, x: x + (l.cellWidth - BitmapFont.width(of: text, scale: s)) / 2, y: y + l.cellHeight + 3 * s, scale: s, color: ink)

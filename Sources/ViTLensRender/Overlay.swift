@@ -80,10 +80,12 @@ public struct Overlay: Sendable, Equatable {
     ///   - normalization: how raw values become `[0, 1]`; normalisation happens on the grid, before resizing.
     ///   - upsampling: how the grid becomes pixels.
     /// - Returns: the blended picture and the `(low, high)` range for a ``ColorBar``.
-    /// - Throws: ``RenderError`` for bad shapes or parameters.
+    /// - Throws: ``RenderError`` for bad shapes or parameters, or a NaN or infinity in `grid`
+    ///   (unlike ``apply(_:on:)``, which leaves NaN pixels transparent as matplotlib does).
     public func render(
         _ grid: Tensor, on image: RGBImage, normalization: MapNormalization = .minMax, upsampling: Upsampling = .bilinear
     ) throws -> (image: RGBImage, low: Float, high: Float) {
+        try RenderError.requireFinite(grid.values, what: "map \(grid.shape)")
         let normalized = try normalization.apply(grid)
         let resized = try upsampling.apply(normalized.values, height: image.height, width: image.width)
         return (try apply(resized, on: image), normalized.low, normalized.high)

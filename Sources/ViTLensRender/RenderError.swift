@@ -13,6 +13,11 @@ public enum RenderError: Error, CustomStringConvertible, Equatable {
     case invalidParameter(name: String, value: String, reason: String)
     /// An input that needs at least one element is empty.
     case empty(what: String)
+    /// A map holds NaN or an infinity (`value` reads "NaN", "inf" or "-inf"; `index` is the first
+    /// bad element, row-major): ViTLens draws only finite maps, never a black or blank picture.
+    case nonFinite(what: String, index: Int, value: String)
+    /// A picture would exceed the canvas limit (``CanvasLimit``); nothing was allocated.
+    case canvasTooLarge(what: String, width: Int, height: Int, limit: String)
 
     public var description: String {
         switch self {
@@ -24,6 +29,19 @@ public enum RenderError: Error, CustomStringConvertible, Equatable {
             return "\(name) = \(value): \(reason)"
         case .empty(let what):
             return "\(what): empty input"
+        case .nonFinite(let what, let index, let value):
+            return "\(what): holds \(value) at index \(index); only finite maps can be drawn"
+        case .canvasTooLarge(let what, let w, let h, let limit):
+            return "\(what): a \(w) x \(h) px picture exceeds the canvas limit (\(limit))"
+        }
+    }
+}
+
+extension RenderError {
+    /// Throws ``nonFinite(what:index:value:)`` for the first NaN or infinity in `values`.
+    public static func requireFinite(_ values: [Float], what: String) throws {
+        if let i = Finite.firstNonFinite(values) {
+            throw RenderError.nonFinite(what: what, index: i, value: Finite.describe(values[i]))
         }
     }
 }

@@ -117,12 +117,14 @@ public struct ScatterPlot: Sendable, Equatable {
     ///   - colorPerHead: one colour and legend entry per head (`"head 0"`, ...); otherwise all dots share one colour.
     ///   - title: plot title.
     ///   - yRange: fixed y range (e.g. `0...130` as in the ViT authors' code), or `nil` for automatic from 0.
-    /// - Throws: ``RenderError`` when `distances` is not a non-empty rank-2 tensor.
+    /// - Throws: ``RenderError`` when `distances` is not a non-empty rank-2 tensor or holds NaN or
+    ///   an infinity (a plot would silently drop those heads).
     public static func meanAttentionDistance(
         _ distances: Tensor, firstLayer: Int = 0, colorPerHead: Bool = true,
         title: String = "Mean attention distance", yRange: ClosedRange<Double>? = nil
     ) throws -> ScatterPlot {
         let (layers, heads) = try distances.gridSize("mean attention distance")
+        try RenderError.requireFinite(distances.values, what: "mean attention distance")
         func points(_ h: Int) -> [PlotPoint] {
             (0 ..< layers).map { PlotPoint(x: Double(firstLayer + $0), y: Double(distances.values[$0 * heads + h])) }
         }

@@ -17,12 +17,14 @@ public enum Upsampling: String, CaseIterable, Sendable, Codable {
     case bilinear
 
     /// Resizes a `[rows, columns]` map to `[height, width]`.
-    /// - Throws: ``RenderError`` when `map` is not a non-empty rank-2 tensor or the target size is not positive.
+    /// - Throws: ``RenderError`` when `map` is not a non-empty rank-2 tensor or the target size is not
+    ///   positive or exceeds ``CanvasLimit``.
     public func apply(_ map: Tensor, height: Int, width: Int) throws -> Tensor {
         let (rows, columns) = try map.gridSize("map")
         guard height > 0, width > 0 else {
             throw RenderError.invalidParameter(name: "output size", value: "\(height)x\(width)", reason: "must be positive")
         }
+        try CanvasLimit.check(width: width, height: height, what: "upsampled map")
         var out = [Float](repeating: 0, count: height * width)
         switch self {
         case .nearest:

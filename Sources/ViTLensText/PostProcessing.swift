@@ -65,11 +65,12 @@ struct PostProcessorTemplate: Sendable, Equatable {
     func apply(_ first: SequenceEncoding, _ second: SequenceEncoding?, addSpecialTokens: Bool, maxLength: Int) -> TextEncoding {
         var first = first
         var second = second
+        let untruncated = first.count + (second?.count ?? 0) + (addSpecialTokens ? addedCount(pair: second != nil) : 0)
         if maxLength < Int.max {
             let budget = max(0, maxLength - (addSpecialTokens ? addedCount(pair: second != nil) : 0))
             Self.truncate(&first, &second, budget: budget)
         }
-        var result = TextEncoding(ids: [], tokens: [], typeIds: [], attentionMask: [], offsets: [])
+        var result = TextEncoding(ids: [], tokens: [], typeIds: [], attentionMask: [], offsets: [], untruncatedCount: untruncated)
         for piece in second == nil ? single : pair {
             switch piece {
             case .special(let ids, let tokens, let typeId):

@@ -17,18 +17,30 @@ public struct TextEncoding: Sendable, Equatable {
     /// the template adds (`[CLS]`, `[SEP]`). Spans of tokens with type id 1 in a pair refer to the
     /// second text. A `[MASK]` typed in the text keeps its span.
     public var offsets: [Range<Int>?]
+    /// How many tokens the input gives before truncation, special tokens included: equal to
+    /// ``count`` unless `maxLength` cut tokens, so callers can refuse (or report) a cut.
+    public var untruncatedCount: Int
 
-    /// Creates an encoding from parallel arrays.
-    public init(ids: [Int], tokens: [String], typeIds: [Int], attentionMask: [Int], offsets: [Range<Int>?]) {
+    /// Creates an encoding from parallel arrays; `untruncatedCount` defaults to the array length.
+    public init(ids: [Int], tokens: [String], typeIds: [Int], attentionMask: [Int], offsets: [Range<Int>?],
+                untruncatedCount: Int? = nil) {
         self.ids = ids
         self.tokens = tokens
         self.typeIds = typeIds
         self.attentionMask = attentionMask
         self.offsets = offsets
+        self.untruncatedCount = untruncatedCount ?? ids.count
     }
 
     /// The number of tokens.
     public var count: Int { ids.count }
+
+    /// Whether `maxLength` cut tokens from the input.
+    public var isTruncated: Bool { untruncatedCount > count }
+
+    /// The tokens that come from the text itself, not from the template (`[CLS]`, `[SEP]`): 0 for
+    /// a text that is empty after normalisation (only whitespace or control characters).
+    public var textTokenCount: Int { offsets.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
 
     /// The part of `text` that token `index` covers, as a range of string indices.
     ///

@@ -1,7 +1,12 @@
+import ViTLensCore
+
 /// Errors loading a tokenizer; each message is one line that names the file and the problem.
 public enum TextError: Error, CustomStringConvertible, Equatable {
     /// The folder has neither `tokenizer.json` nor `vocab.txt`.
     case missingTokenizerFiles(directory: String)
+    /// A tokenizer file exists but is no readable regular file (a FIFO, a device, a directory, a
+    /// symbolic link loop, no permission).
+    case unreadableFile(file: String, problem: FileProblem)
     /// `vocab.txt` (or an in-memory vocabulary) is unusable: unreadable, empty, not UTF-8, or
     /// lacking a token the tokenizer needs.
     case badVocabulary(file: String, reason: String)
@@ -17,6 +22,8 @@ public enum TextError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .missingTokenizerFiles(let directory):
             return "\(directory): no tokenizer.json or vocab.txt in this folder"
+        case .unreadableFile(let file, let problem):
+            return "\(file): \(problem)"
         case .badVocabulary(let file, let reason):
             return "\(file): bad WordPiece vocabulary: \(Self.oneLine(reason))"
         case .badTokenizerJSON(let file, let reason):

@@ -1,4 +1,5 @@
 import Foundation
+import ViTLensCore
 
 extension WordPieceTokenizer {
     /// Loads the tokenizer of a Hugging Face model folder.
@@ -39,9 +40,7 @@ extension WordPieceTokenizer {
                                              specialTokensFile: String, modelMaxLength: Int) throws(TextError) -> Components {
         let file = url.path
         let bytes: [UInt8]
-        do { bytes = [UInt8](try Data(contentsOf: url)) } catch {
-            throw .badVocabulary(file: file, reason: "cannot read: \(error.localizedDescription)")
-        }
+        bytes = try readFile(url)
         var entries: [(token: String, id: Int)] = []
         var lineStart = 0
         var lineNumber = 1
@@ -255,16 +254,19 @@ extension WordPieceTokenizer {
 
     // MARK: - Shared helpers
 
+    /// Whether something is at `url` (a FIFO, directory or link loop there is reported when it is read).
     private static func isFile(_ url: URL) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        UserFile.check(url.path) != .noSuchFile
+    }
+
+    /// The bytes of the regular file at `url`.
+    private static func readFile(_ url: URL) throws(TextError) -> [UInt8] {
+        do { return [UInt8](try UserFile.read(url.path)) } catch { throw .unreadableFile(file: url.path, problem: error) }
     }
 
     private static func parseJSONFile(_ url: URL) throws(TextError) -> JSONValue {
         let bytes: [UInt8]
-        do { bytes = [UInt8](try Data(contentsOf: url)) } catch {
-            throw .badTokenizerJSON(file: url.path, reason: "cannot read: \(error.localizedDescription)")
-        }
+        bytes = try readFile(url)
         do {
             return try JSONParser.parse(bytes)
         } catch {

@@ -206,6 +206,7 @@ public struct WordPieceTokenizer: Sendable {
     ///   - addSpecialTokens: add `[CLS]` and `[SEP]` (segment id 0 for all tokens either way).
     ///   - maxLength: the most tokens to return, special tokens included; the text's tokens are
     ///     cut at the end. `nil` means ``modelMaxLength``; pass `Int.max` for no limit.
+    ///     ``TextEncoding/untruncatedCount`` keeps the length before the cut.
     public func encode(_ text: String, addSpecialTokens: Bool = true, maxLength: Int? = nil) -> TextEncoding {
         template.apply(encodeSequence(text), nil, addSpecialTokens: addSpecialTokens, maxLength: maxLength ?? modelMaxLength)
     }

@@ -15,7 +15,8 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var compute: ComputeOptions
-    @Option(help: ArgumentHelp("Input size (default: the model's image_size).", valueName: "HxW")) var size: SizeOption?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Input size (default: the model's image_size).", valueName: "HxW"),
+            transform: SizeOption.parse) var size: SizeOption?
     @Option(help: "Timed runs per mode.") var runs = 20
     @Option(help: "Untimed warm-up runs per mode.") var warmup = 3
 

@@ -62,7 +62,10 @@ struct DumpCommand: ParsableCommand {
             }
         case .text(let model, let encoding):
             layout = TokenLayout(textTokens: encoding.ids.count)
-            let out = try model.forward(ids: encoding.ids, typeIds: encoding.typeIds, observer: &recorder)
+            let out: TextOutput
+            do { out = try model.forward(ids: encoding.ids, typeIds: encoding.typeIds, observer: &recorder) } catch let e as MemoryLimitError {
+                throw InputError(file: "--text", problem: e.description)
+            }
             try output.write(NPY.encode(int64: encoding.ids.map(Int64.init), shape: [encoding.ids.count]), "input_ids.npy")
             try output.json(encoding.tokens, "tokens.json")
             try output.npy(out.hiddenState, "hidden_state.npy")

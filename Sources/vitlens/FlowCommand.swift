@@ -33,7 +33,7 @@ struct FlowCommand: ParsableCommand {
         try source.feed(&flow)
         guard let result = flow.result else { throw CommandError("attention flow produced no result") }
         try output.npy(result.map, "attention_flow.npy")
-        try output.png(try render.picture(result.map, canvas: source.canvas, title: "flow"), "attention_flow.png")
+        try output.png(try render.picture(result.map, canvas: source.canvas, title: "flow", tokens: source.tokens), "attention_flow.png")
         var meta = loader.provenance()
         meta["input"] = source.name
         meta["layout"] = layoutJSON(layout)

@@ -108,14 +108,18 @@ struct HeadsCommand: ParsableCommand {
         try output.npy(layerAttention, "layer_attention.npy")
         try output.json(encoding.tokens, "tokens.json")
         var tiles: [Mosaic.Tile] = []
+        // Matrices small enough that the mosaic of heads + 1 fits the canvas limit unscaled (labels stay sharp).
+        let side = Mosaic.largestTileSide(count: heads + 1)
         for h in 0 ..< heads {
-            let m = TokenMatrix(tokens: encoding.tokens, matrix: layerAttention.slice(h), colormap: render.colormap,
+            var m = TokenMatrix(tokens: encoding.tokens, matrix: layerAttention.slice(h), colormap: render.colormap,
                                 normalization: try render.normalization(), title: "head \(h)")
+            m.maxSide = side
             tiles.append(Mosaic.Tile(try m.render(), caption: "head \(h)"))
         }
         let fused = try fusion.fuse(layerAttention)
-        let fm = TokenMatrix(tokens: encoding.tokens, matrix: fused, colormap: render.colormap,
+        var fm = TokenMatrix(tokens: encoding.tokens, matrix: fused, colormap: render.colormap,
                              normalization: try render.normalization(), title: fusion.description)
+        fm.maxSide = side
         tiles.append(Mosaic.Tile(try fm.render(), caption: fusion.description))
         try output.png(try Mosaic(tiles: tiles, title: "layer \(l): rows = queries, columns = keys").render(), "heads.png")
         meta["tokens"] = encoding.tokens

@@ -68,7 +68,7 @@ struct RolloutCommand: ParsableCommand {
         try source.feed(&rollout)
         guard let result = rollout.result else { throw CommandError("rollout produced no result") }
         try output.npy(result.map, "rollout.npy")
-        try output.png(try render.picture(result.map, canvas: source.canvas, title: "rollout"), "rollout.png")
+        try output.png(try render.picture(result.map, canvas: source.canvas, title: "rollout", tokens: source.tokens), "rollout.png")
         var meta = loader.provenance()
         meta["input"] = source.name
         meta["layout"] = layoutJSON(layout)

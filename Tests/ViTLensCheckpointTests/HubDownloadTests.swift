@@ -6,11 +6,13 @@ import Testing
 @Suite("Hub download")
 struct HubDownloadTests {
     static let sha = "a1b2c3d4e5f60718293a4b5c6d7e8f9001122334"
-    static let weightsETag = "5e0c5a57d2b8a8f4c1e0a7f1e4b9a1b2c3d4e5f60718293a4b5c6d7e8f90011"
+    static let weightsData = SafeTensorsWriter.encode(["embeddings.cls_token": .init(shape: [1, 1, 2], values: [0.5, -1.5]),
+                                                       "encoder.w": .init(shape: [2, 2], values: [1, 2, 3, 4])])
+    /// The Hub names LFS blobs by the SHA-256 of their content, and the downloader checks it.
+    static let weightsETag = SHA256.hex(weightsData)
     let dir: TemporaryDirectory
     let config = Data("{\"model_type\":\"vit\",\"hidden_size\":2}".utf8)
-    let weights = SafeTensorsWriter.encode(["embeddings.cls_token": .init(shape: [1, 1, 2], values: [0.5, -1.5]),
-                                            "encoder.w": .init(shape: [2, 2], values: [1, 2, 3, 4])])
+    let weights = HubDownloadTests.weightsData
 
     init() throws { dir = try TemporaryDirectory() }
 
@@ -97,8 +99,8 @@ struct HubDownloadTests {
         var table = routes(siblings: ["config.json", "model.safetensors.index.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"])
         let base = "/org/tiny/resolve/\(Self.sha)"
         table["\(base)/model.safetensors.index.json"] = .file(index, etag: "1d0000000000000000000000000000000000000a")
-        table["\(base)/model-00001-of-00002.safetensors"] = .file(shard1, etag: String(repeating: "1", count: 64))
-        table["\(base)/model-00002-of-00002.safetensors"] = .file(shard2, etag: String(repeating: "2", count: 64))
+        table["\(base)/model-00001-of-00002.safetensors"] = .file(shard1, etag: SHA256.hex(shard1))
+        table["\(base)/model-00002-of-00002.safetensors"] = .file(shard2, etag: SHA256.hex(shard2))
         let server = try TestHTTPServer(routes: table)
         defer { server.stop() }
         let files = try ModelLocator.resolve("org/tiny", environment: environment(server))
@@ -107,7 +109,7 @@ struct HubDownloadTests {
         #expect(try archive.floats("a") == [1, 2])
         #expect(try archive.floats("b") == [3])
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: snapshot.appendingPathComponent("model-00002-of-00002.safetensors").path)
-            == "../../blobs/" + String(repeating: "2", count: 64))
+            == "../../blobs/" + SHA256.hex(shard2))
     }
 
     @Test func serverErrorOnWeightsLeavesNoLoadableSnapshot() throws {

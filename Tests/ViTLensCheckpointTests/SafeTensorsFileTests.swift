@@ -104,7 +104,7 @@ struct SafeTensorsFileTests {
     @Test func missingFile() {
         let url = dir.path("absent.safetensors")
         #expect(throws: CheckpointError.fileNotFound(file: url.path)) { try SafeTensorsFile(contentsOf: url) }
-        #expect(throws: CheckpointError.fileNotFound(file: dir.url.path)) { try SafeTensorsFile(contentsOf: dir.url) }
+        #expect(throws: CheckpointError.unreadableFile(file: dir.url.path, problem: .isDirectory)) { try SafeTensorsFile(contentsOf: dir.url) }
     }
 
     @Test func headerLengthPastTheEnd() throws {

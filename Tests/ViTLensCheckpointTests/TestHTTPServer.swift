@@ -17,6 +17,12 @@ final class TestHTTPServer: @unchecked Sendable {
         var body: [UInt8] = []
         /// Send only this many body bytes (after a full `Content-Length`), then close.
         var closeAfter: Int?
+        /// Read the request, then send nothing until the server stops (a server that never answers).
+        var hang = false
+        /// The `Content-Length` to announce instead of the body's real length.
+        var announcedLength: Int?
+        /// Send no `Content-Length` (the body ends when the connection closes).
+        var omitLength = false
 
         static func json(_ text: String) -> Route { Route(headers: [("Content-Type", "application/json")], body: Array(text.utf8)) }
         static func file(_ data: Data, etag: String) -> Route { Route(headers: [("ETag", "\"\(etag)\"")], body: [UInt8](data)) }
@@ -122,9 +128,14 @@ final class TestHTTPServer: @unchecked Sendable {
             return routes[request.path]
         }
         let answer = route ?? Route(status: 404, body: Array("not found".utf8))
+        if answer.hang {
+            while !lock.withLock({ stopped }) { usleep(20_000) }
+            return
+        }
         var head = "HTTP/1.1 \(answer.status) \(answer.status == 200 ? "OK" : "Status")\r\n"
         for (name, value) in answer.headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(answer.body.count)\r\nConnection: close\r\n\r\n"
+        if !answer.omitLength { head += "Content-Length: \(answer.announcedLength ?? answer.body.count)\r\n" }
+        head += "Connection: close\r\n\r\n"
         let body = answer.closeAfter.map { Array(answer.body.prefix($0)) } ?? answer.body
         sendAll(client, Array(head.utf8) + (request.method == "HEAD" ? [] : body))
     }

@@ -86,6 +86,17 @@ import ViTLensTestSupport
         (#"{"crop_size": {"shortest_edge": 3}}"#, "cfg.json: unsupported: field 'crop_size': keys [\"shortest_edge\"] (supported: {height, width})"),
         (#"[1, 2]"#, "cfg.json: corrupt: expected a JSON object at the top level"),
         (#"{"do_center_crop": true}"#, "cfg.json: corrupt: field 'crop_size': required when do_center_crop is true"),
+        // Values that would make normalised pixels non-finite or meaningless.
+        (#"{"image_std": [0.5, 0, 0.5]}"#, "cfg.json: corrupt: field 'image_std': entry 1 is 0.0; every std must be a finite positive float32"),
+        (#"{"image_std": -0.5}"#, "cfg.json: corrupt: field 'image_std': entry 0 is -0.5; every std must be a finite positive float32"),
+        (#"{"image_std": [0.5, 0.5, 1e-50]}"#, "cfg.json: corrupt: field 'image_std': entry 2 is 1e-50; every std must be a finite positive float32"),
+        (#"{"image_std": [0.5, 0.5, 1e39]}"#, "cfg.json: corrupt: field 'image_std': entry 2 is 1e+39; every std must be a finite positive float32"),
+        (#"{"image_mean": [0.5, 1e39, 0.5]}"#, "cfg.json: corrupt: field 'image_mean': entry 1 is 1e+39, not a finite float32"),
+        (#"{"rescale_factor": 0.0}"#, "cfg.json: corrupt: field 'rescale_factor': 0.0 must be a finite positive number"),
+        (#"{"rescale_factor": -0.00392156862745098}"#, "cfg.json: corrupt: field 'rescale_factor': -0.00392156862745098 must be a finite positive number"),
+        (#"{"rescale_factor": 1e30}"#, "cfg.json: corrupt: field 'rescale_factor': channel 0 normalises pixels to magnitude 5.1e+32 (rescale_factor 1e+30, mean 0.5, std 0.5), beyond the limit 1000000.0"),
+        (#"{"image_std": 1e-7}"#, "cfg.json: corrupt: field 'image_std': channel 0 normalises pixels to magnitude 4999999.941569514 (rescale_factor 0.00392156862745098, mean 0.5, std 1e-07), beyond the limit 1000000.0"),
+        (#"{"do_normalize": false, "rescale_factor": 1e30}"#, "cfg.json: corrupt: field 'rescale_factor': 1e+30 scales pixel 255 to 2.55e+32, beyond the limit 1000000.0"),
     ])
     func badFieldsNameFileAndField(_ json: String, _ message: String) {
         do {
@@ -96,5 +107,14 @@ import ViTLensTestSupport
         } catch {
             Issue.record("unexpected \(error)")
         }
+    }
+
+    /// Fields switched off are not checked (transformers ignores them); plausible extremes pass.
+    @Test func normalizationRuleAcceptsWhatIsUsedSensibly() throws {
+        _ = try Self.parse(#"{"do_normalize": false, "image_std": 0}"#)
+        _ = try Self.parse(#"{"do_rescale": false, "rescale_factor": -1}"#)
+        _ = try Self.parse(#"{"do_rescale": false}"#)  // pixels 0...255 normalised by 0.5: |v| <= 509
+        _ = try Self.parse(#"{"image_std": 1e-4}"#)  // |v| <= 5000
+        #expect(ImageProcessorConfig.maximumNormalizedMagnitude == 1e6)
     }
 }

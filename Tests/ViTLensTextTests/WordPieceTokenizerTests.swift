@@ -153,3 +153,27 @@ import ViTLensTestSupport
         #expect(pair.tokens.suffix(3) == ["short", "pair", "[SEP]"])
     }
 }
+
+/// The encoding keeps the length before truncation and tells text tokens from template tokens, so
+/// callers can refuse a cut or an empty text instead of running on `[CLS] [SEP]`.
+@Suite struct TruncationReportTests {
+    @Test func untruncatedCountSurvivesTheCut() throws {
+        let tokenizer = try TextFixtures.tokenizer(variant: "minilm")
+        let text = Array(repeating: "the cat sat", count: 10).joined(separator: " ")
+        let full = tokenizer.encode(text, maxLength: Int.max)
+        #expect(full.count == 32 && full.untruncatedCount == 32 && !full.isTruncated && full.textTokenCount == 30)
+        let cut = tokenizer.encode(text, maxLength: 8)
+        #expect(cut.count == 8 && cut.untruncatedCount == 32 && cut.isTruncated && cut.textTokenCount == 6)
+        #expect(cut.tokens.last == "[SEP]")
+        let pair = tokenizer.encode(text, pair: "a dog", maxLength: 10)
+        #expect(pair.count == 10 && pair.untruncatedCount == 35 && pair.isTruncated)
+    }
+
+    @Test(arguments: ["", "   ", "\t\n\r", "\u{0}\u{1}\u{7F}", "\u{200B}\u{00AD}"])
+    func textWithoutTokens(_ text: String) throws {
+        let tokenizer = try TextFixtures.tokenizer(variant: "minilm")
+        let encoding = tokenizer.encode(text)
+        #expect(encoding.textTokenCount == 0)
+        #expect(encoding.tokens == ["[CLS]", "[SEP]"])
+    }
+}

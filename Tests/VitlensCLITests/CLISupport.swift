@@ -31,6 +31,7 @@ enum CLI {
         p.arguments = args
         p.currentDirectoryURL = directory ?? Fixtures.repositoryRoot
         var env = ProcessInfo.processInfo.environment
+        env["VITLENS_NO_DEBUG_WARNING"] = "1"  // tests run the debug build; its one-line warning is tested on its own
         for (k, v) in environment { env[k] = v }
         p.environment = env
         let dir = temporaryDirectory("io")

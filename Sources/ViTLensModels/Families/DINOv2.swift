@@ -18,6 +18,9 @@ enum DINOv2Family {
     static func load(_ store: WeightStore, config c: ConfigReader, registers: Bool) throws -> VisionTransformer {
         let d = try c.positiveInt("hidden_size", default: 768)
         let mlpRatio = try c.double("mlp_ratio", default: 4)
+        guard mlpRatio.isFinite, mlpRatio > 0, mlpRatio <= Limits.maxMLPRatio, Int(Double(d) * mlpRatio) > 0 else {
+            throw CheckpointError.configInvalid(file: c.file, reason: "'mlp_ratio' is \(mlpRatio), expected a number in (0, \(Int(Limits.maxMLPRatio))] giving a positive MLP width")
+        }
         let swiglu = try c.bool("use_swiglu_ffn", default: false)
         // int(d * mlp_ratio) as Python computes it; a ratio that is not finite and positive, or whose
         // product is no integer we can hold, is refused instead of trapping in the conversion.
@@ -50,7 +53,7 @@ enum DINOv2Family {
         _ = try store.takeOptional("embeddings.mask_token", shape: [1, d])
         var regs: Param?
         if registers {
-            let r = try c.int("num_register_tokens", default: 4)
+            let r = try c.countInt("num_register_tokens", default: 4)
             if r > 0 { regs = Param(try store.take("embeddings.register_tokens", shape: [1, r, d]), shape: [r, d]) }
         }
         var embeddings = VisionEmbeddings(

@@ -21,8 +21,20 @@ struct ComputeOptions: ParsableArguments {
     @Option(help: "Threads for BLAS and ViTLens's kernels (default: all cores).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp(
+        "Refuse to start a forward pass whose estimated peak memory (weights + activations + what the analyses keep) is above this: bytes or 512M, 8G, 1.5GB (default: 80% of physical memory).",
+        valueName: "size"), transform: ComputeOptions.parseMemory)
+    var maxMemory: Int?
+
+    static func parseMemory(_ text: String) throws -> Int {
+        guard let v = MemoryBudget.parse(text) else { throw ValidationError("expected a size such as 512M, 8G or 1.5GB") }
+        return v
+    }
+
     func validate() throws {
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if let t = threads, t < 1 || t > Limits.maxThreads {
+            throw ValidationError("--threads must be from 1 to \(Limits.maxThreads), got \(t)")
+        }
     }
 
     /// Applies the thread count to BLAS and the kernels.
@@ -30,19 +42,40 @@ struct ComputeOptions: ParsableArguments {
         let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
         Compute.threads = n
         BLAS.setThreads(n)
+        if let maxMemory { MemoryBudget.limit = maxMemory }
     }
 }
 
-/// `--size HxW`: resize straight to H x W (no crop), interpolating position embeddings.
+/// `--size HxW` (and `--grid RxC`): two positive whole numbers joined by `x`.
+///
+/// Declare the option with `parsing: .unconditional` and `transform: SizeOption.parse(_:)` so that a
+/// value such as `-5x7` reaches the parser (instead of being read as an option) and gets a message
+/// that says what is wrong with it.
 struct SizeOption: ExpressibleByArgument, Equatable {
     var height: Int
     var width: Int
 
+    init(height: Int, width: Int) {
+        self.height = height
+        self.width = width
+    }
+
     init?(argument: String) {
-        let parts = argument.lowercased().split(separator: "x")
-        guard parts.count == 2, let h = Int(parts[0]), let w = Int(parts[1]), h > 0, w > 0 else { return nil }
-        height = h
-        width = w
+        guard let s = try? Self.parse(argument) else { return nil }
+        self = s
+    }
+
+    /// Parses `HxW`, bounded by ``Limits/maxInputSide``.
+    static func parse(_ argument: String) throws -> SizeOption {
+        let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 2, let h = Int(parts[0]), let w = Int(parts[1]) else {
+            throw ValidationError("expected two whole numbers joined by x, such as 480x640")
+        }
+        guard h > 0, w > 0 else { throw ValidationError("height and width must be positive") }
+        guard h <= Limits.maxInputSide, w <= Limits.maxInputSide else {
+            throw ValidationError("each side must be at most \(Limits.maxInputSide)")
+        }
+        return SizeOption(height: h, width: w)
     }
 
     static var defaultValueDescription: String { "HxW" }

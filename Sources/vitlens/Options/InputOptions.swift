@@ -13,11 +13,15 @@ struct InputOptions: ParsableArguments {
         valueName: "dir|file|id"))
     var model: String?
 
-    @Option(help: ArgumentHelp("Input size: resize straight to H x W (no crop) and interpolate position embeddings. Default: the processor config decides.", valueName: "HxW"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Input size: resize straight to H x W (no crop) and interpolate position embeddings. Default: the processor config decides.", valueName: "HxW"),
+            transform: SizeOption.parse)
     var size: SizeOption?
 
     @Option(help: "A sentence for a text model (BERT family) instead of an image.")
     var text: String?
+
+    @Flag(help: "With --text: cut a text longer than the model's maximum to its first tokens (reported on stderr and in the metadata) instead of refusing it.")
+    var truncate = false
 
     @Option(help: ArgumentHelp("Analyse a saved float32 .npy [layers, heads, N, N] instead of running a model (needs --prefix-tokens, --grid, --patch-size).", valueName: "file.npy"))
     var attentions: String?
@@ -25,7 +29,8 @@ struct InputOptions: ParsableArguments {
     @Option(help: "With --attentions: number of prefix tokens before the patches (CLS, distillation, registers).")
     var prefixTokens: Int?
 
-    @Option(help: ArgumentHelp("With --attentions: the patch grid, rows x columns.", valueName: "RxC"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --attentions: the patch grid, rows x columns.", valueName: "RxC"),
+            transform: SizeOption.parse)
     var grid: SizeOption?
 
     @Option(help: "With --attentions: patch size in pixels.")
@@ -49,9 +54,13 @@ struct InputOptions: ParsableArguments {
             guard allowText else { throw ValidationError("this command needs an image model, not --text") }
             guard images.isEmpty else { throw ValidationError("give either IMAGE or --text, not both") }
             if text.isEmpty { throw ValidationError("--text is empty") }
+            if Self.argumentIsInvalidUTF8(text) {
+                throw ValidationError("--text is not valid UTF-8 (bytes that are not UTF-8 arrive as U+FFFD); pass the text in UTF-8")
+            }
             if size != nil { throw ValidationError("--size applies to images, not --text") }
             return
         }
+        if truncate { throw ValidationError("--truncate goes with --text") }
         if images.isEmpty { throw ValidationError("give an IMAGE (or --text for a text model, or --attentions)") }
         if !allowMany && images.count > 1 { throw ValidationError("this command takes one IMAGE; `vitlens distance` averages over many") }
         if prefixTokens != nil || grid != nil || patchSize != nil {
@@ -60,6 +69,25 @@ struct InputOptions: ParsableArguments {
     }
 
     var sizePair: (height: Int, width: Int)? { size.map { ($0.height, $0.width) } }
+
+    /// Whether `value` came from a command-line argument that is not valid UTF-8.
+    ///
+    /// Swift decodes `argv` with `String(cString:)`, which replaces each invalid byte sequence by
+    /// U+FFFD, so the parsed option cannot tell. The raw `argv` bytes can: a value holding U+FFFD is
+    /// refused only when an argument whose repaired text is the value (or `--option=value`) has
+    /// invalid bytes; a U+FFFD typed on purpose (valid UTF-8 `EF BF BD`) is kept.
+    static func argumentIsInvalidUTF8(_ value: String, arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = CommandLine.unsafeArgv,
+                                      count: Int = Int(CommandLine.argc)) -> Bool {
+        guard value.unicodeScalars.contains("\u{FFFD}") else { return false }
+        for i in 0 ..< count {
+            guard let raw = arguments[i] else { continue }
+            let bytes = UnsafeRawBufferPointer(start: raw, count: strlen(raw))
+            guard String(validating: bytes, as: UTF8.self) == nil else { continue }
+            let repaired = String(decoding: bytes, as: UTF8.self)
+            if repaired == value || repaired.hasSuffix("=" + value) { return true }
+        }
+        return false
+    }
 
     /// The layout given by hand for `--attentions`.
     func arrayLayout() throws -> TokenLayout {
@@ -88,6 +116,12 @@ enum AttentionInput {
         return nil
     }
 
+    /// The token strings of a text input (to label text maps), else `nil`.
+    var tokens: [String]? {
+        if case .text(_, let encoding) = self { return encoding.tokens }
+        return nil
+    }
+
     /// Runs the model (or replays the array) into `observer`.
     @discardableResult
     func feed<O: AttentionObserver>(_ observer: inout O) throws -> VisionOutput? {
@@ -95,7 +129,9 @@ enum AttentionInput {
         case .image(let pipeline, let prepared):
             return try pipeline.run(prepared, observer: &observer)
         case .text(let model, let encoding):
-            _ = try model.forward(ids: encoding.ids, typeIds: encoding.typeIds, observer: &observer)
+            do { _ = try model.forward(ids: encoding.ids, typeIds: encoding.typeIds, observer: &observer) } catch let e as MemoryLimitError {
+                throw InputError(file: "--text", problem: e.description)
+            }
             return nil
         case .array(let file):
             try file.replay(into: &observer)
@@ -110,6 +146,8 @@ final class InputLoader {
     private(set) var pipeline: VisionPipeline?
     private(set) var textModel: (TextTransformer, WordPieceTokenizer)?
     private(set) var files: ModelFiles?
+    /// For `--text`: the tokens kept and the tokens the text gives (they differ when `--truncate` cut it).
+    private(set) var textTokens: (kept: Int, total: Int)?
 
     init(_ options: InputOptions) throws {
         self.options = options
@@ -132,10 +170,29 @@ final class InputLoader {
             return .array(try AttentionArrayFile(contentsOf: URL(fileURLWithPath: path), layout: options.arrayLayout()))
         }
         if let text = options.text, let (model, tokenizer) = textModel {
-            let encoding = tokenizer.encode(text, maxLength: model.maxPositions)
-            return .text(model, encoding)
+            return .text(model, try encodeText(text, model: model, tokenizer: tokenizer))
         }
         return try image(options.images[0])
+    }
+
+    /// Tokenizes `--text`: refuses a text with no tokens after normalisation and, without
+    /// `--truncate`, a text longer than the model accepts; with `--truncate`, cuts it and says so.
+    private func encodeText(_ text: String, model: TextTransformer, tokenizer: WordPieceTokenizer) throws -> TextEncoding {
+        let positions = model.maxPositions
+        let (maximum, limit) = tokenizer.modelMaxLength < positions
+            ? (tokenizer.modelMaxLength, "the tokenizer's model_max_length")
+            : (positions, "the model's max_position_embeddings")
+        let encoding = tokenizer.encode(text, maxLength: options.truncate ? maximum : Int.max)
+        guard encoding.textTokenCount > 0 else {
+            throw CommandError("--text has no tokens after normalisation (only whitespace or control characters); give some words")
+        }
+        textTokens = (encoding.count, encoding.untruncatedCount)
+        if encoding.isTruncated {
+            FileHandle.standardError.write(Data("--truncate: kept the first \(encoding.count) of \(encoding.untruncatedCount) tokens\n".utf8))
+        } else if encoding.count > maximum {
+            throw CommandError("--text is \(encoding.count) tokens, more than \(limit) of \(maximum); shorten the text or pass --truncate to keep the first \(maximum)")
+        }
+        return encoding
     }
 
     /// One image input.
@@ -155,6 +212,11 @@ final class InputLoader {
         if let pipeline { m["model_type"] = pipeline.model.modelType }
         if let (model, _) = textModel { m["model_type"] = model.modelType }
         if let a = options.attentions { m["attentions_file"] = a }
+        if let textTokens {
+            m["text_tokens"] = textTokens.kept
+            m["text_untruncated_tokens"] = textTokens.total
+            m["text_truncated"] = textTokens.kept < textTokens.total
+        }
         if let s = options.size { m["requested_size"] = [s.height, s.width] }
         return m
     }

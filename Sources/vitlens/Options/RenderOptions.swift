@@ -41,20 +41,30 @@ struct RenderOptions: ParsableArguments {
         }
     }
 
-    /// The map `[rows, cols]` over `canvas` with a colour bar, or a plain colour-mapped grid
-    /// (16 px per cell) when there is no canvas.
-    func picture(_ map: Tensor, canvas: RGBImage?, title: String) throws -> RGBImage {
+    /// The map `[rows, cols]` over `canvas` with a colour bar; a labelled list (``TokenStrip``)
+    /// when `tokens` name the entries of a `[T]` map (text); else a plain colour-mapped grid
+    /// (4 to 24 px per cell). Every picture stays within ``CanvasLimit``: a canvas too large for
+    /// it is box-downsampled first, and cells shrink (down to 1 px) for large grids.
+    func picture(_ map: Tensor, canvas: RGBImage?, title: String, tokens: [String]? = nil) throws -> RGBImage {
+        if let tokens, map.shape == [tokens.count] {
+            return try TokenStrip(tokens: tokens, values: map.values, colormap: colormap, normalization: try normalization(),
+                                  title: title).render()
+        }
+        /// Room kept for the colour bar when shrinking a picture to the canvas limit.
+        let barRoom = 1024
         let overlay = Overlay(colormap: colormap, blend: .constant(alpha: alpha))
         if let canvas {
-            let r = try overlay.render(map, on: canvas, normalization: try normalization(), upsampling: try upsampling())
-            return try ColorBar(colormap: colormap, low: r.low, high: r.high, title: title).appended(to: r.image)
+            let r = try overlay.render(map, on: canvas.shrunkToFit(reservingWidth: barRoom), normalization: try normalization(),
+                                       upsampling: try upsampling())
+            return try ColorBar(colormap: colormap, low: r.low, high: r.high, title: title).fitted(to: r.image)
         }
         let rows = map.shape.count == 2 ? map.shape[0] : 1
         let cols = map.shape.last ?? 1
-        let cell = max(4, min(24, 480 / max(rows, cols)))
+        let cell = max(1, min(max(4, min(24, 480 / max(rows, cols))), (CanvasLimit.maxSide - barRoom) / max(rows, cols)))
+        try RenderError.requireFinite(map.values, what: "map \(map.shape)")
         let norm = try normalization().apply(map.reshaped([rows, cols]))
         let big = try Upsampling.nearest.apply(norm.values, height: rows * cell, width: cols * cell)
         let image = try colormap.image(big)
-        return try ColorBar(colormap: colormap, low: norm.low, high: norm.high, title: title).appended(to: image)
+        return try ColorBar(colormap: colormap, low: norm.low, high: norm.high, title: title).fitted(to: image)
     }
 }
