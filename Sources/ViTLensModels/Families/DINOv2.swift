@@ -22,17 +22,13 @@ enum DINOv2Family {
             throw CheckpointError.configInvalid(file: c.file, reason: "'mlp_ratio' is \(mlpRatio), expected a number in (0, \(Int(Limits.maxMLPRatio))] giving a positive MLP width")
         }
         let swiglu = try c.bool("use_swiglu_ffn", default: false)
-        // int(d * mlp_ratio) as Python computes it; a ratio that is not finite and positive, or whose
-        // product is no integer we can hold, is refused instead of trapping in the conversion.
-        guard mlpRatio.isFinite, mlpRatio > 0, let h0 = Int(exactly: (Double(d) * mlpRatio).rounded(.towardZero)), h0 > 0 else {
-            throw CheckpointError.configInvalid(file: c.file, reason: "'mlp_ratio' \(mlpRatio) with hidden_size \(d) does not give a positive number of MLP units")
-        }
         let feedForward: FeedForward
         if swiglu {
             // Dinov2SwiGLUFFN: hidden = int(d * mlp_ratio); hidden = (int(hidden * 2 / 3) + 7) // 8 * 8.
+            let h0 = Int(Double(d) * mlpRatio)
             feedForward = .swiGLU(hidden: (Int(Double(h0) * 2 / 3) + 7) / 8 * 8)
         } else {
-            feedForward = .mlp(intermediate: h0)
+            feedForward = .mlp(intermediate: Int(Double(d) * mlpRatio))
         }
         let spec = EncoderSpec(
             hidden: d,
