@@ -125,8 +125,10 @@ for t in "${TARGETS[@]}"; do
   echo "fuzz: ${cmd[*]}"
   start=$(date +%s)
   status=0
-  # The scratch files of targets that read from files go to $SCRATCH/tmp (removed at exit).
-  TMPDIR="$ROOT/$SCRATCH/tmp" ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}" \
+  # The scratch files of targets that read from files go to $SCRATCH/tmp (removed at exit). Swift's
+  # own crash backtracer is off: libFuzzer prints the crash's stack itself, and swift-backtrace
+  # processes were seen to outlive the crashed fuzzer.
+  SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}" TMPDIR="$ROOT/$SCRATCH/tmp" ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}" \
     LSAN_OPTIONS="suppressions=$ROOT/Fuzz/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}" \
     "${cmd[@]}" > "$log" 2>&1 || status=$?
   seconds=$(( $(date +%s) - start ))

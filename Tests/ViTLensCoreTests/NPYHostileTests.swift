@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ViTLensCore
+import ViTLensTestSupport
 
 /// `.npy` headers a hostile or broken file may carry, and the inputs the fuzzer (`Fuzz/NPY`)
 /// turned up: each is one clean ``NPYError``, never a trap.
@@ -35,6 +36,12 @@ struct NPYHostileTests {
         #expect(throws: NPYError.badHeader(file: "o.npy", reason: "bad shape entry '99999999999999999999': too large")) {
             try NPY.decode(Self.npy(digits), file: "o.npy")
         }
+    }
+
+    @Test func firstFuzzerCrasher() throws {
+        // Tests/Fixtures/fuzz/NPY: "'shape': (0000000000000000875934005170769464 8,)" trapped computing the byte count.
+        let url = Fixtures.url("fuzz/NPY/shape-count-overflow.npy")
+        #expect(throws: NPYError.badHeader(file: url.path, reason: "expected ':' after 'fortra{'")) { try NPY.read(url) }
     }
 
     @Test func shapeThatDoesNotMatchTheFileSizeIsRefused() throws {

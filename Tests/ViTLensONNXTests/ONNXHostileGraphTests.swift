@@ -55,3 +55,43 @@ import Testing
         #expect(index.shapeVector("big") == nil)  // 80 entries
     }
 }
+
+/// Tensor sizes in hostile protobuf bytes: refused before any allocation they would imply.
+@Suite struct ONNXHostileTensorTests {
+    static func varint(_ v: UInt64) -> [UInt8] {
+        var v = v, out: [UInt8] = []
+        while v >= 0x80 { out.append(UInt8(v & 0x7f) | 0x80); v >>= 7 }
+        return out + [UInt8(v)]
+    }
+    static func field(_ number: UInt64, _ payload: [UInt8]) -> [UInt8] { varint(number << 3 | 2) + varint(UInt64(payload.count)) + payload }
+    static func varintField(_ number: UInt64, _ v: UInt64) -> [UInt8] { varint(number << 3) + varint(v) }
+
+    /// A model whose graph holds one FLOAT initializer `w` with `dims` and `raw` bytes.
+    static func model(dims: [UInt64], raw: [UInt8]) -> Data {
+        let tensor = dims.flatMap { varintField(1, $0) } + varintField(2, 1) + field(8, Array("w".utf8)) + field(9, raw)
+        return Data(field(7, field(5, tensor)))
+    }
+
+    @Test func elementCountBeyondTheLimitIsMalformed() {
+        let data = Self.model(dims: [2_147_483_647, 2_147_483_647], raw: [])
+        #expect(throws: ONNXError.malformed(file: "m.onnx", reason: "tensor 'w' (byte 4) has too many elements: dims [2147483647, 2147483647]")) {
+            try ONNXModel(data: data, file: "m.onnx")
+        }
+    }
+
+    @Test func negativeDimensionIsMalformed() {
+        let data = Self.model(dims: [UInt64(bitPattern: -1)], raw: [])
+        #expect(throws: ONNXError.malformed(file: "m.onnx", reason: "tensor 'w' (byte 4) has invalid dimension -1")) {
+            try ONNXModel(data: data, file: "m.onnx")
+        }
+    }
+
+    @Test func hugeDimsWithFewBytesAreRefusedBeforeAllocating() throws {
+        // 10^9 floats claimed, 4 bytes stored: the byte count is compared before any buffer is made.
+        let model = try ONNXModel(data: Self.model(dims: [1_000_000_000], raw: [0, 0, 128, 63]), file: "m.onnx")
+        let tensor = try #require(model.graph.initializers["w"])
+        #expect(throws: ONNXError.malformed(file: "m.onnx", reason: "tensor 'w' has 4 bytes of raw_data, dims [1000000000] of FLOAT need 4000000000")) {
+            try tensor.floatValues()
+        }
+    }
+}
