@@ -2,22 +2,22 @@ import Foundation
 import Testing
 import ViTLensCheckpoint
 @testable import ViTLensModels
+import ViTLensTestSupport
 
 /// `config.json` inputs the fuzzer (`Fuzz/Config`) turned up: each is a one-line
-/// `CheckpointError`, never a trap. The folder holds a weight file without tensors, so loading
+/// `ModelError` (config) or `CheckpointError` (weights), never a trap. The folder holds a weight file without tensors, so loading
 /// stops at the config or at the first missing weight.
 @Suite struct ConfigFuzzRegressionTests {
     /// Loads a folder holding `config` and an empty checkpoint; returns the error thrown.
-    static func loadError(_ config: String) throws -> CheckpointError? {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-config-fuzz-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    static func loadError(_ config: String) throws -> (any Error)? {
+        let folder = try temporaryFolder("config-fuzz")
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
         try Data([2, 0, 0, 0, 0, 0, 0, 0] + Array("{}".utf8)).write(to: folder.appendingPathComponent("model.safetensors"))
         do {
             _ = try ModelLoader.load(ModelFiles(directory: folder))
             return nil
-        } catch let error as CheckpointError {
+        } catch {
             return error
         }
     }
@@ -31,7 +31,7 @@ import ViTLensCheckpoint
     ])
     func mlpRatioThatGivesNoUnitsIsRefused(config: String) throws {
         let error = try #require(try Self.loadError(config))
-        guard case .configInvalid(let file, let reason) = error else {
+        guard case ModelError.configInvalid(let file, let reason)? = error as? ModelError else {
             Issue.record("expected configInvalid, got \(error)")
             return
         }
@@ -43,7 +43,7 @@ import ViTLensCheckpoint
 
     @Test func usualMLPRatioStillReachesTheWeights() throws {
         let error = try #require(try Self.loadError("{\"model_type\": \"dinov2\", \"hidden_size\": 8, \"num_attention_heads\": 2, \"mlp_ratio\": 2.5}"))
-        guard case .missingWeight = error else {
+        guard case CheckpointError.missingWeight? = error as? CheckpointError else {
             Issue.record("expected missingWeight, got \(error)")
             return
         }
