@@ -5,13 +5,14 @@ import PackageDescription
 // Dependencies run one way: Core -> Checkpoint/Image/Text -> Models -> ONNX; Core -> Analysis/Render; all -> ViTLens -> vitlens.
 let package = Package(
     name: "ViTLens",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .library(name: "ViTLens", targets: ["ViTLens"]),
         .executable(name: "vitlens", targets: ["vitlens"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libturbojpeg0-dev, libpng-dev; see scripts/setup.sh).
@@ -47,8 +48,15 @@ let package = Package(
             "ViTLensCore", "ViTLensCheckpoint", "ViTLensImage", "ViTLensText", "ViTLensModels",
             "ViTLensONNX", "ViTLensAnalysis", "ViTLensRender",
         ]),
+        // The explorer page, the report and their assets, embedded in the binary (no network, no npm).
+        .target(name: "ViTLensWeb", dependencies: ["ViTLens"], resources: ViTLensWebAssets.resources),
+        // `vitlens serve`: the HTTP API and the explorer page (Hummingbird 2).
+        .target(name: "ViTLensServer", dependencies: [
+            "ViTLens", "ViTLensWeb",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .executableTarget(name: "vitlens", dependencies: [
-            "ViTLens",
+            "ViTLens", "ViTLensWeb", "ViTLensServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -62,10 +70,22 @@ let package = Package(
         .testTarget(name: "ViTLensONNXTests", dependencies: ["ViTLens", "ViTLensONNX", "ViTLensCore", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensAnalysisTests", dependencies: ["ViTLensAnalysis", "ViTLensCore", "ViTLensTestSupport"]),
         .testTarget(name: "ViTLensRenderTests", dependencies: ["ViTLensRender", "ViTLensCore", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensWebTests", dependencies: ["ViTLensWeb", "ViTLens", "ViTLensTestSupport"]),
+        .testTarget(name: "ViTLensServerTests", dependencies: [
+            "ViTLensServer", "ViTLensWeb", "ViTLens", "ViTLensTestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "ViTLensCLITests", dependencies: ["ViTLens", "ViTLensTestSupport"], exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// The web assets compiled into the binary as byte arrays (`PackageResources.<name>`; see ViTLensWeb's
+/// WebAssets.swift). One line per file: a new asset is listed here and in `WebAssets.all`.
+enum ViTLensWebAssets {
+    static let files = ["index.html", "style.css", "app.js"]
+    static var resources: [Resource] { files.map { .embedInCode("Resources/\($0)") } }
+}
 
 // libFuzzer targets for the file parsers (Fuzz/<Name>/, see scripts/fuzz.sh and `make fuzz`). They exist only when
 // VITLENS_FUZZ=1, so `swift build`, `swift test` and CI never see them; the script builds them with

@@ -1,0 +1,3 @@
+import Hummingbird
+import ViTLens
+import ViTLensWeb
