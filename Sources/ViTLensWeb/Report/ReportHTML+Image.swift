@@ -34,8 +34,10 @@ extension ReportPageWriter {
         out += "<figure><div class=\"ov\">\(img(layers - 1, heads))</div><figcaption>mean of heads</figcaption></figure></div>\n"
         let rp = r.rolloutPicture
         let rollLabel = "rollout over layers 0...\(layers - 1): \(Self.number(rp.low)) – \(Self.number(rp.high))"
-        out += "<h3>Attention rollout</h3>\n<figure class=\"rollout\"><div class=\"ov\"><img class=\"heat rollout\" src=\"\(Self.dataURI(rp.png))\" data-low=\"\(rp.low)\" data-high=\"\(rp.high)\" title=\"\(rollLabel)\" alt=\"\(rollLabel)\"></div>"
-        out += "<figcaption>Abnar &amp; Zuidema 2020: mean over heads, identity added and rows renormalised, all layers multiplied; the \(HTMLText.escape(r.query.description)) row over the patches (<code>vitlens rollout</code> defaults).</figcaption></figure>\n"
+        out += "<div class=\"pair\"><div><h3>Attention rollout</h3>\n<figure class=\"rollout\"><div class=\"ov\"><img class=\"heat rollout\" src=\"\(Self.dataURI(rp.png))\" data-low=\"\(rp.low)\" data-high=\"\(rp.high)\" title=\"\(rollLabel)\" alt=\"\(rollLabel)\"></div>"
+        out += "<figcaption>Abnar &amp; Zuidema 2020: mean over heads, identity added and rows renormalised, all layers multiplied; the \(HTMLText.escape(r.query.description)) row over the patches (<code>vitlens rollout</code> defaults).</figcaption></figure></div>\n"
+        out += "<div><h3>Mean attention distance</h3>\n<figure class=\"plot\">\(Self.inlineSVG(r.distancePlot, idSuffix: id))"
+        out += "<figcaption>Per layer and head, the attention-weighted distance between query and key patches in input pixels (ViT paper, Fig. 7), for this image alone.</figcaption></figure></div></div>\n"
         out += "<h3>\(HTMLText.escape(r.query.description.uppercased())) attention, layer by layer</h3>\n"
         out += "<p class=\"hint\">Rows are layers, columns heads; the last column is the mean of heads. Click a picture to open it in the explorer.</p>\n"
         out += "<div class=\"grid-wrap\"><table class=\"grid\"><thead><tr><th></th>"
@@ -44,8 +46,6 @@ extension ReportPageWriter {
             out += "<tr><th>layer \(l)</th>" + (0 ... heads).map { "<td><div class=\"ov thumb\">\(img(l, $0))</div></td>" }.joined() + "</tr>"
         }
         out += "</tbody></table></div>\n"
-        out += "<h3>Mean attention distance</h3>\n<figure class=\"plot\">\(Self.inlineSVG(r.distancePlot, idSuffix: id))"
-        out += "<figcaption>Per layer and head, the attention-weighted distance between query and key patches in input pixels (ViT paper, Fig. 7), for this image alone.</figcaption></figure>\n"
         out += "<details class=\"data\"><summary>Numbers (JSON)</summary><p>The script element <code>#\(id)-data</code> holds "
             + "<code>cls_maps</code> [layers, heads, rows, columns], <code>rollout</code>, <code>masks</code>, <code>kept_mass</code>, "
             + "<code>mean_attention_distance</code> and the prediction, as float32 values.</p></details>\n"

@@ -10,7 +10,7 @@ extension ReportHTML {
     h3 { font-size: 16px; margin: 22px 0 8px; }
     code { font: 13px ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; overflow-wrap: anywhere; }
     header .meta { color: var(--muted); }
-    header nav ol { display: flex; flex-wrap: wrap; gap: 4px 18px; padding-left: 20px; margin: 8px 0 0; }
+    header nav ol { display: flex; flex-wrap: wrap; gap: 4px 22px; padding-left: 0; margin: 8px 0 0; list-style-position: inside; }
     header nav li.failed a { color: #b3261e; }
     a { color: var(--accent); }
     section.input, section.cards, section.failures { border-top: 2px solid var(--line); padding-top: 16px; margin-top: 28px; }
@@ -49,6 +49,8 @@ extension ReportHTML {
     .strip figure { margin: 0; width: 150px; }
     .strip figure .ov + .ov { margin-top: 4px; }
     figcaption { font-size: 13px; color: var(--muted); margin-top: 4px; }
+    .pair { display: flex; flex-wrap: wrap; gap: 28px; align-items: flex-start; }
+    .pair > div { flex: 0 1 auto; }
     figure.rollout { margin: 0; }
     figure.rollout .ov { width: min(100%, 300px); }
     .grid-wrap { overflow-x: auto; }
@@ -57,7 +59,7 @@ extension ReportHTML {
     table.grid td { padding: 2px; }
     table.grid td.current { outline: 2px solid var(--accent); }
     .ov.thumb { width: 92px; cursor: pointer; }
-    img.matrix { width: 92px; height: 92px; image-rendering: pixelated; display: block; cursor: pointer; }
+    img.matrix { width: 80px; height: 80px; image-rendering: pixelated; display: block; cursor: pointer; }
     figure.plot { margin: 0; }
     figure.plot svg { max-width: 100%; height: auto; }
     details.data { margin-top: 12px; color: var(--muted); }
