@@ -126,7 +126,7 @@ import ViTLensTestSupport
         #expect(events.lines == inputs.enumerated().map { "\($0.offset + 1)/3 \($0.element)" })
         let html = ReportHTML.render(report)
         #expect(html.contains("<section class=\"input failure\" id=\"failed-1\">"))
-        #expect(html.contains("Failed: \(HTMLText.escape(failure.reason))"))
+        #expect(html.contains("Failed: \(XMLText.escape(failure.reason))"))
         #expect(html.components(separatedBy: "<section class=\"input image\"").count - 1 == 2)
     }
 

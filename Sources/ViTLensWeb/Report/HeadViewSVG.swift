@@ -51,33 +51,10 @@ public struct HeadViewSVG: Sendable {
             out += "</g>"
         }
         for (i, token) in tokens.enumerated() {
-            let text = HTMLText.escape(token)
+            let text = XMLText.escape(token)
             out += "<text class=\"hv-token hv-q\" data-index=\"\(i)\" x=\"\(Self.leftText)\" y=\"\(y(i) + 4)\" text-anchor=\"end\">\(text)</text>"
             out += "<text class=\"hv-token hv-k\" data-index=\"\(i)\" x=\"\(Self.rightText)\" y=\"\(y(i) + 4)\">\(text)</text>"
         }
         return out + "</svg>"
-    }
-}
-
-/// Escaping for text and attribute values in HTML and inline SVG.
-enum HTMLText {
-    /// `text` with `&`, `<`, `>`, `"` and `'` escaped and control characters (but tab and newline) dropped.
-    static func escape(_ text: String) -> String {
-        var s = ""
-        s.reserveCapacity(text.utf8.count)
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": s += "&amp;"
-            case "<": s += "&lt;"
-            case ">": s += "&gt;"
-            case "\"": s += "&quot;"
-            case "'": s += "&#39;"
-            default:
-                if c.value < 0x20, c != "\t", c != "\n" { continue }
-                if c.value == 0x7F { continue }
-                s.unicodeScalars.append(c)
-            }
-        }
-        return s
     }
 }

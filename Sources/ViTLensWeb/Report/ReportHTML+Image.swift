@@ -10,21 +10,15 @@ extension ReportPageWriter {
         let heads = r.masks.keptMass.count
         let (h, w) = (r.inputSize[0], r.inputSize[1])
         var out = "<section class=\"input image\" id=\"\(id)\" data-layers=\"\(layers)\" data-heads=\"\(heads)\" style=\"--ar: \(w) / \(h)\">\n"
-        out += "<h2>\(number). \(HTMLText.escape(r.name))</h2>\n"
-        out += "<p class=\"facts\">Model input \(h)x\(w) px; tokens: \(HTMLText.escape(Self.layoutText(r.layout))); "
-            + "maps show the \(HTMLText.escape(r.query.description)) query's attention; "
+        out += "<h2>\(number). \(XMLText.escape(r.name))</h2>\n"
+        out += "<p class=\"facts\">Model input \(h)x\(w) px; tokens: \(XMLText.escape(Self.layoutText(r.layout))); "
+            + "maps show the \(XMLText.escape(r.query.description)) query's attention; "
             + String(format: "one forward pass with all analyses: %.2f s.", r.seconds) + "</p>\n"
         out += prediction(r.prediction)
-        let pictures = r.mapPictures
-        func img(_ l: Int, _ head: Int) -> String {
-            let p = pictures[l][head]
-            let name = head == heads ? "mean of heads" : "head \(head)"
-            let label = "layer \(l), \(name): \(Self.number(p.low)) – \(Self.number(p.high))"
-            return "<img class=\"heat\" src=\"\(Self.dataURI(p.png))\" data-layer=\"\(l)\" data-head=\"\(head)\" data-low=\"\(p.low)\" data-high=\"\(p.high)\" title=\"\(label)\" alt=\"\(label)\">"
-        }
+        func img(_ l: Int, _ head: Int) -> String { Self.pictureTag(r.mapPictures[l][head], class: "heat", layer: l, head: head, heads: heads) }
         out += "<h3>Explorer</h3>\n"
         out += explorer(layers: layers, heads: heads, headLabel: "head", initial: img(layers - 1, heads), big: true)
-        out += "<h3>Last layer: \(HTMLText.escape(r.query.description)) attention per head and DINO masks (t = \(report.threshold))</h3>\n<div class=\"strip\">"
+        out += "<h3>Last layer: \(XMLText.escape(r.query.description)) attention per head and DINO masks (t = \(report.threshold))</h3>\n<div class=\"strip\">"
         for head in 0 ..< heads {
             let kept = String(format: "%.1f%%", 100 * r.masks.keptMass[head])
             out += "<figure><div class=\"ov\">\(img(layers - 1, head))</div>"
@@ -35,10 +29,10 @@ extension ReportPageWriter {
         let rp = r.rolloutPicture
         let rollLabel = "rollout over layers 0...\(layers - 1): \(Self.number(rp.low)) – \(Self.number(rp.high))"
         out += "<div class=\"pair\"><div><h3>Attention rollout</h3>\n<figure class=\"rollout\"><div class=\"ov\"><img class=\"heat rollout\" src=\"\(Self.dataURI(rp.png))\" data-low=\"\(rp.low)\" data-high=\"\(rp.high)\" title=\"\(rollLabel)\" alt=\"\(rollLabel)\"></div>"
-        out += "<figcaption>Abnar &amp; Zuidema 2020: mean over heads, identity added and rows renormalised, all layers multiplied; the \(HTMLText.escape(r.query.description)) row over the patches (<code>vitlens rollout</code> defaults).</figcaption></figure></div>\n"
+        out += "<figcaption>Abnar &amp; Zuidema 2020: mean over heads, identity added and rows renormalised, all layers multiplied; the \(XMLText.escape(r.query.description)) row over the patches (<code>vitlens rollout</code> defaults).</figcaption></figure></div>\n"
         out += "<div><h3>Mean attention distance</h3>\n<figure class=\"plot\">\(Self.inlineSVG(r.distancePlot, idSuffix: id))"
         out += "<figcaption>Per layer and head, the attention-weighted distance between query and key patches in input pixels (ViT paper, Fig. 7), for this image alone.</figcaption></figure></div></div>\n"
-        out += "<h3>\(HTMLText.escape(r.query.description.uppercased())) attention, layer by layer</h3>\n"
+        out += "<h3>\(XMLText.escape(r.query.description.uppercased())) attention, layer by layer</h3>\n"
         out += "<p class=\"hint\">Rows are layers, columns heads; the last column is the mean of heads. Click a picture to open it in the explorer.</p>\n"
         out += "<div class=\"grid-wrap\"><table class=\"grid\"><thead><tr><th></th>"
         out += (0 ..< heads).map { "<th>head \($0)</th>" }.joined() + "<th>mean</th></tr></thead><tbody>"
@@ -58,7 +52,7 @@ extension ReportPageWriter {
             return "<h3>Prediction</h3>\n<p class=\"note no-classifier\">The model has no classifier head, so there is no prediction.</p>\n"
         }
         let rows = scores.map {
-            "<tr><td>\(HTMLText.escape($0.label))</td><td class=\"num\">\($0.index)</td><td class=\"num\">\(String(format: "%.2f%%", 100 * $0.probability))</td>"
+            "<tr><td>\(XMLText.escape($0.label))</td><td class=\"num\">\($0.index)</td><td class=\"num\">\(String(format: "%.2f%%", 100 * $0.probability))</td>"
                 + "<td><span class=\"bar\" style=\"width: \(String(format: "%.1f", 100 * $0.probability))%\"></span></td></tr>"
         }.joined()
         return "<h3>Prediction</h3>\n<table class=\"prediction\"><thead><tr><th>class</th><th>index</th><th>probability</th><th></th></tr></thead><tbody>\(rows)</tbody></table>\n"
@@ -73,6 +67,14 @@ extension ReportPageWriter {
         out += "<button type=\"button\" data-head=\"\(heads)\" class=\"active\">mean</button></div>"
         out += "<p class=\"caption\"></p><p class=\"keys\">Keys: ←/→ head, ↑/↓ layer.</p></div></div>\n"
         return out
+    }
+
+    /// An `<img>` of one layer's head (or, for `head == heads`, the mean of heads), with its range in the tooltip.
+    static func pictureTag(_ p: ReportPicture, class name: String, layer l: Int, head: Int, heads: Int) -> String {
+        let which = head == heads ? "mean of heads" : "head \(head)"
+        let label = "layer \(l), \(which): \(number(p.low)) – \(number(p.high))"
+        return "<img class=\"\(name)\" src=\"\(dataURI(p.png))\" data-layer=\"\(l)\" data-head=\"\(head)\" data-low=\"\(p.low)\" "
+            + "data-high=\"\(p.high)\" title=\"\(label)\" alt=\"\(label)\">"
     }
 
     static func layoutText(_ layout: TokenLayout) -> String {

@@ -8,11 +8,11 @@ extension ReportPageWriter {
         let heads = max((r.matrices.first?.count ?? 1) - 1, 0)
         let t = r.tokens.count
         var out = "<section class=\"input text\" id=\"\(id)\" data-layers=\"\(layers)\" data-heads=\"\(heads)\" style=\"--t: \(t); --cell: \(max(4, min(18, 720 / max(t, 1))))px\">\n"
-        out += "<h2>\(number). Sentence</h2>\n<blockquote>\(HTMLText.escape(r.text))</blockquote>\n"
+        out += "<h2>\(number). Sentence</h2>\n<blockquote>\(XMLText.escape(r.text))</blockquote>\n"
         var facts = "\(t) tokens"
         if r.untruncatedCount > t { facts += " (truncated from \(r.untruncatedCount))" }
         out += "<p class=\"facts\">\(facts); " + String(format: "forward pass %.2f s.", r.seconds) + "</p>\n"
-        out += "<h3>Tokens</h3>\n<ol class=\"tokens\" start=\"0\">" + r.tokens.map { "<li>\(HTMLText.escape($0))</li>" }.joined() + "</ol>\n"
+        out += "<h3>Tokens</h3>\n<ol class=\"tokens\" start=\"0\">" + r.tokens.map { "<li>\(XMLText.escape($0))</li>" }.joined() + "</ol>\n"
         out += "<h3>Head view</h3>\n"
         if let views = r.headViews {
             out += "<div class=\"headview\" data-layer=\"\(layers - 1)\"><div class=\"controls js-only\">"
@@ -30,14 +30,8 @@ extension ReportPageWriter {
             out += "<p class=\"note\">No head view: the sentence has \(t) tokens, above the report's limit for one; the matrices below show every weight.</p>\n"
         }
         out += "<h3>Attention matrices</h3>\n<p class=\"hint\">Rows are query tokens, columns key tokens; the last column of the grid is the mean of heads.</p>\n"
-        let pictures = r.matrices
-        func img(_ l: Int, _ head: Int) -> String {
-            let p = pictures[l][head]
-            let name = head == heads ? "mean of heads" : "head \(head)"
-            let label = "layer \(l), \(name): \(Self.number(p.low)) – \(Self.number(p.high))"
-            return "<img class=\"matrix\" src=\"\(Self.dataURI(p.png))\" data-layer=\"\(l)\" data-head=\"\(head)\" data-low=\"\(p.low)\" data-high=\"\(p.high)\" title=\"\(label)\" alt=\"\(label)\">"
-        }
-        let labels = r.tokens.map { "<span>\(HTMLText.escape($0))</span>" }.joined()
+        func img(_ l: Int, _ head: Int) -> String { Self.pictureTag(r.matrices[l][head], class: "matrix", layer: l, head: head, heads: heads) }
+        let labels = r.tokens.map { "<span>\(XMLText.escape($0))</span>" }.joined()
         out += "<div class=\"matrix-view\"><div class=\"mx-cols\">\(labels)</div><div class=\"mx-rows\">\(labels)</div>"
         out += explorer(layers: layers, heads: heads, headLabel: "head", initial: img(layers - 1, heads), big: false) + "</div>\n"
         out += "<div class=\"grid-wrap\"><table class=\"grid mgrid\"><thead><tr><th></th>"

@@ -52,10 +52,10 @@ struct ReportPageWriter {
         <html lang="en">
         <head>
         <meta charset="utf-8">
-        \(ReportHTML.generatorMarker)\(HTMLText.escape(String(report.generator.dropFirst(ReportHTML.generatorPrefix.count))))">
+        \(ReportHTML.generatorMarker)\(XMLText.escape(String(report.generator.dropFirst(ReportHTML.generatorPrefix.count))))">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-        <title>\(HTMLText.escape(title))</title>
+        <title>\(XMLText.escape(title))</title>
         <style>
         \(css)
         </style>
@@ -93,21 +93,21 @@ struct ReportPageWriter {
             switch section {
             case .image(let r):
                 counts.image += 1
-                nav += "<li><a href=\"#img-\(counts.image)\">\(HTMLText.escape(Self.fileName(r.name)))</a></li>"
+                nav += "<li><a href=\"#img-\(counts.image)\">\(XMLText.escape(Self.fileName(r.name)))</a></li>"
             case .text(let r):
                 counts.text += 1
-                nav += "<li><a href=\"#text-\(counts.text)\">\(HTMLText.escape(Self.clip(r.text, 32)))</a></li>"
+                nav += "<li><a href=\"#text-\(counts.text)\">\(XMLText.escape(Self.clip(r.text, 32)))</a></li>"
             case .failure(let f):
                 counts.failure += 1
-                nav += "<li class=\"failed\"><a href=\"#failed-\(counts.failure)\">\(HTMLText.escape(Self.fileName(f.input))) (failed)</a></li>"
+                nav += "<li class=\"failed\"><a href=\"#failed-\(counts.failure)\">\(XMLText.escape(Self.fileName(f.input))) (failed)</a></li>"
             }
         }
         let s = report.style
         return """
         <header>
-        <h1>\(HTMLText.escape(title))</h1>
-        <p class="meta">Built \(HTMLText.escape(date)) by \(HTMLText.escape(report.generator)). Colours: \(s.colormap.rawValue), \
-        each picture scaled by \(HTMLText.escape("\(s.normalization)")) normalisation (hover a picture for its range), \
+        <h1>\(XMLText.escape(title))</h1>
+        <p class="meta">Built \(XMLText.escape(date)) by \(XMLText.escape(report.generator)). Colours: \(s.colormap.rawValue), \
+        each picture scaled by \(XMLText.escape("\(s.normalization)")) normalisation (hover a picture for its range), \
         \(s.upsampling.rawValue) upsampling, overlay weight \(String(format: "%.2f", s.alpha)). \
         <span class="colorbar-inline">\(colorBar())</span></p>
         <nav><ol>\(nav)</ol></nav>
@@ -132,8 +132,8 @@ struct ReportPageWriter {
 
     func modelCard(_ c: ModelCard) -> String {
         var rows: [(String, String)] = [
-            ("Model", "<code>\(HTMLText.escape(c.model))</code>"),
-            ("Family (model_type)", HTMLText.escape(c.modelType)),
+            ("Model", "<code>\(XMLText.escape(c.model))</code>"),
+            ("Family (model_type)", XMLText.escape(c.modelType)),
             ("Layers", "\(c.layers)"), ("Heads", "\(c.heads)"), ("Hidden size", "\(c.hidden)"),
         ]
         if let p = c.patchSize { rows.append(("Patch size", "\(p) px")) }
@@ -142,16 +142,16 @@ struct ReportPageWriter {
             let grid = s / max(p, 1)
             let layout = (prefix.isEmpty ? "no prefix tokens" : prefix.joined(separator: " + ")) + " + \(grid)x\(grid) patches = \(prefix.count + grid * grid) tokens"
             rows.append(("Trained input size", "\(s)x\(s) px"))
-            rows.append(("Token layout at that size", HTMLText.escape(layout)))
+            rows.append(("Token layout at that size", XMLText.escape(layout)))
         }
         if let t = c.maxTokens { rows.append(("Longest sentence", "\(t) tokens")) }
         if c.kind == "image" {
             rows.append(("Classifier", c.classes > 0 ? "\(c.classes) classes (id2label)" : "none (no id2label classes)"))
         }
         let short = String(c.weightsSHA256.prefix(16))
-        rows.append(("Weights", "<code>\(HTMLText.escape(c.weightsFile))</code>"))
+        rows.append(("Weights", "<code>\(XMLText.escape(c.weightsFile))</code>"))
         rows.append(("SHA-256", "<code class=\"sha\" title=\"\(c.weightsSHA256)\">\(short)…</code>"))
-        rows.append(("ViTLens", HTMLText.escape(c.vitlensVersion)))
+        rows.append(("ViTLens", XMLText.escape(c.vitlensVersion)))
         let body = rows.map { "<tr><th>\($0.0)</th><td>\($0.1)</td></tr>" }.joined()
         return "<table class=\"card\" data-kind=\"\(c.kind)\"><caption>\(c.kind == "image" ? "Image model" : "Text model")</caption>\(body)</table>"
     }
@@ -159,15 +159,15 @@ struct ReportPageWriter {
     func failureSummary() -> String {
         let failures = report.failures
         guard !failures.isEmpty else { return "" }
-        let items = failures.map { "<li>\(HTMLText.escape($0.reason))</li>" }.joined()
+        let items = failures.map { "<li>\(XMLText.escape($0.reason))</li>" }.joined()
         return "<section class=\"failures\"><h2>\(Self.plural(failures.count, "input")) failed</h2><ul>\(items)</ul></section>\n"
     }
 
     func failure(_ f: ReportFailure, id: String) -> String {
         """
         <section class="input failure" id="\(id)">
-        <h2>\(HTMLText.escape(f.input))</h2>
-        <p class="reason">Failed: \(HTMLText.escape(f.reason))</p>
+        <h2>\(XMLText.escape(f.input))</h2>
+        <p class="reason">Failed: \(XMLText.escape(f.reason))</p>
         </section>
 
         """
@@ -175,7 +175,7 @@ struct ReportPageWriter {
 
     func footer() -> String {
         """
-        <footer><p>Made with ViTLens \(HTMLText.escape(ViTLensVersion.current)). This page is self-contained: it loads nothing \
+        <footer><p>Made with ViTLens \(XMLText.escape(ViTLensVersion.current)). This page is self-contained: it loads nothing \
         from the network. Each input section carries its numbers as JSON (<code>script.report-data</code>).</p></footer>
         """
     }
