@@ -130,8 +130,10 @@ public final class ProgressBar: @unchecked Sendable {
     func line(at now: Double) -> String {
         let stats = statistics(now)
         let room = width - 1
-        let name = ProgressFormat.truncated(current, to: max(10, room / 3))
-        let prefix = name.isEmpty ? "" : name + " "
+        // The name gets a fixed column (a third of the line) so the bar does not jump between items.
+        let column = max(10, room / 3)
+        let name = ProgressFormat.truncated(current, to: column)
+        let prefix = name.isEmpty ? "" : name + String(repeating: " ", count: column - name.count + 1)
         let barWidth = room - prefix.count - stats.count - 3
         if let total, total > 0, barWidth >= 5 {
             let fraction = min(1, Double(done) / Double(total))

@@ -44,6 +44,8 @@ public struct ProgressSettingError: Error, CustomStringConvertible, Equatable {
     /// The value found.
     public var value: String
 
+    public init(value: String) { self.value = value }
+
     public var description: String {
         "\(ProgressStyle.variable) must be always, never or auto, got '\(value.prefix(40))'"
     }
