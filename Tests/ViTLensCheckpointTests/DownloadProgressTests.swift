@@ -43,7 +43,7 @@ struct DownloadProgressTests {
         func show(_ e: DownloadEvent) {
             switch e.kind {
             case .started:
-                let b = ProgressBar(total: e.totalBytes, unit: .bytes, style: .bar, label: e.file, width: 100, environment: [:],
+                let b = ProgressBar(total: e.totalBytes, unit: .bytes, style: .bar, label: e.file, width: 140, environment: [:],
                                     clock: { self.tick() }, write: { self.out.write($0) })
                 lock.withLock { bar = b }
                 b.update(done: 0)

@@ -46,6 +46,8 @@ struct ProgressBarTests {
         bar.finish()
         #expect(r.writes.last == "\n")
         #expect(r.lastLine.count <= 79)
+        // The bar keeps its width while the numbers grow.
+        #expect(Set(r.writes.filter { $0.hasPrefix("\r") }.map { $0.split(separator: "[")[1].split(separator: "]")[0].count }).count == 1)
         bar.advance("late")  // after finish: nothing
         #expect(r.writes.last == "\n")
     }
@@ -69,16 +71,16 @@ struct ProgressBarTests {
         let open = u.bar(total: nil, unit: .bytes, label: "f")
         u.set(1)
         open.update(done: 1500)
-        #expect(u.lastLine == "f" + String(repeating: " ", count: 26) + "1.5 kB 1.5 kB/s 0:01", "\(u.lastLine)")
+        #expect(u.lastLine == "f" + String(repeating: " ", count: 19) + "1.5 kB 1.5 kB/s 0:01", "\(u.lastLine)")
     }
 
     @Test func longNamesAreCutToKeepTheLineWithinTheWidth() {
         let r = Recorder()
         let name = String(repeating: "d/", count: 60) + "my_photo.jpg"
-        let bar = r.bar(total: 3, width: 60)
+        let bar = r.bar(total: 3, width: 80)
         bar.begin(name)
         #expect(r.lastLine.hasPrefix("...d/d/my_photo.jpg ["), "\(r.lastLine)")
-        #expect(r.lastLine.count <= 59)
+        #expect(r.lastLine.count <= 79)
         #expect(!r.lastLine.contains("d/d/d/d/d/d/"))
         // Too narrow for a bar: name and numbers only, still within the width.
         let n = Recorder()

@@ -130,11 +130,12 @@ public final class ProgressBar: @unchecked Sendable {
     func line(at now: Double) -> String {
         let stats = statistics(now)
         let room = width - 1
-        // The name gets a fixed column (a third of the line) so the bar does not jump between items.
-        let column = max(10, room / 3)
+        // The name gets a fixed column (a quarter of the line) so the bar does not jump between items.
+        let column = max(10, room / 4)
         let name = ProgressFormat.truncated(current, to: column)
         let prefix = name.isEmpty ? "" : name + String(repeating: " ", count: column - name.count + 1)
-        let barWidth = room - prefix.count - stats.count - 3
+        // The bar keeps one width while the numbers grow (room is kept for their longest usual form).
+        let barWidth = min(room - prefix.count - reservedStatistics - 3, room - prefix.count - stats.count - 3)
         if let total, total > 0, barWidth >= 5 {
             let fraction = min(1, Double(done) / Double(total))
             let filled = Int(fraction * Double(barWidth))
@@ -144,6 +145,17 @@ public final class ProgressBar: @unchecked Sendable {
         }
         let plain = prefix + stats
         return plain.count <= room ? plain : String(plain.prefix(room))
+    }
+
+    /// The length of the statistics at their longest usual form (times below 100 minutes).
+    private var reservedStatistics: Int {
+        let t = total ?? 0
+        switch unit {
+        case .items(let name): return "\(t)/\(t) 100% 0.00 \(name)/s 00:00 ETA 00:00".count
+        case .bytes:
+            let size = ProgressFormat.bytes(t).count + 1
+            return size * 2 + " 100% ".count + size + "/s 00:00 ETA 00:00".count
+        }
     }
 
     /// `2/3 67% 0.80 img/s 0:03 ETA 0:01` (parts that are not known yet are left out).
