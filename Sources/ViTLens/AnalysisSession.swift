@@ -31,10 +31,11 @@ public final class AnalysisSession: @unchecked Sendable {
     ///   - spec: the model.
     ///   - environment: `HF_HOME`, `HF_HUB_OFFLINE`, ... (default: the process's).
     ///   - progress: receives one line per file a Hub download fetches.
+    ///   - downloads: receives each downloaded file's start, bytes and end (for a ``ProgressBar``).
     /// - Throws: errors naming the file at fault (`CheckpointError`, `ImageError`, `TextError`).
     public init(model spec: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                progress: (@Sendable (String) -> Void)? = nil) throws {
-        let files = try ModelLocator.resolve(spec, environment: environment, progress: progress)
+                progress: (@Sendable (String) -> Void)? = nil, downloads: (@Sendable (DownloadEvent) -> Void)? = nil) throws {
+        let files = try ModelLocator.resolve(spec, environment: environment, progress: progress, downloads: downloads)
         switch try ModelLoader.load(files) {
         case .vision(let vision): model = .vision(try VisionPipeline(files: files, model: vision))
         case .text: model = .text(try TextPipeline(files: files))

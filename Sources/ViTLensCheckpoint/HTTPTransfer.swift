@@ -38,10 +38,14 @@ struct HTTPTransfer {
     var maxBytes: Int = DownloadLimits.defaultMaxBytes
 
     /// GETs `url`, appending the body to `file` when given, else keeping it in memory.
+    ///
+    /// `onResponse` gets the final status and `Content-Length`; `onBytes` the running count of body
+    /// bytes of a 200 reply after each chunk is stored.
     /// - Throws: ``CheckpointError/downloadFailed(url:reason:)`` for network errors, timeouts,
     ///   bodies above the cap and bodies shorter or longer than their `Content-Length`. HTTP error
     ///   statuses are returned, not thrown.
-    func get(_ url: URL, to file: FileHandle? = nil, onResponse: (@Sendable (Int, Int?) -> Void)? = nil) throws -> Reply {
+    func get(_ url: URL, to file: FileHandle? = nil, onResponse: (@Sendable (Int, Int?) -> Void)? = nil,
+             onBytes: (@Sendable (Int) -> Void)? = nil) throws -> Reply {
         var request = URLRequest(url: url)
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.timeoutInterval = timeout + 1
@@ -51,7 +55,7 @@ struct HTTPTransfer {
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
         let cap = file == nil ? min(maxBytes, DownloadLimits.maxMemoryBytes) : maxBytes
-        let delegate = Delegate(file: file, maxBytes: cap, onResponse: onResponse)
+        let delegate = Delegate(file: file, maxBytes: cap, onResponse: onResponse, onBytes: onBytes)
         let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
         let task = session.dataTask(with: request)
         task.resume()
@@ -90,16 +94,18 @@ struct HTTPTransfer {
         private let file: FileHandle?
         private let maxBytes: Int
         private let onResponse: (@Sendable (Int, Int?) -> Void)?
+        private let onBytes: (@Sendable (Int) -> Void)?
         private var reply = Reply(status: 0, headers: [:], linkedETag: nil, byteCount: 0, expectedLength: nil, body: Data())
         private var body = Data()
         private var hasher = SHA256()
         private var error: String?
         private var lastProgress = DispatchTime.now()
 
-        init(file: FileHandle?, maxBytes: Int, onResponse: (@Sendable (Int, Int?) -> Void)?) {
+        init(file: FileHandle?, maxBytes: Int, onResponse: (@Sendable (Int, Int?) -> Void)?, onBytes: (@Sendable (Int) -> Void)?) {
             self.file = file
             self.maxBytes = maxBytes
             self.onResponse = onResponse
+            self.onBytes = onBytes
         }
 
         func result() -> (reply: Reply, body: Data, error: String?, sha256: String?) {
@@ -169,6 +175,7 @@ struct HTTPTransfer {
         }
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+            var stored: Int?
             let failed: Bool = lock.withLock {
                 progressed()
                 guard error == nil else { return true }
@@ -197,9 +204,10 @@ struct HTTPTransfer {
                 } else {
                     body.append(data)
                 }
+                stored = total
                 return false
             }
-            if failed { dataTask.cancel() }
+            if failed { dataTask.cancel() } else if let stored { onBytes?(stored) }
         }
 
         /// How to raise the cap, for messages.

@@ -24,12 +24,15 @@ struct HubDownloader {
     /// For files: `HF_HUB_DOWNLOAD_TIMEOUT` and the size cap.
     let transfer: HTTPTransfer
     let progress: (@Sendable (String) -> Void)?
+    /// Receives each file's start, bytes and end (for a byte progress bar).
+    let events: (@Sendable (DownloadEvent) -> Void)?
 
     /// Reads `HF_ENDPOINT`, `HF_TOKEN` and the ``DownloadLimits`` variables from `environment`.
     /// - Throws: ``CheckpointError/downloadFailed(url:reason:)`` when `HF_ENDPOINT` is not an
     ///   http(s) URL, ``CheckpointError/invalidEnvironment(variable:value:expected:)`` for an
     ///   invalid timeout or size cap.
-    init(cache: HubCache, environment: [String: String], progress: (@Sendable (String) -> Void)?) throws {
+    init(cache: HubCache, environment: [String: String], progress: (@Sendable (String) -> Void)?,
+         events: (@Sendable (DownloadEvent) -> Void)? = nil) throws {
         var text = environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
         while text.hasSuffix("/") { text.removeLast() }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
@@ -53,6 +56,7 @@ struct HubDownloader {
         self.metadataTransfer = metadata
         self.transfer = transfer
         self.progress = progress
+        self.events = events
     }
 
     /// Downloads `id` at revision `main` and returns its snapshot's files.
@@ -115,11 +119,27 @@ struct HubDownloader {
         return (sha, Set(siblings.compactMap { $0["rfilename"]?.string }))
     }
 
-    /// Fetches one file into the blobs and links it into the snapshot, unless already there.
+    /// Fetches one file into the blobs and links it into the snapshot, unless already there,
+    /// reporting its start, bytes and end to ``events``.
     private func fetch(_ name: String, id: HubID, sha: String, blobs: URL, snapshot: URL) throws {
+        if FileManager.default.fileExists(atPath: snapshot.appendingPathComponent(name).path) { return }
+        let label = "\(id): \(name)"
+        let state = TransferState()
+        do {
+            try store(name, id: id, sha: sha, blobs: blobs, snapshot: snapshot, label: label, state: state)
+            let (bytes, total) = state.snapshot
+            events?(DownloadEvent(kind: .finished, file: label, bytes: bytes, totalBytes: total))
+        } catch {
+            let (bytes, total) = state.snapshot
+            if state.started { events?(DownloadEvent(kind: .failed, file: label, bytes: bytes, totalBytes: total)) }
+            throw error
+        }
+    }
+
+    /// Downloads, checks and stores one file (``fetch(_:id:sha:blobs:snapshot:)`` without the end events).
+    private func store(_ name: String, id: HubID, sha: String, blobs: URL, snapshot: URL, label: String, state: TransferState) throws {
         let fm = FileManager.default
         let link = snapshot.appendingPathComponent(name)
-        if fm.fileExists(atPath: link.path) { return }
         guard SafeTensorsArchive.isSafeRelativePath(name),
               let encoded = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)
         else { throw CheckpointError.downloadFailed(url: apiURL(id).absoluteString, reason: "unsafe file name '\(name)'") }
@@ -131,15 +151,19 @@ struct HubDownloader {
         guard fm.createFile(atPath: temporary.path, contents: nil), let handle = try? FileHandle(forWritingTo: temporary) else {
             throw CheckpointError.downloadFailed(url: url.absoluteString, reason: "cannot write \(temporary.path)")
         }
-        let progress = self.progress
-        let label = "\(id): \(name)"
+        let (progress, events) = (self.progress, self.events)
         let reply: HTTPTransfer.Reply
         do {
             defer { try? handle.close() }
-            reply = try transfer.get(url, to: handle) { status, length in
+            reply = try transfer.get(url, to: handle, onResponse: { status, length in
                 guard status == 200 else { return }
-                progress?(label + (length.map { " (\(Self.formatBytes($0)))" } ?? ""))
-            }
+                state.start(total: length)
+                progress?(label + (length.map { " (\(ProgressFormat.bytes($0)))" } ?? ""))
+                events?(DownloadEvent(kind: .started, file: label, bytes: 0, totalBytes: length))
+            }, onBytes: { bytes in
+                state.received(bytes)
+                events?(DownloadEvent(kind: .received, file: label, bytes: bytes, totalBytes: state.snapshot.total))
+            })
         }
         guard reply.status == 200 else {
             throw CheckpointError.downloadFailed(url: url.absoluteString, reason: Self.statusReason(reply.status))
@@ -206,11 +230,15 @@ struct HubDownloader {
         default: return "HTTP \(status)"
         }
     }
+}
 
-    /// `88.2 MB`-style sizes.
-    static func formatBytes(_ n: Int) -> String {
-        if n >= 1_000_000 { return String(format: "%.1f MB", Double(n) / 1e6) }
-        if n >= 1000 { return String(format: "%.1f kB", Double(n) / 1e3) }
-        return "\(n) B"
-    }
+/// One file transfer's counters, shared with the transfer's callbacks.
+private final class TransferState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes = 0, total: Int?, begun = false
+
+    func start(total: Int?) { lock.withLock { (self.total, begun, bytes) = (total, true, 0) } }
+    func received(_ count: Int) { lock.withLock { bytes = count } }
+    var started: Bool { lock.withLock { begun } }
+    var snapshot: (bytes: Int, total: Int?) { lock.withLock { (bytes, total) } }
 }

@@ -36,6 +36,13 @@ public enum ModelLocator {
     /// to `progress` as one line (e.g. `facebook/dinov2-small: model.safetensors (88.2 MB)`).
     public static func resolve(_ spec: String, environment: [String: String],
                                progress: (@Sendable (String) -> Void)?) throws -> ModelFiles {
+        try resolve(spec, environment: environment, progress: progress, downloads: nil)
+    }
+
+    /// Resolves `spec` like ``resolve(_:environment:progress:)``, also reporting each downloaded
+    /// file's start, bytes received and end to `downloads` (for a byte progress bar).
+    public static func resolve(_ spec: String, environment: [String: String], progress: (@Sendable (String) -> Void)?,
+                               downloads: (@Sendable (DownloadEvent) -> Void)?) throws -> ModelFiles {
         let path = expandTilde(spec, environment: environment)
         let problem: FileProblem? = spec.isEmpty ? .noSuchFile : UserFile.check(path)
         switch problem {
@@ -55,7 +62,7 @@ public enum ModelLocator {
         let cache = HubCache(environment: environment)
         if let files = try cache.cachedModel(id) { return files }
         if isOffline(environment) { throw CheckpointError.notCached(id: spec, cache: cache.root.path) }
-        let downloader = try HubDownloader(cache: cache, environment: environment, progress: progress)
+        let downloader = try HubDownloader(cache: cache, environment: environment, progress: progress, events: downloads)
         return try downloader.download(id)
     }
 

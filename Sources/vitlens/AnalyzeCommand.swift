@@ -29,7 +29,7 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "analyze", inputs: input.inputPaths)
-        let session = try input.session()
+        let session = try input.session(quiet: output.quiet)
         var job = AnalyzeJob()
         (job.threshold, job.style) = (threshold, render.style)
         try output.finish(try job.run(session, try input.single(session)), into: folder)

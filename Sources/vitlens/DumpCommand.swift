@@ -13,7 +13,8 @@ struct DumpCommand: ParsableCommand {
         model has a classifier (the top 5 are printed); meta.json (token layout, model, input). \
         Text models (--text) write input_ids.npy int64 [T], tokens.json, attentions.npy [layers,heads,T,T], \
         hidden_state.npy [T,D] and meta.json. --with adds attention_logits.npy (QK^T/sqrt(d)), queries.npy \
-        and keys.npy [layers,heads,N,headDim]. Memory: all layers are kept (layers*heads*N^2*4 bytes).
+        and keys.npy [layers,heads,N,headDim]. Memory: all layers are kept (layers*heads*N^2*4 bytes), one \
+        image at a time. \(BatchHelp.text)
         """)
 
     @OptionGroup var input: InputOptions
@@ -24,7 +25,7 @@ struct DumpCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        try input.validate(allowText: true, allowMany: false)
+        try input.validate(allowText: true, allowMany: true)
         if input.attentions != nil { throw ValidationError("dump runs a model: give IMAGE or --text with --model") }
         _ = try capture()
     }
@@ -46,9 +47,9 @@ struct DumpCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "dump", inputs: input.inputPaths)
-        let session = try input.session()
+        let session = try input.session(quiet: output.quiet)
         var job = DumpJob()
         job.capture = try capture()
-        try output.finish(try job.run(session, try input.single(session)), into: folder)
+        try output.run(input, session, into: folder) { try job.run(session, $0) }
     }
 }

@@ -25,7 +25,7 @@ struct FlowCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "flow", inputs: input.inputPaths)
-        let session = try input.session()
+        let session = try input.session(quiet: output.quiet)
         var job = FlowJob()
         (job.query, job.style) = (queryOptions.spec, render.style)
         try output.finish(try job.run(session, try input.single(session)), into: folder)

@@ -14,7 +14,8 @@ struct HeadsCommand: ParsableCommand {
         of patches holding a fraction --threshold of that head's patch mass, as in the DINO paper), \
         head_NN.png overlays, the fused map (mean.png by default), heads.png (all in one mosaic), \
         masks.png and heads.json. Text (--text) writes token_attention.npy [heads,T] for the query token, \
-        layer_attention.npy [heads,T,T], tokens.json and heads.png (one T x T matrix per head).
+        layer_attention.npy [heads,T,T], tokens.json and heads.png (one T x T matrix per head). \
+        \(BatchHelp.text)
         """)
 
     @OptionGroup var input: InputOptions
@@ -27,16 +28,16 @@ struct HeadsCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        try input.validate(allowText: true, allowMany: false)
+        try input.validate(allowText: true, allowMany: true)
         guard threshold > 0, threshold <= 1 else { throw ValidationError("--threshold must be in (0, 1], got \(threshold)") }
     }
 
     func run() throws {
         compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "heads", inputs: input.inputPaths)
-        let session = try input.session()
+        let session = try input.session(quiet: output.quiet)
         var job = HeadsJob()
         (job.layer, job.query, job.threshold, job.fusion, job.style) = (layer, queryOptions.spec, threshold, headFusion, render.style)
-        try output.finish(try job.run(session, try input.single(session)), into: folder)
+        try output.run(input, session, into: folder) { try job.run(session, $0) }
     }
 }

@@ -17,16 +17,18 @@ final class OutputDirectory {
         folder = try OutputFolder(path, command: command, inputs: inputs, arguments: Array(CommandLine.arguments.dropFirst()))
     }
 
-    private func write(_ data: Data, _ name: String) throws { try folder.write(data, name) }
+    /// Stages raw bytes under `name` (a relative path).
+    func write(_ data: Data, _ name: String) throws { try folder.write(data, name) }
 
     /// A float32 `.npy`, streamed to disk without a second copy in memory.
     private func npy(_ tensor: Tensor, _ name: String) throws { try folder.writeNPY(float32: tensor.values, shape: tensor.shape, name) }
 
     private func png(_ image: RGBImage, _ name: String) throws { try write(try ImageIO.encodePNG(image), name) }
 
-    /// Stages every file of `product`.
-    func write(_ product: AnalysisProduct) throws {
-        for (name, content) in product.files {
+    /// Stages every file of `product`, inside the subfolder `folder` when given (one image of a batch).
+    func write(_ product: AnalysisProduct, in folder: String? = nil) throws {
+        for (file, content) in product.files {
+            let name = folder.map { "\($0)/\(file)" } ?? file
             switch content {
             case .array(let tensor): try npy(tensor, name)
             case .bytes(let data): try write(data, name)

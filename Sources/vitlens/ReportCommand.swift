@@ -48,6 +48,7 @@ struct ReportCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        do { _ = try ProgressStyle.resolve(quiet: quiet) } catch { throw ValidationError("\(error)") }
         guard !model.isEmpty else { throw ValidationError("--model is required") }
         guard model.count <= 2 else { throw ValidationError("give at most two --model: one image model and one text model") }
         guard !images.isEmpty || !text.isEmpty else { throw ValidationError("give at least one IMAGE or --text sentence") }
@@ -69,12 +70,11 @@ struct ReportCommand: ParsableCommand {
         var job = ReportJob()
         (job.threshold, job.style, job.truncate) = (threshold, render.style, truncate)
         job.size = size.map { ($0.height, $0.width) }
-        if !quiet {
-            job.onProgress = { done, total, name in
-                FileHandle.standardError.write(Data("report: \(done)/\(total) \(name)\n".utf8))
-            }
-        }
+        let bar = ProgressBar(total: images.count + text.count, unit: .items("input"),
+                              style: (try? ProgressStyle.resolve(quiet: quiet)) ?? .silent, label: "report")
+        job.onProgress = { _, _, name in bar.advance(name) }
         let report = try job.run(imageModel: imageModel, images: images, textModel: textModel, texts: text)
+        bar.finish()
         let html = ReportHTML.render(report)
         try ReportFile.write(html, to: out)
         let failures = report.failures
@@ -90,7 +90,7 @@ struct ReportCommand: ParsableCommand {
     private func sessions() throws -> (image: AnalysisSession?, text: AnalysisSession?) {
         var image: AnalysisSession?, textModel: AnalysisSession?
         for spec in model {
-            let session = try ModelOptions.load(spec)
+            let session = try ModelOptions.load(spec, quiet: quiet)
             if session.vision != nil {
                 if let other = image?.modelSpec { throw CommandError("--model \(other) and --model \(spec) are both image models; give at most one image model and one text model") }
                 image = session

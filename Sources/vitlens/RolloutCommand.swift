@@ -12,7 +12,8 @@ struct RolloutCommand: ParsableCommand {
         of each row's off-diagonal entries (the CLS-to-CLS entry is never dropped); Â = (A + I) row-normalised; \
         R_l = Â_l · R_(l-1). The map is the readout row (CLS by default) over the patch tokens, prefix tokens \
         (registers, distillation) excluded. Writes rollout.npy float32 [gh,gw] (raw, not rescaled; [T] for \
-        text), rollout.png and rollout.json (layers, options, mass left on CLS and other prefix tokens).
+        text), rollout.png and rollout.json (layers, options, mass left on CLS and other prefix tokens). \
+        \(BatchHelp.text)
         """)
 
     @OptionGroup var input: InputOptions
@@ -29,7 +30,7 @@ struct RolloutCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        try input.validate(allowText: true, allowMany: false)
+        try input.validate(allowText: true, allowMany: true)
         guard discardRatio >= 0, discardRatio < 1 else { throw ValidationError("--discard-ratio must be in [0, 1), got \(discardRatio)") }
         _ = try Rollout(job.options)
     }
@@ -46,8 +47,9 @@ struct RolloutCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "rollout", inputs: input.inputPaths)
-        let session = try input.session()
-        try output.finish(try job.run(session, try input.single(session)), into: folder)
+        let session = try input.session(quiet: output.quiet)
+        let job = self.job
+        try output.run(input, session, into: folder) { try job.run(session, $0) }
     }
 }
 

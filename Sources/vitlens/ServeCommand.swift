@@ -53,9 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let token = ProcessInfo.processInfo.environment["VITLENS_TOKEN"], !token.isEmpty { config.token = token }
         var served: [ServedModel] = []
         for (i, spec) in model.enumerated() {
-            let session = try AnalysisSession(model: spec, progress: { line in
-                FileHandle.standardError.write(Data("downloading \(line)\n".utf8))
-            })
+            let session = try ModelOptions.load(spec)
             served.append(ServedModel(id: String(i), name: URL(fileURLWithPath: spec).lastPathComponent, session: session))
         }
         if !config.isLoopback {

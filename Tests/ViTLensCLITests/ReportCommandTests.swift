@@ -16,7 +16,12 @@ import ViTLensTestSupport
         let out = dir.appendingPathComponent("report.html")
         let r = try CLI.run(["report", rocket, astronaut, "--text", "The cat sat.", "--model", vit, "--model", bert, "-o", out.path])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.errorLines == ["report: 1/3 \(rocket)", "report: 2/3 \(astronaut)", "report: 3/3 \"The cat sat.\""])
+        // Not a terminal: the progress bar writes one plain line per finished input, with the time and ETA.
+        let lines = r.errorLines
+        #expect(lines.count == 3, "\(lines)")
+        for (i, name) in [rocket, astronaut, "\"The cat sat.\""].enumerated() where i < lines.count {
+            #expect(lines[i].hasPrefix("[\(i + 1)/3] \(name) (") && lines[i].contains("ETA"), "\(lines[i])")
+        }
         #expect(r.stdout.hasPrefix("wrote \(out.path) (") && r.stdout.hasSuffix("MB): 3 of 3 inputs analysed\n"), "\(r.stdout)")
         let html = try String(contentsOf: out, encoding: .utf8)
         #expect(html.contains("<meta name=\"generator\" content=\"ViTLens \(ViTLensVersion.current)\">"))

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Mean attention distance and attention entropy per layer and head, averaged over many inputs
-/// (ViT paper Fig. 7); what `vitlens distance` writes. Inputs that fail are reported and skipped.
+/// (ViT paper Fig. 7); what `vitlens distance` writes. Inputs that fail are reported and skipped; the
+/// metadata records how many inputs the means are over and each failure with its reason.
 public struct DistanceJob: Sendable {
     /// Divide each patch row by its sum after dropping prefix tokens.
     public var renormalize = false
@@ -21,7 +22,7 @@ public struct DistanceJob: Sendable {
                     progress: (Progress) -> Void = { _ in }) throws -> (product: AnalysisProduct, failed: [String]) {
         var mad = MeanAttentionDistance(renormalize: renormalize)
         var entropy = AttentionEntropy(queries: .patches)
-        var used: [String] = [], failed: [String] = []
+        var used: [String] = [], failures: [ImageBatch.Failure] = []
         var provenance = session.provenance()
         for (i, name) in names.enumerated() {
             do {
@@ -33,12 +34,12 @@ public struct DistanceJob: Sendable {
                 provenance = session.provenance(for: input)
                 progress(.done(index: i, count: names.count, name: name))
             } catch {
-                failed.append(name)
+                failures.append(ImageBatch.Failure(file: name, error: error))
                 progress(.failed(name: name, error: error))
             }
         }
         guard let distances = mad.result, let entropies = entropy.result, !used.isEmpty else {
-            throw SessionError.noResult(analysis: "distance (no input could be analysed, \(failed.count) failed)", layer: nil)
+            throw SessionError.noResult(analysis: "distance (no input could be analysed, \(failures.count) failed)", layer: nil)
         }
         var product = AnalysisProduct()
         product.add("mean_attention_distance.npy", .array(distances.mean))
@@ -54,7 +55,7 @@ public struct DistanceJob: Sendable {
         let plot = try ScatterPlot.meanAttentionDistance(distances.mean, title: "Mean attention distance (\(used.count) image\(used.count == 1 ? "" : "s"))")
         product.add("mean_attention_distance.svg", .bytes(Data(plot.svg().utf8)))
         product.add("mean_attention_distance.png", .png(try plot.render()))
-        let fields = Fields(inputs: used, failed: failed, renormalize: renormalize,
+        let fields = Fields(inputs: used, inputCount: used.count, failed: failures.map(\.file), failures: failures, renormalize: renormalize,
                             files: ["mean_attention_distance.npy": distances.mean.shape, "attention_entropy.npy": entropies.mean.shape,
                                     "per_image_mean_attention_distance.npy": distances.perImage.shape])
         product.add("distance.json", .json(Metadata(provenance, fields)))
@@ -62,13 +63,21 @@ public struct DistanceJob: Sendable {
         let first = (0 ..< distances.heads).map { distances.value(layer: 0, head: $0) }
         let last = (0 ..< distances.heads).map { distances.value(layer: distances.layers - 1, head: $0) }
         product.summary.append("mean attention distance over \(used.count) input(s), layer 0: \(range(first)) px, layer \(distances.layers - 1): \(range(last)) px")
-        return (product, failed)
+        return (product, failures.map(\.file))
     }
 
     struct Fields: Encodable, Sendable {
         var inputs: [String]
+        /// How many inputs the means are over.
+        var inputCount: Int
         var failed: [String]
+        /// Each failed input and why.
+        var failures: [ImageBatch.Failure]
         var renormalize: Bool
         var files: [String: [Int]]
+
+        enum CodingKeys: String, CodingKey {
+            case inputs, inputCount = "input_count", failed, failures, renormalize, files
+        }
     }
 }

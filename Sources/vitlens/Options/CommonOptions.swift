@@ -10,17 +10,18 @@ struct ModelOptions: ParsableArguments {
         valueName: "dir|file|id"))
     var model: String?
 
-    /// Loads the model once, printing one line per file a Hub download fetches to standard error.
-    func session() throws -> AnalysisSession {
+    /// Loads the model once, showing each file a Hub download fetches as a byte progress bar on
+    /// standard error (nothing when `quiet`).
+    func session(quiet: Bool = false) throws -> AnalysisSession {
         guard let model else { throw ValidationError("--model is required") }
-        return try Self.load(model)
+        return try Self.load(model, quiet: quiet)
     }
 
-    /// Loads the model `spec`, printing one line per file a Hub download fetches to standard error.
-    static func load(_ spec: String) throws -> AnalysisSession {
-        try AnalysisSession(model: spec, progress: { line in
-            FileHandle.standardError.write(Data("downloading \(line)\n".utf8))
-        })
+    /// Loads the model `spec`, showing each file a Hub download fetches as a byte progress bar on
+    /// standard error (nothing when `quiet`).
+    static func load(_ spec: String, quiet: Bool = false) throws -> AnalysisSession {
+        let display = DownloadDisplay(style: (try? ProgressStyle.resolve(quiet: quiet)) ?? .lines)
+        return try AnalysisSession(model: spec, downloads: { display.show($0) })
     }
 }
 
@@ -29,8 +30,15 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Output folder: new, empty, or one ViTLens wrote (docs/RELIABILITY.md); created if missing.")
     var out: String
 
-    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    @Flag(name: .shortAndLong, help: "Print nothing but errors (no progress bars).")
     var quiet = false
+
+    func validate() throws {
+        do { _ = try ProgressStyle.resolve(quiet: quiet) } catch { throw ValidationError("\(error)") }
+    }
+
+    /// How progress shows: `--quiet`, then `VITLENS_PROGRESS`, then whether stderr is a terminal.
+    var progressStyle: ProgressStyle { (try? ProgressStyle.resolve(quiet: quiet)) ?? .silent }
 
     /// Checks `--out` before any work (a folder with foreign files, the current or home folder, ... are refused).
     func open(_ command: String, inputs: [String]) throws -> OutputDirectory {

@@ -59,7 +59,7 @@ struct InputOptions: ParsableArguments {
         }
         if truncate { throw ValidationError("--truncate goes with --text") }
         if images.isEmpty { throw ValidationError("give an IMAGE (or --text for a text model, or --attentions)") }
-        if !allowMany && images.count > 1 { throw ValidationError("this command takes one IMAGE; `vitlens distance` averages over many") }
+        if !allowMany && images.count > 1 { throw ValidationError("this command takes one IMAGE; heads, rollout, dump and distance take many") }
         if prefixTokens != nil || grid != nil || patchSize != nil {
             throw ValidationError("--prefix-tokens, --grid and --patch-size go with --attentions")
         }
@@ -94,8 +94,8 @@ struct InputOptions: ParsableArguments {
 
 extension InputOptions {
     /// The session: the model loaded once, or none for `--attentions`.
-    func session() throws -> AnalysisSession {
-        attentions == nil ? try modelOptions.session() : AnalysisSession()
+    func session(quiet: Bool = false) throws -> AnalysisSession {
+        attentions == nil ? try modelOptions.session(quiet: quiet) : AnalysisSession()
     }
 
     /// The single input of a one-input command (IMAGE, `--text` or `--attentions`), with the model checked
