@@ -13,6 +13,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libturbojpeg0-dev, libpng-dev; see scripts/setup.sh).
@@ -54,6 +56,8 @@ let package = Package(
         .target(name: "ViTLensServer", dependencies: [
             "ViTLens", "ViTLensWeb",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "vitlens", dependencies: [
             "ViTLens", "ViTLensWeb", "ViTLensServer",

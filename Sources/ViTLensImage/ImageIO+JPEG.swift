@@ -9,7 +9,7 @@ extension ImageIO {
     /// EOI marker before decoding, and by libjpeg's "Premature end of JPEG file" warning (libjpeg
     /// would otherwise pad the missing data and return a partly gray image). Other libjpeg warnings
     /// (e.g. extraneous bytes before a marker) are ignored, as Pillow ignores them.
-    static func decodeJPEG(_ data: Data, file: String) throws -> RGBImage {
+    static func decodeJPEG(_ data: Data, file: String, maxPixels: Int) throws -> RGBImage {
         guard let handle = tjInitDecompress() else {
             throw ImageError.unsupported(file: file, reason: "cannot start the TurboJPEG decompressor")
         }

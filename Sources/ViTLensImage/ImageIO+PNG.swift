@@ -5,7 +5,7 @@ import ViTLensCore
 
 extension ImageIO {
     /// Decodes a PNG to RGB the way Pillow's `Image.open(f).convert("RGB")` does (see ``ImageIO``).
-    static func decodePNG(_ data: Data, file: String) throws -> RGBImage {
+    static func decodePNG(_ data: Data, file: String, maxPixels: Int) throws -> RGBImage {
         var png = vl_png_image()
         let status = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> vl_png_status in
             guard let base = raw.bindMemory(to: UInt8.self).baseAddress else { return VL_PNG_TRUNCATED }

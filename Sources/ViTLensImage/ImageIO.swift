@@ -41,15 +41,18 @@ public enum ImageIO {
     /// - Parameters:
     ///   - data: The whole file's bytes.
     ///   - file: A name for error messages.
+    ///   - maxPixels: The largest image accepted (at most ``maxPixels``), checked from the header
+    ///     before any pixel buffer is allocated (the server lowers it).
     /// - Returns: The image as 8-bit RGB.
     /// - Throws: ``ImageError`` naming `file`.
-    public static func decode(_ data: Data, file: String) throws -> RGBImage {
+    public static func decode(_ data: Data, file: String, maxPixels: Int = ImageIO.maxPixels) throws -> RGBImage {
+        let limit = min(maxPixels, ImageIO.maxPixels)
         let head = [UInt8](data.prefix(8))
         if head.count >= 3, head[0] == 0xFF, head[1] == 0xD8, head[2] == 0xFF {
-            return try decodeJPEG(data, file: file)
+            return try decodeJPEG(data, file: file, maxPixels: limit)
         }
         if head == pngSignature {
-            return try decodePNG(data, file: file)
+            return try decodePNG(data, file: file, maxPixels: limit)
         }
         throw ImageError.notAnImage(file: file)
     }

@@ -2,11 +2,11 @@ import ArgumentParser
 import ViTLens
 
 @main
-struct ViTLensCommand: ParsableCommand {
+struct ViTLensCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vitlens",
         abstract: "See and measure what a Vision Transformer attends to.",
         version: ViTLensVersion.current,
-        subcommands: [DumpCommand.self, HeadsCommand.self, RolloutCommand.self, DistanceCommand.self, FlowCommand.self, AnalyzeCommand.self, ImportONNXCommand.self, BenchCommand.self]
+        subcommands: [DumpCommand.self, HeadsCommand.self, RolloutCommand.self, DistanceCommand.self, FlowCommand.self, AnalyzeCommand.self, ImportONNXCommand.self, BenchCommand.self, ServeCommand.self]
     )
 }
