@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from playwright.sync_api import sync_playwright
+from waiting import wait_js
 
 URL_LINE = re.compile(r"^ViTLens explorer: (http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]+)$")
 ARTIFACTS = os.environ.get("VITLENS_BROWSER_ARTIFACTS", ".build/browser-artifacts")
@@ -87,7 +88,7 @@ def page(browser, server_url):
     pg.on("response", lambda r: problems.add(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     pg.problems = problems
     pg.goto(server_url)
-    pg.wait_for_function("document.body.dataset.ready === '1'", timeout=30000)
+    wait_js(pg, "() => document.body.dataset.ready === '1'", timeout=30000)
     yield pg
     unexpected = problems.unexpected()
     context.close()

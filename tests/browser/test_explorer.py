@@ -8,6 +8,7 @@ import urllib.parse
 import numpy as np
 
 from cli_render import expected_map_pixels
+from waiting import wait_js
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 PHOTO = os.path.join(ROOT, "photos", "grace_hopper.jpg")
@@ -51,7 +52,7 @@ def map_key(layer, head, query):
 
 
 def wait_for_map(page, key):
-    page.wait_for_function("(k) => document.body.dataset.map === k", arg=key, timeout=30000)
+    wait_js(page, "(k) => document.body.dataset.map === k", arg=key, timeout=30000)
 
 
 def click_patch(page, input_, row, column):
@@ -78,7 +79,7 @@ def check_canvas_is_cli_colours(page, input_, layer, head, query, table, normali
 
 def upload_photo(page):
     page.set_input_files("#file-input", PHOTO)
-    page.wait_for_function("document.body.dataset.input && document.body.dataset.map", timeout=60000)
+    wait_js(page, "() => document.body.dataset.input && document.body.dataset.map", timeout=60000)
     input_id = dataset(page)["input"]
     return page.evaluate("async (id) => (await fetch('api/inputs/' + id)).json()", input_id)
 
@@ -119,7 +120,7 @@ def test_image_tab_shows_the_apis_maps_in_the_clis_colours(page, artifacts):
     page.select_option("#normalize", "minmax")
     page.select_option("#colormap", "inferno")
     wait_for_map(page, map_key(last - 1, 0, "patch:11,9"))
-    page.wait_for_function("document.body.dataset.upsample === 'bilinear' && document.body.dataset.colormap === 'inferno'")
+    wait_js(page, "() => document.body.dataset.upsample === 'bilinear' && document.body.dataset.colormap === 'inferno'")
     inferno = page.evaluate("async () => (await (await fetch('api/colormaps')).json()).colormaps.inferno")
     page.wait_for_timeout(200)
     check_canvas_is_cli_colours(page, input_, last - 1, 0, "patch:11,9", inferno, "minmax", "bilinear")
@@ -128,7 +129,7 @@ def test_image_tab_shows_the_apis_maps_in_the_clis_colours(page, artifacts):
     page.select_option("#colormap", "viridis")
 
     heads = input_["heads"]
-    page.wait_for_function("(n) => document.querySelectorAll('#heads-grid .tile').length === n", arg=heads)
+    wait_js(page, "(n) => document.querySelectorAll('#heads-grid .tile').length === n", arg=heads)
     page.locator("#heads-grid .tile").nth(heads - 1).click()
     assert dataset(page)["head"] == str(heads - 1)
     page.wait_for_timeout(300)
@@ -136,7 +137,7 @@ def test_image_tab_shows_the_apis_maps_in_the_clis_colours(page, artifacts):
     page.locator("#heads-grid").screenshot(path=os.path.join(artifacts, "explorer-heads.png"))
 
     page.locator("#model-view").evaluate("e => e.closest('details').open = true")
-    page.wait_for_function("(n) => document.querySelectorAll('#model-view canvas').length === n", arg=input_["layers"] * heads)
+    wait_js(page, "(n) => document.querySelectorAll('#model-view canvas').length === n", arg=input_["layers"] * heads)
     page.locator("#model-view").evaluate("e => e.closest('details').scrollIntoView()")
     page.locator("#model-view").locator("xpath=..").screenshot(path=os.path.join(artifacts, "explorer-model-view.png"))
     page.locator("#model-view canvas[data-layer='3'][data-head='2']").click()
@@ -146,9 +147,9 @@ def test_image_tab_shows_the_apis_maps_in_the_clis_colours(page, artifacts):
     # Rollout at depth 5, masks and distance answer and draw.
     page.locator("#rollout-view").evaluate("e => e.closest('details').open = true")
     page.locator("#masks-view").evaluate("e => e.closest('details').open = true")
-    page.wait_for_function("document.querySelectorAll('#rollout-view canvas').length === 1")
-    page.wait_for_function("(n) => document.querySelectorAll('#masks-view canvas').length === n", arg=heads)
-    page.wait_for_function("(n) => document.querySelectorAll('#distance-plot circle').length === n", arg=input_["layers"] * heads)
+    wait_js(page, "() => document.querySelectorAll('#rollout-view canvas').length === 1")
+    wait_js(page, "(n) => document.querySelectorAll('#masks-view canvas').length === n", arg=heads)
+    wait_js(page, "(n) => document.querySelectorAll('#distance-plot circle').length === n", arg=input_["layers"] * heads)
 
     with page.expect_download() as download:
         page.click("#export-image")
@@ -158,7 +159,7 @@ def test_image_tab_shows_the_apis_maps_in_the_clis_colours(page, artifacts):
 def test_bad_upload_shows_the_servers_message(page):
     page.problems.allow(r"status of 400|HTTP 400")
     page.set_input_files("#file-input", files=[{"name": "broken.jpg", "mimeType": "image/jpeg", "buffer": b"not a jpeg at all"}])
-    page.wait_for_function("document.getElementById('status').classList.contains('error')", timeout=30000)
+    wait_js(page, "() => document.getElementById('status').classList.contains('error')", timeout=30000)
     text = page.locator("#status").inner_text()
     assert text.startswith("broken.jpg: ") and len(text) > len("broken.jpg: ") + 5, text
 
@@ -167,14 +168,14 @@ def test_text_head_view_draws_the_apis_weights(page, artifacts):
     page.click("#tab-text")
     page.fill("#sentence", SENTENCE)
     page.click("#analyze-text")
-    page.wait_for_function("(document.body.dataset.textRendered || '').startsWith('head:')", timeout=60000)
+    wait_js(page, "() => (document.body.dataset.textRendered || '').startsWith('head:')", timeout=60000)
     d = dataset(page)
     text_input = page.evaluate("async (id) => (await fetch('api/inputs/' + id)).json()", d["textInput"])
     layer = int(d["textLayer"])
     assert layer == text_input["layers"] - 1
     # Another layer through the selector, then compare one head's lines with the API.
     page.select_option("#text-layer", "2")
-    page.wait_for_function("document.body.dataset.textRendered === 'head:2:'")
+    wait_js(page, "() => document.body.dataset.textRendered === 'head:2:'")
     weights = api_f32(page, f"api/inputs/{text_input['id']}/attention?layer=2&head=all&query=all&keys=all&format=f32")
     heads, tokens = text_input["heads"], len(text_input["tokens"])
     assert weights.shape == (heads, tokens, tokens)
@@ -204,10 +205,10 @@ def test_text_head_view_draws_the_apis_weights(page, artifacts):
     assert body.startswith("<svg") and body.count("<line") == heads * tokens * tokens
 
     page.select_option("#text-view", "matrix")
-    page.wait_for_function("document.body.dataset.textRendered === 'matrix:2:0'")
+    wait_js(page, "() => document.body.dataset.textRendered === 'matrix:2:0'")
     assert page.locator("#text-area rect[data-query]").count() == tokens * tokens
     page.select_option("#text-view", "model")
-    page.wait_for_function("document.body.dataset.textRendered.startsWith('model:')")
+    wait_js(page, "() => document.body.dataset.textRendered.startsWith('model:')")
     assert page.locator("#text-area image.thumb").count() == text_input["layers"] * heads
     with page.expect_download() as png:
         page.click("#export-png")
