@@ -128,28 +128,40 @@ def test_image_tab_shows_the_apis_maps_in_the_clis_colours(page, artifacts):
     page.select_option("#normalize", "max")
     page.select_option("#colormap", "viridis")
 
-    heads = input_["heads"]
-    wait_js(page, "(n) => document.querySelectorAll('#heads-grid .tile').length === n", arg=heads)
+    heads, layers = input_["heads"], input_["layers"]
+    page.click("#prefix-buttons button[data-query='cls']")
+    wait_for_map(page, map_key(last - 1, 0, "cls"))
+    assert dataset(page)["query"] == "cls"
+    wait_js(page, "(k) => document.body.dataset.heads === k", arg=f"{last - 1}|cls")
     page.locator("#heads-grid .tile").nth(heads - 1).click()
     assert dataset(page)["head"] == str(heads - 1)
-    page.wait_for_timeout(300)
-    page.screenshot(path=os.path.join(artifacts, "explorer-image.png"))
-    page.locator("#heads-grid").screenshot(path=os.path.join(artifacts, "explorer-heads.png"))
 
+    # The model view (layers x heads of the CLS maps); a click goes to that layer and head.
     page.locator("#model-view").evaluate("e => e.closest('details').open = true")
-    wait_js(page, "(n) => document.querySelectorAll('#model-view canvas').length === n", arg=input_["layers"] * heads)
-    page.locator("#model-view").evaluate("e => e.closest('details').scrollIntoView()")
-    page.locator("#model-view").locator("xpath=..").screenshot(path=os.path.join(artifacts, "explorer-model-view.png"))
+    wait_js(page, "() => document.body.dataset.modelView === 'cls'")
+    assert page.locator("#model-view canvas").count() == layers * heads
+    details = page.locator("#model-view").locator("xpath=..")
+    details.scroll_into_view_if_needed()
+    details.screenshot(path=os.path.join(artifacts, "explorer-model-view.png"))
     page.locator("#model-view canvas[data-layer='3'][data-head='2']").click()
     d = dataset(page)
     assert (d["layer"], d["head"]) == ("3", "2")
+    page.locator("#model-view").evaluate("e => e.closest('details').open = false")
+    for _ in range(last - 3):
+        page.keyboard.press("ArrowUp")
+    wait_for_map(page, map_key(last, 2, "cls"))
+    check_canvas_is_cli_colours(page, input_, last, 2, "cls", table)
 
-    # Rollout at depth 5, masks and distance answer and draw.
+    # Rollout, masks and the distance plot answer and draw.
     page.locator("#rollout-view").evaluate("e => e.closest('details').open = true")
     page.locator("#masks-view").evaluate("e => e.closest('details').open = true")
     wait_js(page, "() => document.querySelectorAll('#rollout-view canvas').length === 1")
     wait_js(page, "(n) => document.querySelectorAll('#masks-view canvas').length === n", arg=heads)
-    wait_js(page, "(n) => document.querySelectorAll('#distance-plot circle').length === n", arg=input_["layers"] * heads)
+    wait_js(page, "(n) => document.querySelectorAll('#distance-plot circle').length === n", arg=layers * heads)
+    wait_js(page, "(k) => document.body.dataset.heads === k", arg=f"{last}|cls")
+    page.wait_for_timeout(300)  # let the tiles' images paint
+    page.screenshot(path=os.path.join(artifacts, "explorer-image.png"), full_page=True)
+    page.locator("#heads-grid").locator("xpath=..").screenshot(path=os.path.join(artifacts, "explorer-heads.png"))
 
     with page.expect_download() as download:
         page.click("#export-image")
@@ -196,7 +208,7 @@ def test_text_head_view_draws_the_apis_weights(page, artifacts):
     page.locator(f"#head-toggles input[data-head='{head}']").uncheck()
     assert page.evaluate("(h) => document.querySelector(`#text-area g[data-head='${h}']`).style.display", head) == "none"
     page.locator(f"#head-toggles input[data-head='{head}']").check()
-    page.locator("#text-area").screenshot(path=os.path.join(artifacts, "explorer-text.png"))
+    page.locator("#text-area svg").screenshot(path=os.path.join(artifacts, "explorer-text.png"))
 
     with page.expect_download() as svg:
         page.click("#export-svg")

@@ -240,6 +240,7 @@ const ImageTab = (() => {
       box.append(t);
     }
     markHeads();
+    App.publish({ heads: `${s.layer}|${s.query}` });
   }
 
   function markHeads() {
@@ -274,6 +275,7 @@ const ImageTab = (() => {
       }
     }
     markModelView();
+    App.publish({ modelView: s.query });
   }
 
   function markModelView() {
@@ -341,7 +343,7 @@ const ImageTab = (() => {
     const d = s.distance;
     if (!d || !s.input) { box.textContent = ""; return; }
     const [layers, heads] = d.shape;
-    const W = 380, H = 220, L = 56, R = 10, T = 10, B = 34;
+    const W = 380, H = 226, L = 56, R = 10, T = 16, B = 34;
     const max = Math.max(...d.values.filter(Number.isFinite), 1);
     const x = (l) => L + (layers === 1 ? 0.5 : l / (layers - 1)) * (W - L - R);
     const y = (v) => H - B - v / max * (H - T - B);
