@@ -168,6 +168,24 @@ def test_image_tab_shows_the_apis_maps_in_the_clis_colours(page, artifacts):
     assert download.value.suggested_filename.endswith(".png")
 
 
+def test_dropped_file_is_uploaded_at_the_chosen_size(page):
+    photo = os.path.join(ROOT, "photos", "astronaut.png")
+    page.fill("#image-size", "112x112")
+    data = base64.b64encode(open(photo, "rb").read()).decode()
+    page.evaluate("""(b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'astronaut.png', {type: 'image/png'}));
+      document.body.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+    }""", data)
+    wait_js(page, "() => document.body.dataset.input && document.body.dataset.map", timeout=60000)
+    input_ = page.evaluate("async (id) => (await fetch('api/inputs/' + id)).json()", dataset(page)["input"])
+    assert (input_["name"], input_["height"], input_["width"]) == ("astronaut.png", 112, 112)
+    assert input_["layout"]["grid"]["rows"] == 112 // input_["layout"]["grid"]["patch_size"]
+    assert page.evaluate("() => [document.getElementById('map-canvas').width, document.getElementById('map-canvas').height]") == [112, 112]
+    assert page.locator("#status").inner_text().startswith("astronaut.png: ")
+
+
 def test_bad_upload_shows_the_servers_message(page):
     page.problems.allow(r"status of 400|HTTP 400")
     page.set_input_files("#file-input", files=[{"name": "broken.jpg", "mimeType": "image/jpeg", "buffer": b"not a jpeg at all"}])

@@ -53,7 +53,7 @@ const Api = (() => {
     models: () => json("api/models"),
     colormaps: () => json("api/colormaps"),
     uploadImage: (model, size, file) =>
-      json(`api/inputs?${query({ model, size })}`, { method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } }),
+      json(`api/inputs?${query({ model, size, name: file.name })}`, { method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } }),
     uploadText: (model, text) =>
       json(`api/inputs?${query({ model })}`, { method: "POST", body: JSON.stringify({ text }), headers: { "Content-Type": "application/json" } }),
     attention: (id, params) => f32(`api/inputs/${id}/attention?${query(params)}`),
