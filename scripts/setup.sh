@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages ViTLens builds against (OpenBLAS, libjpeg-turbo, libpng).
+# Installs the Debian packages ViTLens builds against (OpenBLAS, libjpeg-turbo, libpng) and the
+# headless browser the explorer's tests drive (Debian's chromium; Playwright never downloads one).
 # Idempotent; needs root (or sudo) only when something is missing.
 set -euo pipefail
-pkgs=(libopenblas-dev libturbojpeg0-dev libpng-dev pkg-config)
+pkgs=(libopenblas-dev libturbojpeg0-dev libpng-dev pkg-config chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

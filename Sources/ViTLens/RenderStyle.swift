@@ -77,7 +77,7 @@ public enum QuerySpec: Sendable, Equatable {
         case .pixel(let x, let y):
             guard let g = layout.grid else { throw InputError(file: input, problem: "--query x,y needs an image model; use --query-token for text") }
             let col = x / g.patchSize, row = y / g.patchSize
-            guard row < g.rows, col < g.columns else {
+            guard x >= 0, y >= 0, row < g.rows, col < g.columns else {
                 throw InputError(file: input, problem: "--query \(x),\(y) is outside the \(g.columns * g.patchSize)x\(g.rows * g.patchSize) pixels covered by patches (x, y)")
             }
             return .patch(row: row, column: col)

@@ -24,7 +24,7 @@ extension ScatterPlot {
         var out: [String] = []
         out.append("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>")
         out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">")
-        if !title.isEmpty { out.append("<title>\(Self.escape(title))</title>") }
+        if !title.isEmpty { out.append("<title>\(XMLText.escape(title))</title>") }
         out.append("<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"#ffffff\"/>")
         let plotBox = "x=\"\(f(l.left))\" y=\"\(f(l.top))\" width=\"\(f(l.right - l.left))\" height=\"\(f(l.bottom - l.top))\""
         out.append("<defs><clipPath id=\"plot-area\"><rect \(plotBox)/></clipPath></defs>")
@@ -64,23 +64,23 @@ extension ScatterPlot {
         out.append("<g class=\"tick-labels\" font-size=\"\(f(fs))\" fill=\"#000000\">")
         let xLabelBaseline = l.bottom + l.tickLength + l.pad / 2 + 0.75 * fs
         for t in l.x.ticks {
-            out.append("<text x=\"\(f(l.px(t)))\" y=\"\(f(xLabelBaseline))\" text-anchor=\"middle\">\(Self.escape(l.x.label(t)))</text>")
+            out.append("<text x=\"\(f(l.px(t)))\" y=\"\(f(xLabelBaseline))\" text-anchor=\"middle\">\(XMLText.escape(l.x.label(t)))</text>")
         }
         for t in l.y.ticks {
-            out.append("<text x=\"\(f(l.left - l.tickLength - l.pad / 2))\" y=\"\(f(l.py(t) + 0.35 * fs))\" text-anchor=\"end\">\(Self.escape(l.y.label(t)))</text>")
+            out.append("<text x=\"\(f(l.left - l.tickLength - l.pad / 2))\" y=\"\(f(l.py(t) + 0.35 * fs))\" text-anchor=\"end\">\(XMLText.escape(l.y.label(t)))</text>")
         }
         out.append("</g>")
         let centerX = (l.left + l.right) / 2
         if !xLabel.isEmpty {
             let y = l.bottom + l.tickLength + l.pad + 1.2 * fs + 0.75 * fs
-            out.append("<text class=\"x-label\" x=\"\(f(centerX))\" y=\"\(f(y))\" font-size=\"\(f(fs))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>")
+            out.append("<text class=\"x-label\" x=\"\(f(centerX))\" y=\"\(f(y))\" font-size=\"\(f(fs))\" text-anchor=\"middle\">\(XMLText.escape(xLabel))</text>")
         }
         if !yLabel.isEmpty {
             let cx = l.pad + 0.6 * fs, cy = (l.top + l.bottom) / 2
-            out.append("<text class=\"y-label\" x=\"\(f(cx))\" y=\"\(f(cy))\" dy=\"\(f(0.35 * fs))\" font-size=\"\(f(fs))\" text-anchor=\"middle\" transform=\"rotate(-90 \(f(cx)) \(f(cy)))\">\(Self.escape(yLabel))</text>")
+            out.append("<text class=\"y-label\" x=\"\(f(cx))\" y=\"\(f(cy))\" dy=\"\(f(0.35 * fs))\" font-size=\"\(f(fs))\" text-anchor=\"middle\" transform=\"rotate(-90 \(f(cx)) \(f(cy)))\">\(XMLText.escape(yLabel))</text>")
         }
         if !title.isEmpty {
-            out.append("<text class=\"title\" x=\"\(f(centerX))\" y=\"\(f(l.pad + 0.85 * tfs))\" font-size=\"\(f(tfs))\" text-anchor=\"middle\">\(Self.escape(title))</text>")
+            out.append("<text class=\"title\" x=\"\(f(centerX))\" y=\"\(f(l.pad + 0.85 * tfs))\" font-size=\"\(f(tfs))\" text-anchor=\"middle\">\(XMLText.escape(title))</text>")
         }
         if legendShown {
             out.append("<g class=\"legend\" font-size=\"\(f(fs))\">")
@@ -96,7 +96,7 @@ extension ScatterPlot {
                     let r = markerRadius * u
                     out.append("<rect x=\"\(f(cx - r))\" y=\"\(f(cy - r))\" width=\"\(f(2 * r))\" height=\"\(f(2 * r))\" rx=\"\(f(r))\" ry=\"\(f(r))\" fill=\"\(color)\"/>")
                 }
-                out.append("<text x=\"\(f(l.legendX + l.legendRow + l.pad / 2))\" y=\"\(f(cy + 0.35 * fs))\">\(Self.escape(s.label))</text>")
+                out.append("<text x=\"\(f(l.legendX + l.legendRow + l.pad / 2))\" y=\"\(f(cy + 0.35 * fs))\">\(XMLText.escape(s.label))</text>")
                 row += 1
             }
             out.append("</g>")
@@ -107,22 +107,4 @@ extension ScatterPlot {
 
     /// Light grey of the grid lines.
     static let gridColor = RGBColor(hex: 0xE5E5E5)
-
-    /// `text` with XML's five special characters escaped and control characters dropped.
-    static func escape(_ text: String) -> String {
-        var s = ""
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": s += "&amp;"
-            case "<": s += "&lt;"
-            case ">": s += "&gt;"
-            case "\"": s += "&quot;"
-            case "'": s += "&apos;"
-            default:
-                if c.value < 0x20, c != "\t", c != "\n" { continue }
-                s.unicodeScalars.append(c)
-            }
-        }
-        return s
-    }
 }

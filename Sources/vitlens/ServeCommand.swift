@@ -27,11 +27,11 @@ struct ServeCommand: AsyncParsableCommand {
     var port = 8642
     @Option(help: ArgumentHelp("Another name accepted in the Host header (repeatable), e.g. a name in /etc/hosts.", valueName: "name"))
     var allowHost: [String] = []
-    @Option(help: ArgumentHelp("Largest upload: bytes or 16M, 1G (413 above).", valueName: "size"), transform: ComputeOptions.parseMemory)
+    @Option(help: ArgumentHelp("Largest upload: bytes or 16M, 1G; 413 above (default: 32M).", valueName: "size"), transform: ComputeOptions.parseMemory)
     var maxUpload = 32 << 20
     @Option(help: "Largest image accepted, in pixels (checked from the file header before decoding).")
     var maxPixels = 40_000_000
-    @Option(help: ArgumentHelp("Memory for cached attention: bytes or 512M, 2G.", valueName: "size"), transform: ComputeOptions.parseMemory)
+    @Option(help: ArgumentHelp("Memory for cached attention: bytes or 512M, 2G (default: 2G).", valueName: "size"), transform: ComputeOptions.parseMemory)
     var cacheMemory = 2 << 30
     @Option(help: "Cache precision: auto, float32 or float16.")
     var cachePrecision: CachePrecisionOption = .auto

@@ -73,7 +73,9 @@ enum InputRoutes {
         let entry: CachedInput
         if (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") {
             guard p["size"] == nil else { throw ExplorerError.badRequest("size applies to images, not text") }
-            let text = try JSONDecoder().decode(TextUpload.self, from: data)
+            guard let text = try? JSONDecoder().decode(TextUpload.self, from: data) else {
+                throw ExplorerError.badRequest(#"the JSON body must be {"text": "a sentence", "truncate": false}"#)
+            }
             entry = try await explorer.uploadText(text.text, truncate: text.truncate ?? false, model: p["model"])
         } else {
             let name = QueryParameters.clip(p["name"] ?? "upload")

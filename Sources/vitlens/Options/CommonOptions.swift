@@ -13,7 +13,12 @@ struct ModelOptions: ParsableArguments {
     /// Loads the model once, printing one line per file a Hub download fetches to standard error.
     func session() throws -> AnalysisSession {
         guard let model else { throw ValidationError("--model is required") }
-        return try AnalysisSession(model: model, progress: { line in
+        return try Self.load(model)
+    }
+
+    /// Loads the model `spec`, printing one line per file a Hub download fetches to standard error.
+    static func load(_ spec: String) throws -> AnalysisSession {
+        try AnalysisSession(model: spec, progress: { line in
             FileHandle.standardError.write(Data("downloading \(line)\n".utf8))
         })
     }

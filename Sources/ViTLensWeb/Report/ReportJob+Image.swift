@@ -1,0 +1,59 @@
+import Foundation
+import ViTLens
+
+extension ReportJob {
+    /// One image: a single forward pass feeding rollout, distance and one ``HeadMaps`` per layer.
+    func imageReport(_ session: AnalysisSession, path: String) throws -> ImageReport {
+        let input = try session.image(at: URL(fileURLWithPath: path), size: size)
+        guard let canvas = input.canvas, let grid = input.layout.grid else {
+            throw InputError(file: path, problem: "an image input has no patch grid")
+        }
+        let query = try QuerySpec.automatic.resolve(in: input.layout, input: input.name)
+        var rolloutOptions = Rollout.Options()
+        rolloutOptions.readout = .query(query)
+        let perLayer = ObserverList((0 ..< input.layers).map { HeadMaps(layer: $0, query: query) })
+        var observers = ObserverPair(ObserverPair(try Rollout(rolloutOptions), MeanAttentionDistance()), perLayer)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let output = try session.run(input, observer: &observers)
+        let seconds = Self.seconds(since: start)
+        let maps = observers.second.observers.compactMap { ($0 as? HeadMaps)?.result?.maps }
+        guard let rollout = observers.first.first.result, let distance = observers.first.second.result,
+              maps.count == input.layers, let last = maps.last
+        else { throw SessionError.noResult(analysis: "report", layer: nil) }
+
+        let (height, width) = (canvas.height, canvas.width)
+        var mapPictures: [[ReportPicture]] = []
+        for stack in maps {
+            var row = try (0 ..< stack.shape[0]).map { try style.heatPicture(stack.slice($0), height: height, width: width) }
+            row.append(try style.heatPicture(try HeadFusion.mean.fuse(stack), height: height, width: width))
+            mapPictures.append(row)
+        }
+        let masks = try DINOMasks.masks(last, threshold: threshold)
+        let plane = grid.rows * grid.columns
+        let maskPictures = try (0 ..< last.shape[0]).map {
+            try MaskPicture.png(masks.values[($0 * plane) ..< (($0 + 1) * plane)], rows: grid.rows, columns: grid.columns, height: height, width: width)
+        }
+        var prediction: [ClassScore]?
+        if case .vision(let v) = output, let logits = v.logits {
+            prediction = Self.topFive(logits, labels: session.vision?.model.labels ?? [:])
+        }
+        let plot = try ScatterPlot.meanAttentionDistance(distance.mean, title: "Mean attention distance")
+        return ImageReport(
+            name: path, inputSize: [height, width], layout: input.layout, query: query,
+            canvas: try ImageIO.encodePNG(canvas), prediction: prediction, maps: maps, mapPictures: mapPictures,
+            masks: masks, maskPictures: maskPictures, rollout: rollout.map,
+            rolloutPicture: try style.heatPicture(rollout.map, height: height, width: width),
+            distances: distance.mean, distancePlot: plot.svg(width: 560, height: 360), seconds: seconds)
+    }
+
+    /// The five most probable classes (softmax over all logits, computed in Double).
+    static func topFive(_ logits: Tensor, labels: [Int: String]) -> [ClassScore] {
+        let v = logits.values
+        let m = v.max() ?? 0
+        let e = v.map { exp(Double($0 - m)) }
+        let s = e.reduce(0, +)
+        return v.indices.sorted { v[$0] > v[$1] || (v[$0] == v[$1] && $0 < $1) }.prefix(5).map {
+            ClassScore(index: $0, label: labels[$0] ?? "class \($0)", probability: e[$0] / s)
+        }
+    }
+}
