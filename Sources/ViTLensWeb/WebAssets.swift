@@ -19,6 +19,10 @@ public enum WebAssets {
             ("index.html", PackageResources.index_html),
             ("style.css", PackageResources.style_css),
             ("app.js", PackageResources.app_js),
+            ("render.js", PackageResources.render_js),
+            ("api.js", PackageResources.api_js),
+            ("image.js", PackageResources.image_js),
+            ("text.js", PackageResources.text_js),
         ]
         return Dictionary(uniqueKeysWithValues: files.map { ($0.0, Asset(name: $0.0, contentType: contentType(of: $0.0), bytes: $0.1)) })
     }()

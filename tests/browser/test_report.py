@@ -11,7 +11,6 @@ import pathlib
 import subprocess
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SENTENCE = "The animal didn't cross the street because it was too tired"
@@ -44,11 +43,9 @@ def report_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def report_browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("VITLENS_CHROMIUM", "/usr/bin/chromium"), args=["--no-sandbox"])
-        yield browser
-        browser.close()
+def report_browser(browser):
+    """conftest.py's session chromium: Playwright's sync API allows one instance per process."""
+    return browser
 
 
 def open_offline(browser, path, javascript=True):
