@@ -36,13 +36,6 @@ struct LayoutInfo: Encodable {
     }
 }
 
-/// One class of a classifier's top 5.
-struct PredictionEntry: Encodable, Sendable {
-    var index: Int
-    var label: String
-    var probability: Double
-}
-
 /// `cache` in docs/API.md.
 struct CacheInfo: Encodable {
     var mode: String
@@ -63,7 +56,7 @@ struct InputInfo: Encodable {
     var width: Int?
     var height: Int?
     var tokens: [String]?
-    var prediction: [PredictionEntry]?
+    var prediction: [ClassScore]?
     var cache: CacheInfo
 }
 

@@ -14,10 +14,10 @@ final class CachedInput: @unchecked Sendable {
     /// Mean attention distance `[layers, heads]`, published and renormalised (images only).
     let distance: [Float]?
     let distanceRenormalized: [Float]?
-    let prediction: [PredictionEntry]?
+    let prediction: [ClassScore]?
 
     init(id: String, model: ServedModel, input: AnalysisInput, name: String, attention: StoredAttention, canvasPNG: Data?,
-         distance: [Float]?, distanceRenormalized: [Float]?, prediction: [PredictionEntry]?) {
+         distance: [Float]?, distanceRenormalized: [Float]?, prediction: [ClassScore]?) {
         self.id = id
         self.model = model
         self.input = input

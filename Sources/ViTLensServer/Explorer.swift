@@ -79,9 +79,9 @@ public final class Explorer: Sendable {
         let entry = try await forwards.run { () throws -> CachedInput in
             var observers = ObserverPair(StoreCapture(store: store), ObserverPair(MeanAttentionDistance(), MeanAttentionDistance(renormalize: true)))
             let output = isImage ? try m.session.run(input, observer: &observers) : try m.session.run(input, observer: &observers.first)
-            var prediction: [PredictionEntry]?
+            var prediction: [ClassScore]?
             if case .vision(let v) = output, let logits = v.logits {
-                prediction = Self.topFive(logits.values, labels: m.session.vision?.model.labels ?? [:])
+                prediction = ClassScore.top(logits, labels: m.session.vision?.model.labels ?? [:])
             }
             let png = try input.canvas.map { try ImageIO.encodePNG($0) }
             return CachedInput(id: id, model: m, input: input, name: name, attention: store, canvasPNG: png,
@@ -96,16 +96,6 @@ public final class Explorer: Sendable {
         if let v = m.session.vision { return (v.model.spec.layers, v.model.spec.heads) }
         if let t = m.session.text { return (t.model.spec.layers, t.model.spec.heads) }
         throw ExplorerError.badRequest("model \(m.id) has no encoder")
-    }
-
-    /// The five most probable classes (softmax of the logits).
-    static func topFive(_ logits: [Float], labels: [Int: String]) -> [PredictionEntry] {
-        let top = logits.max() ?? 0
-        let e = logits.map { Double(exp($0 - top)) }
-        let sum = e.reduce(0, +)
-        return e.indices.sorted { e[$0] > e[$1] }.prefix(5).map {
-            PredictionEntry(index: $0, label: labels[$0] ?? "class \($0)", probability: e[$0] / sum)
-        }
     }
 }
 

@@ -41,13 +41,7 @@ public struct DumpJob: Sendable {
 
     /// The five most probable classes, as `  93.12%  label` lines.
     static func topFive(_ logits: Tensor, labels: [Int: String]) -> [String] {
-        let v = logits.values
-        let m = v.max() ?? 0
-        let e = v.map { exp(Double($0 - m)) }
-        let s = e.reduce(0, +)
-        return v.indices.sorted(by: { v[$0] > v[$1] }).prefix(5).map {
-            String(format: "%6.2f%%", 100 * e[$0] / s) + "  " + (labels[$0] ?? "class \($0)")
-        }
+        ClassScore.top(logits, labels: labels).map { String(format: "%6.2f%%", 100 * $0.probability) + "  " + $0.label }
     }
 
     struct Fields: Encodable, Sendable {

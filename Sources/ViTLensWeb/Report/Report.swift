@@ -69,16 +69,6 @@ public struct ReportPicture: Sendable, Equatable {
     }
 }
 
-/// One class of a classifier's top 5.
-public struct ClassScore: Sendable, Equatable, Codable {
-    /// The class index.
-    public var index: Int
-    /// The name from `id2label` (`class N` when the config has none).
-    public var label: String
-    /// Softmax probability over all classes.
-    public var probability: Double
-}
-
 /// Everything a report shows for one image.
 public struct ImageReport: Sendable {
     /// The image as given.

@@ -35,7 +35,7 @@ extension ReportJob {
         }
         var prediction: [ClassScore]?
         if case .vision(let v) = output, let logits = v.logits {
-            prediction = Self.topFive(logits, labels: session.vision?.model.labels ?? [:])
+            prediction = ClassScore.top(logits, labels: session.vision?.model.labels ?? [:])
         }
         let plot = try ScatterPlot.meanAttentionDistance(distance.mean, title: "Mean attention distance")
         return ImageReport(
@@ -44,16 +44,5 @@ extension ReportJob {
             masks: masks, maskPictures: maskPictures, rollout: rollout.map,
             rolloutPicture: try style.heatPicture(rollout.map, height: height, width: width),
             distances: distance.mean, distancePlot: plot.svg(width: 560, height: 360), seconds: seconds)
-    }
-
-    /// The five most probable classes (softmax over all logits, computed in Double).
-    static func topFive(_ logits: Tensor, labels: [Int: String]) -> [ClassScore] {
-        let v = logits.values
-        let m = v.max() ?? 0
-        let e = v.map { exp(Double($0 - m)) }
-        let s = e.reduce(0, +)
-        return v.indices.sorted { v[$0] > v[$1] || (v[$0] == v[$1] && $0 < $1) }.prefix(5).map {
-            ClassScore(index: $0, label: labels[$0] ?? "class \($0)", probability: e[$0] / s)
-        }
     }
 }
