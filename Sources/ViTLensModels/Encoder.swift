@@ -38,11 +38,13 @@ public final class Encoder: @unchecked Sendable {
     ///   - x: the embeddings, overwritten with the last block's output (before any final norm).
     ///   - additiveMask: optional `[tokens]` added to every score row before the softmax (0 to keep a
     ///     key, a large negative number to drop a padded one), as BERT's extended attention mask.
+    ///   - tape: when given, every layer's activations are copied into it for ``backward(_:tape:layout:observer:)``
+    ///     (the plain forward passes `nil` and copies nothing).
     /// - Throws: also ``ModelInputError/attentionBiasTokens(tokens:biasTokens:)`` when a layer's
     ///   ``AttentionBias`` covers another token count than `tokens`.
     func forward<O: AttentionObserver>(
         _ x: UnsafeMutablePointer<Float>, tokens n: Int, layout: TokenLayout,
-        additiveMask: UnsafePointer<Float>? = nil, observer: inout O
+        additiveMask: UnsafePointer<Float>? = nil, tape: EncoderTape? = nil, observer: inout O
     ) throws {
         let d = spec.hidden
         let h = spec.heads
@@ -65,21 +67,27 @@ public final class Encoder: @unchecked Sendable {
         defer { work.deallocate() }
 
         for (index, layer) in layers.enumerated() {
+            let record = tape?.layers[index]
             // Attention sub-block.
-            let attnInput = branchInput(x, norm: layer.norm1, rows: n, work: work)
+            let attnInput = branchInput(x, norm: layer.norm1, rows: n, work: work, record: record?.norm1Input)
             layer.qkv(attnInput, rows: n, into: work.qkv)
             if let bad = MultiHeadAttention.run(work: work, tokens: n, heads: h, headDim: dh, hidden: d, bias: layer.attentionBias,
                                                 mask: additiveMask, layer: index, statistics: statistics) {
                 throw CheckpointError.nonFiniteActivation(
                     file: weightsFile, stage: "layer \(index) head \(bad.head) attention scores (query token \(bad.row))")
             }
+            if let record {
+                record.qkv.pointer.update(from: work.qkv, count: n * 3 * d)
+                record.probabilities.pointer.update(from: work.probs, count: h * n * n)
+            }
             try deliver(work: work, layer: index, tokens: n, layout: layout, options: options, observer: &observer)
             layer.output(work.context, rows: n, into: work.branch)
-            addBranch(into: x, norm: layer.norm1, scale: layer.scale1, rows: n, work: work)
+            addBranch(into: x, norm: layer.norm1, scale: layer.scale1, rows: n, work: work, record: record?.norm1Input)
 
             // Feed-forward sub-block.
-            let ffInput = branchInput(x, norm: layer.norm2, rows: n, work: work)
+            let ffInput = branchInput(x, norm: layer.norm2, rows: n, work: work, record: record?.norm2Input)
             layer.fc1(ffInput, rows: n, into: work.ff)
+            record?.feedForwardInput.pointer.update(from: work.ff, count: n * ffWidth)
             let hiddenActs: UnsafeMutablePointer<Float>
             switch spec.feedForward {
             case .mlp(let i):
@@ -95,7 +103,7 @@ public final class Encoder: @unchecked Sendable {
                 hiddenActs = work.gate
             }
             layer.fc2(hiddenActs, rows: n, into: work.branch)
-            addBranch(into: x, norm: layer.norm2, scale: layer.scale2, rows: n, work: work)
+            addBranch(into: x, norm: layer.norm2, scale: layer.scale2, rows: n, work: work, record: record?.norm2Input)
             try requireFinite(x, count: n * d, stage: "the output of layer \(index)")
         }
         try observer.finish()
@@ -109,22 +117,28 @@ public final class Encoder: @unchecked Sendable {
         }
     }
 
-    /// A sub-block's input: `LN(x)` for pre-norm blocks, `x` itself for post-norm ones.
-    private func branchInput(_ x: UnsafeMutablePointer<Float>, norm: LayerNorm, rows n: Int, work: Workspace) -> UnsafePointer<Float> {
+    /// A sub-block's input: `LN(x)` for pre-norm blocks, `x` itself for post-norm ones. A pre-norm
+    /// block copies the LayerNorm's input `x` into `record` when given.
+    private func branchInput(_ x: UnsafeMutablePointer<Float>, norm: LayerNorm, rows n: Int, work: Workspace,
+                             record: FloatStorage?) -> UnsafePointer<Float> {
         guard spec.norm == .pre else { return UnsafePointer(x) }
+        record?.pointer.update(from: x, count: n * spec.hidden)
         norm(x, rows: n, into: work.normed)
         return UnsafePointer(work.normed)
     }
 
     /// Adds the sub-block output in `work.branch` to the residual stream `x`: `x += s * branch`
-    /// (`s` = layer scale or 1) for pre-norm blocks, `x = LN(x + branch)` for post-norm ones.
-    private func addBranch(into x: UnsafeMutablePointer<Float>, norm: LayerNorm, scale: Param?, rows n: Int, work: Workspace) {
+    /// (`s` = layer scale or 1) for pre-norm blocks, `x = LN(x + branch)` for post-norm ones (which
+    /// copy the LayerNorm's input `x + branch` into `record` when given).
+    private func addBranch(into x: UnsafeMutablePointer<Float>, norm: LayerNorm, scale: Param?, rows n: Int, work: Workspace,
+                           record: FloatStorage?) {
         let d = spec.hidden
         if spec.norm == .pre {
             if let s = scale { Kernels.addScaled(x, work.branch, scale: s.ptr, rows: n, cols: d) }
             else { Kernels.addInPlace(x, work.branch, count: n * d) }
         } else {
             Kernels.addInPlace(work.branch, x, count: n * d)
+            record?.pointer.update(from: work.branch, count: n * d)
             norm(work.branch, rows: n, into: x)
         }
     }

@@ -49,22 +49,46 @@ public final class TextTransformer: @unchecked Sendable {
     ///   that are not one per token.
     public func forward<O: AttentionObserver>(ids: [Int], typeIds: [Int]? = nil, observer: inout O) throws -> TextOutput {
         let t = ids.count
+        let layout = TokenLayout(textTokens: t)
+        try checkInput(ids: ids, typeIds: typeIds)
+        let geometry = AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: t, headDim: spec.headDim, layout: layout)
+        var estimate = memoryEstimate(tokens: t, options: observer.captureOptions)
+        estimate.observers = observer.estimatedBytes(for: geometry)
+        try estimate.check()
+        BuildNotice.warnIfUnoptimized()
+        var hidden = embed(ids: ids, typeIds: typeIds)
+        try hidden.withUnsafeMutableBufferPointer { hb in
+            try encoder.forward(hb.baseAddress!, tokens: t, layout: layout, observer: &observer)
+        }
+        return TextOutput(hiddenState: Tensor(shape: [t, spec.hidden], values: hidden), layout: layout)
+    }
+
+    /// - Throws: ``ModelInputError`` for an empty, too long or out-of-vocabulary input, or type ids
+    ///   that are not one per token.
+    func checkInput(ids: [Int], typeIds: [Int]?) throws {
+        let t = ids.count
         guard t > 0 else { throw ModelInputError.empty }
         guard t <= maxPositions else { throw ModelInputError.tooLong(tokens: t, maximum: maxPositions) }
         let types = typeIds ?? [Int](repeating: 0, count: t)
         guard types.count == t else { throw ModelInputError.typeIDCount(typeIDs: types.count, tokens: t) }
         for id in ids where id < 0 || id >= vocabularySize { throw ModelInputError.badTokenID(id: id, vocabularySize: vocabularySize) }
         for id in types where id < 0 || id >= tokenTypes.shape[0] { throw ModelInputError.badTokenID(id: id, vocabularySize: tokenTypes.shape[0]) }
-        BuildNotice.warnIfUnoptimized()
+    }
+
+    /// The forward's memory at `tokens` tokens without observers: weights and working memory.
+    func memoryEstimate(tokens t: Int, options: CaptureOptions) -> MemoryEstimate {
+        let embeddingBytes = MemoryEstimate.floats(Limits.sum(vocabularySize, maxPositions, tokenTypes.shape[0]) ?? .max, spec.hidden)
+        return MemoryEstimate(weights: Limits.sum(MemoryEstimate.floats(spec.blockParameterCount), embeddingBytes) ?? .max,
+                              forward: spec.forwardBytes(tokens: t, options: options), observers: 0, tokens: t)
+    }
+
+    /// The encoder's input `LN(word[ids] + position + tokenType[typeIds])`, `[T, D]` (input checked).
+    func embed(ids: [Int], typeIds: [Int]?) -> [Float] {
+        let t = ids.count
         let d = spec.hidden
-        let layout = TokenLayout(textTokens: t)
-        let geometry = AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: t, headDim: spec.headDim, layout: layout)
-        let embeddingBytes = MemoryEstimate.floats(Limits.sum(vocabularySize, maxPositions, tokenTypes.shape[0]) ?? .max, d)
-        try MemoryEstimate(weights: Limits.sum(MemoryEstimate.floats(spec.blockParameterCount), embeddingBytes) ?? .max,
-                           forward: spec.forwardBytes(tokens: t, options: observer.captureOptions),
-                           observers: observer.estimatedBytes(for: geometry), tokens: t).check()
+        let types = typeIds ?? [Int](repeating: 0, count: t)
         var hidden = [Float](repeating: 0, count: t * d)
-        try hidden.withUnsafeMutableBufferPointer { hb in
+        hidden.withUnsafeMutableBufferPointer { hb in
             let x = hb.baseAddress!
             for i in 0 ..< t {
                 let row = x + i * d
@@ -74,8 +98,7 @@ public final class TextTransformer: @unchecked Sendable {
                 for j in 0 ..< d { row[j] = w[j] + ty[j] + p[j] }
             }
             embeddingNorm(x, rows: t, into: x)
-            try encoder.forward(x, tokens: t, layout: layout, observer: &observer)
         }
-        return TextOutput(hiddenState: Tensor(shape: [t, d], values: hidden), layout: layout)
+        return hidden
     }
 }

@@ -165,14 +165,7 @@ public final class VisionTransformer: @unchecked Sendable {
     ///   ``CheckpointError/nonFiniteActivation(file:stage:)`` when the pass overflows (see
     ///   `Encoder.forward`), or whatever the observer throws.
     public func forward<O: AttentionObserver>(_ pixels: Tensor, observer: inout O) throws -> VisionOutput {
-        guard pixels.shape.count == 3, pixels.shape[0] == channels else {
-            throw ModelInputError.badPixelShape(found: pixels.shape, channels: channels)
-        }
-        let height = pixels.shape[1]
-        let width = pixels.shape[2]
-        guard height >= patchSize, width >= patchSize else {
-            throw ModelInputError.tooSmall(height: height, width: width, patchSize: patchSize)
-        }
+        let (height, width) = try inputSize(pixels)
         BuildNotice.warnIfUnoptimized()
         let layout = layout(height: height, width: width)
         let n = layout.tokenCount
@@ -188,7 +181,28 @@ public final class VisionTransformer: @unchecked Sendable {
                 try encoder.requireFinite(x, count: n * d, stage: "the final layernorm")
             }
         }
-        var out = VisionOutput(hiddenState: Tensor(shape: [n, d], values: hidden), pooled: nil, logits: nil,
+        return try outputs(hidden: hidden, layout: layout)
+    }
+
+    /// `(height, width)` of `pixels [channels, H, W]`.
+    /// - Throws: ``ModelInputError`` for another shape or an input smaller than one patch.
+    func inputSize(_ pixels: Tensor) throws -> (height: Int, width: Int) {
+        guard pixels.shape.count == 3, pixels.shape[0] == channels else {
+            throw ModelInputError.badPixelShape(found: pixels.shape, channels: channels)
+        }
+        let height = pixels.shape[1]
+        let width = pixels.shape[2]
+        guard height >= patchSize, width >= patchSize else {
+            throw ModelInputError.tooSmall(height: height, width: width, patchSize: patchSize)
+        }
+        return (height, width)
+    }
+
+    /// The model's outputs (pooled vector, logits) from the final hidden states `[tokens, hidden]`.
+    /// - Throws: ``CheckpointError/nonFiniteActivation(file:stage:)`` when one overflows.
+    func outputs(hidden: [Float], layout: TokenLayout) throws -> VisionOutput {
+        let d = spec.hidden
+        var out = VisionOutput(hiddenState: Tensor(shape: [hidden.count / d, d], values: hidden), pooled: nil, logits: nil,
                                extraLogits: [:], layout: layout)
         let cls = Array(hidden[0 ..< d])
         if let poolNorm {
@@ -251,7 +265,7 @@ public final class VisionTransformer: @unchecked Sendable {
         return try forward(pixels, observer: &none)
     }
 
-    private func apply(_ linear: Linear, _ x: [Float]) -> [Float] {
+    func apply(_ linear: Linear, _ x: [Float]) -> [Float] {
         var y = [Float](repeating: 0, count: linear.outFeatures)
         x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { linear(xb.baseAddress!, rows: 1, into: $0.baseAddress!) } }
         return y
