@@ -59,18 +59,25 @@ public enum Kernels {
             for r in range {
                 let src = x + r * cols
                 let dst = out + r * cols
-                var sum: Float = 0
-                for c in 0 ..< cols { sum += src[c] }
-                let mean = sum / Float(cols)
-                var sq: Float = 0
-                for c in 0 ..< cols {
-                    let d = src[c] - mean
-                    sq += d * d
-                }
-                let inv = 1 / (sq / Float(cols) + eps).squareRoot()
+                let (mean, inv) = layerNormStatistics(src, cols: cols, eps: eps)
                 for c in 0 ..< cols { dst[c] = (src[c] - mean) * inv * gamma[c] + beta[c] }
             }
         }
+    }
+
+    /// A LayerNorm row's mean and `1 / sqrt(var + eps)` (biased variance), as ``layerNorm(_:rows:cols:gamma:beta:eps:out:)``
+    /// computes them (the backward pass recomputes them with this).
+    @inlinable @inline(__always)
+    public static func layerNormStatistics(_ src: UnsafePointer<Float>, cols: Int, eps: Float) -> (mean: Float, inverseStd: Float) {
+        var sum: Float = 0
+        for c in 0 ..< cols { sum += src[c] }
+        let mean = sum / Float(cols)
+        var sq: Float = 0
+        for c in 0 ..< cols {
+            let d = src[c] - mean
+            sq += d * d
+        }
+        return (mean, 1 / (sq / Float(cols) + eps).squareRoot())
     }
 
     /// GELU in place: `x * 0.5 * (1 + erf(x / sqrt(2)))` (`hidden_act = "gelu"`), with erf as

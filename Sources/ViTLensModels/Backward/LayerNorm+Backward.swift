@@ -13,15 +13,7 @@ extension LayerNorm {
         for r in 0 ..< rows {
             let src = x + r * cols
             let dyr = dy + r * cols
-            var sum: Float = 0
-            for c in 0 ..< cols { sum += src[c] }
-            let mean = sum / Float(cols)
-            var sq: Float = 0
-            for c in 0 ..< cols {
-                let d = src[c] - mean
-                sq += d * d
-            }
-            let inv = 1 / (sq / Float(cols) + eps).squareRoot()
+            let (mean, inv) = Kernels.layerNormStatistics(src, cols: cols, eps: eps)
             var gMean: Double = 0
             var gxMean: Double = 0
             for c in 0 ..< cols {
