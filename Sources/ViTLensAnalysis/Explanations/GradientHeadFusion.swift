@@ -1,0 +1,38 @@
+import ViTLensCore
+
+/// How one layer's attention `A` and its gradient `G = dTarget/dA` (`[heads, N, N]`) become one
+/// non-negative `N x N` matrix `Ā`.
+///
+/// The two orders differ whenever heads disagree in sign at an entry (docs/ANALYSES.md,
+/// "Explanations with gradients").
+public enum GradientHeadFusion: String, Sendable, Equatable, Hashable, CaseIterable {
+    /// `Ā = mean_h(max(0, G_h ⊙ A_h))`: clamp each head, then average (Chefer et al. ICCV 2021,
+    /// Eq. 5; their code's `avg_heads`). The default.
+    case positiveThenMean = "positive-then-mean"
+    /// `Ā = max(0, mean_h(G_h ⊙ A_h))`: average, then clamp (vit-explain's `grad_rollout`).
+    case meanThenPositive = "mean-then-positive"
+
+    /// Fuses `heads` heads of `n x n` entries into `out` (`n * n` floats), in float32, heads in
+    /// order `0 ..< heads` for every entry (the order the fixtures' NumPy reference uses).
+    func fuse(heads: Int, n: Int, attention: UnsafePointer<Float>, gradient: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let square = n * n
+        let count = Float(heads)
+        nonisolated(unsafe) let a = attention
+        nonisolated(unsafe) let g = gradient
+        nonisolated(unsafe) let o = out
+        let clampEachHead = self == .positiveThenMean
+        Compute.forEachChunk(n, costPerItem: 2 * heads * n) { rows in
+            for i in rows {
+                let start = i * n
+                for j in start ..< start + n {
+                    var s: Float = 0
+                    for h in 0 ..< heads {
+                        let p = g[h * square + j] * a[h * square + j]
+                        s += clampEachHead ? Swift.max(0, p) : p
+                    }
+                    o[j] = clampEachHead ? s / count : Swift.max(0, s / count)
+                }
+            }
+        }
+    }
+}
