@@ -78,7 +78,7 @@ struct ExplanationFixture {
         return try #require(acc.result)
     }
 
-    /// Runs a whole pass (begin, every layer, finish) into any consumer.
+    /// Runs a whole pass into any consumer: begin, every layer in `order`, the embeddings, finish.
     func feed<C: LayerGradientConsumer>(_ consumer: inout C, order: [Int]? = nil, gradientLayer: (Int) -> Int = { $0 }) throws {
         let s = meta.shape
         let per = s.heads * s.tokens * s.tokens
@@ -92,6 +92,11 @@ struct ExplanationFixture {
                         attention: UnsafeBufferPointer(rebasing: a[l * per ..< (l + 1) * per]),
                         gradient: UnsafeBufferPointer(rebasing: d[g * per ..< (g + 1) * per]))
                 }
+            }
+        }
+        try embeddings.values.withUnsafeBufferPointer { e in
+            try embeddingGradients.values.withUnsafeBufferPointer { d in
+                try consumer.consumeEmbeddings(tokens: s.tokens, width: s.width, layout: layout, embeddings: e, gradient: d)
             }
         }
         try consumer.finish()

@@ -100,6 +100,30 @@ struct ExplanationInvariantTests {
         #expect(error?.description == "attention gradients: layer(s) 0 never arrived")
     }
 
+    @Test("The input x gradient capture needs the embeddings exactly once")
+    func inputCaptureRefusals() throws {
+        let f = try ExplanationFixture(ExplanationFixture.cases[2])
+        var capture = InputGradientCapture()
+        try capture.begin(f.geometry)
+        let finishError = #expect(throws: AnalysisError.self) { try capture.finish() }
+        #expect(finishError == .noLayersObserved(analysis: "input x gradient (embeddings)"))
+        var twice = InputGradientCapture()
+        try f.feed(&twice)
+        #expect(twice.result != nil)
+        let e = f.embeddings.values
+        try twice.begin(f.geometry)
+        try e.withUnsafeBufferPointer { b in
+            try twice.consumeEmbeddings(tokens: f.meta.shape.tokens, width: f.meta.shape.width, layout: f.layout, embeddings: b, gradient: b)
+            let again = #expect(throws: AnalysisError.self) {
+                try twice.consumeEmbeddings(tokens: f.meta.shape.tokens, width: f.meta.shape.width, layout: f.layout, embeddings: b, gradient: b)
+            }
+            #expect(again?.description.contains("once per pass") == true)
+            #expect(throws: AnalysisError.self) {
+                try InputGradientCapture().consumeEmbeddingsOnce(tokens: f.meta.shape.tokens - 1, width: f.meta.shape.width, layout: f.layout, buffer: b)
+            }
+        }
+    }
+
     @Test("A layer range keeps only its layers; memory is layers x N² floats")
     func layerRangeAndMemory() throws {
         let f = try ExplanationFixture(ExplanationFixture.cases[0])
@@ -123,5 +147,13 @@ struct ExplanationInvariantTests {
         let fused = try f.accumulate()
         #expect(throws: AnalysisError.noCLSToken(layout: f.layout.description)) { _ = try CheferRelevance.explain(fused, readout: .cls) }
         #expect(try CheferRelevance.explain(fused, readout: .query(.token(0))).map.shape == [f.meta.shape.tokens])
+    }
+}
+
+extension InputGradientCapture {
+    /// One `consumeEmbeddings` call on a copy (for refusal checks).
+    func consumeEmbeddingsOnce(tokens: Int, width: Int, layout: TokenLayout, buffer: UnsafeBufferPointer<Float>) throws {
+        var copy = self
+        try copy.consumeEmbeddings(tokens: tokens, width: width, layout: layout, embeddings: buffer, gradient: buffer)
     }
 }

@@ -62,6 +62,20 @@ struct ExplanationParityTests {
         #expect(l2.method == .inputGradient && l2.layers == nil)
     }
 
+    @Test("One backward pass feeds the accumulator and the input x gradient capture together", arguments: ExplanationFixture.cases)
+    func composedConsumers(_ name: String) throws {
+        let f = try ExplanationFixture(name)
+        var pair = GradientConsumerPair(AttentionGradientAccumulator(), InputGradientCapture())
+        try f.feed(&pair, order: Array(0 ..< f.meta.shape.layers).reversed())
+        let fused = try #require(pair.first.result)
+        let chefer = try CheferRelevance.explain(fused, readout: try f.readout("cls"))
+        expectMatch(chefer.map, try f.tensor("chefer_cls"), ExplanationFixture.tolerance, "\(name) chefer (pair)")
+        let input = try #require(pair.second.result)
+        expectMatch(input.map, try f.tensor("input_grad"), ExplanationFixture.tolerance, "\(name) input-grad (pair)")
+        let n = f.meta.shape.tokens
+        #expect(pair.estimatedBytes(for: f.geometry) == f.meta.shape.layers * n * n * 4 + n * 4)
+    }
+
     @Test("Gradient rollout rows are distributions; Chefer rows are at least the identity's readout", arguments: ExplanationFixture.cases)
     func rowInvariants(_ name: String) throws {
         let f = try ExplanationFixture(name)

@@ -12,8 +12,9 @@ public enum GradientHeadFusion: String, Sendable, Equatable, Hashable, CaseItera
     /// `Ā = max(0, mean_h(G_h ⊙ A_h))`: average, then clamp (vit-explain's `grad_rollout`).
     case meanThenPositive = "mean-then-positive"
 
-    /// Fuses `heads` heads of `n x n` entries into `out` (`n * n` floats), in float32, heads in
-    /// order `0 ..< heads` for every entry (the order the fixtures' NumPy reference uses).
+    /// Fuses `heads` heads of `n x n` entries into `out` (`n * n` floats), in float32. Every entry
+    /// sums its heads in order `0 ..< heads` (the order of the fixtures' NumPy reference); rows run
+    /// in parallel, and within a row each head is one contiguous, vectorisable pass.
     func fuse(heads: Int, n: Int, attention: UnsafePointer<Float>, gradient: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let square = n * n
         let count = Float(heads)
@@ -23,14 +24,20 @@ public enum GradientHeadFusion: String, Sendable, Equatable, Hashable, CaseItera
         let clampEachHead = self == .positiveThenMean
         Compute.forEachChunk(n, costPerItem: 2 * heads * n) { rows in
             for i in rows {
-                let start = i * n
-                for j in start ..< start + n {
-                    var s: Float = 0
-                    for h in 0 ..< heads {
-                        let p = g[h * square + j] * a[h * square + j]
-                        s += clampEachHead ? Swift.max(0, p) : p
+                let row = o + i * n
+                row.update(repeating: 0, count: n)
+                for h in 0 ..< heads {
+                    let ah = a + h * square + i * n, gh = g + h * square + i * n
+                    if clampEachHead {
+                        for j in 0 ..< n { row[j] += Swift.max(0, gh[j] * ah[j]) }
+                    } else {
+                        for j in 0 ..< n { row[j] += gh[j] * ah[j] }
                     }
-                    o[j] = clampEachHead ? s / count : Swift.max(0, s / count)
+                }
+                if clampEachHead {
+                    for j in 0 ..< n { row[j] /= count }
+                } else {
+                    for j in 0 ..< n { row[j] = Swift.max(0, row[j] / count) }
                 }
             }
         }
