@@ -11,7 +11,11 @@ import ViTLensCore
 ///
 /// Memory: `used layers · N² · 4` bytes (``estimatedBytes(for:)``), nothing per head: 1.9 MB for
 /// ViT-B/16 at 224 px (12 layers, N = 197), 622 MB for DINO ViT-S/8 at 480 px (12 layers,
-/// N = 3,601). Fusion costs `3 · heads · N²` flops per layer.
+/// N = 3,601). Fusion costs `3 · heads · N²` flops per layer and reads each input once (the NaN
+/// check rides along). Measured in a release build on a shared, loaded 2-core x86-64 machine
+/// (random inputs): ViT-B/16 224 (12 heads, N = 197) 0.4 ms per layer, then Chefer's row 0.2 ms for
+/// all 12 layers; DINO ViT-S/8 480 (6 heads, N = 3,601) 0.26 s per layer, Chefer's row 0.13 s and
+/// gradient rollout 0.19 s for 12 layers.
 public struct AttentionGradientAccumulator: LayerGradientConsumer {
     /// What to keep.
     public struct Options: Sendable, Equatable {
@@ -87,17 +91,20 @@ public struct AttentionGradientAccumulator: LayerGradientConsumer {
         }
         guard range.contains(layer) else { return }
         guard stored[layer - range.lowerBound] == nil else { throw AnalysisError.duplicateLayer(analysis: Self.name, layer: layer) }
-        if let i = Finite.firstNonFinite(attention) {
-            throw AnalysisError.nonFinite(what: "attention of layer \(layer)", index: i, value: Finite.describe(attention[i]))
-        }
-        if let i = Finite.firstNonFinite(gradient) {
-            throw AnalysisError.nonFinite(what: "attention gradient of layer \(layer)", index: i, value: Finite.describe(gradient[i]))
-        }
         let fusion = options.fusion
         var fused = AnalysisKernels.uninitialized(tokens * tokens)
-        fused.withUnsafeMutableBufferPointer { out in
-            guard let a = attention.baseAddress, let g = gradient.baseAddress, let o = out.baseAddress else { return }
-            fusion.fuse(heads: heads, n: tokens, attention: a, gradient: g, into: o)
+        let finite = fused.withUnsafeMutableBufferPointer { out -> Bool in
+            guard let a = attention.baseAddress, let g = gradient.baseAddress, let o = out.baseAddress else { return true }
+            return fusion.fuse(heads: heads, n: tokens, attention: a, gradient: g, into: o)
+        }
+        if !finite {
+            // The exact place, for the message (only on this error path: a second pass over the inputs).
+            if let i = Finite.firstNonFinite(attention) {
+                throw AnalysisError.nonFinite(what: "attention of layer \(layer)", index: i, value: Finite.describe(attention[i]))
+            }
+            if let i = Finite.firstNonFinite(gradient) {
+                throw AnalysisError.nonFinite(what: "attention gradient of layer \(layer)", index: i, value: Finite.describe(gradient[i]))
+            }
         }
         stored[layer - range.lowerBound] = fused
     }

@@ -20,16 +20,38 @@ public enum GradientRollout {
     public static func explain(_ fused: FusedAttentionGradients, readout: Readout = .cls) throws -> Explanation {
         let n = fused.tokens
         let row = try fused.readoutRow(readout) { v, m in
-            var w = v
-            for k in 0 ..< n {
-                var s = 1.0
-                for j in 0 ..< n { s += Double(m[k * n + j]) }
-                w[k] = v[k] / s
-            }
+            let w = scaledByRowSums(v, m, n: n)
             var y = AnalysisKernels.rowTimesMatrix(w, m, n: n)
             for j in 0 ..< n { y[j] += w[j] }
             return y
         }
         return fused.explanation(.gradientRollout, readout: readout, rows: [row])
+    }
+
+    /// `w_k = v_k / (1 + Σ_j m[k, j])`: the readout row divided by the row sums of `I + m`. Rows run
+    /// in parallel; each sum adds 16-wide float partial sums, then the rest, in double.
+    static func scaledByRowSums(_ v: [Double], _ m: UnsafeBufferPointer<Float>, n: Int) -> [Double] {
+        var w = v
+        guard let base = m.baseAddress else { return w }
+        w.withUnsafeMutableBufferPointer { wb in
+            guard let wBase = wb.baseAddress else { return }
+            nonisolated(unsafe) let out = wBase
+            nonisolated(unsafe) let mp = base
+            Compute.forEachChunk(n, costPerItem: n) { rows in
+                for k in rows {
+                    let row = UnsafeRawPointer(mp + k * n)
+                    var acc = SIMD16<Float>.zero
+                    var j = 0
+                    while j + 16 <= n {
+                        acc += row.loadUnaligned(fromByteOffset: j * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
+                        j += 16
+                    }
+                    var s = 1 + Double(acc.sum())
+                    while j < n { s += Double(mp[k * n + j]); j += 1 }
+                    out[k] /= s
+                }
+            }
+        }
+        return w
     }
 }
