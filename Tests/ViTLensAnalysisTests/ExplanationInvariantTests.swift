@@ -89,6 +89,27 @@ struct ExplanationInvariantTests {
         #expect(unbegun?.description.contains("begin()") == true)
     }
 
+    @Test("Fused matrices given by hand are checked: count, size, finiteness")
+    func handMadeFused() throws {
+        let layout = TokenLayout(prefix: [.cls], grid: PatchGrid(rows: 1, columns: 2, patchSize: 16))
+        let ok = [Float](repeating: 0.1, count: 9)
+        #expect(try FusedAttentionGradients(layout: layout, layers: 0 ... 1, fusion: .positiveThenMean, matrices: [ok, ok]).tokens == 3)
+        #expect(throws: AnalysisError.self) { _ = try FusedAttentionGradients(layout: layout, layers: 0 ... 1, fusion: .positiveThenMean, matrices: [ok]) }
+        #expect(throws: AnalysisError.self) { _ = try FusedAttentionGradients(layout: layout, layers: 0 ... 0, fusion: .positiveThenMean, matrices: [Array(ok.dropLast())]) }
+        var bad = ok
+        bad[4] = .nan
+        #expect(throws: AnalysisError.nonFinite(what: "fused attention gradient of layer 3", index: 4, value: "NaN")) {
+            _ = try FusedAttentionGradients(layout: layout, layers: 3 ... 3, fusion: .positiveThenMean, matrices: [bad])
+        }
+        // By hand: one layer with Ā = 0.1 everywhere: Chefer's CLS row = e_0 + 0.1·(1, 1, 1).
+        let one = try FusedAttentionGradients(layout: layout, layers: 0 ... 0, fusion: .positiveThenMean, matrices: [ok])
+        let row = try CheferRelevance.explain(one).rows[0].row
+        #expect(row.enumerated().allSatisfy { abs($0.element - ($0.offset == 0 ? 1.1 : 0.1)) < 1e-6 })
+        // Gradient rollout: rownorm(I + Ā) = (I + 0.1)/1.3, so the CLS row is (1.1, 0.1, 0.1)/1.3.
+        let rollout = try GradientRollout.explain(one).rows[0].row
+        #expect(rollout.enumerated().allSatisfy { abs($0.element - ($0.offset == 0 ? 1.1 : 0.1) / 1.3) < 1e-6 })
+    }
+
     @Test("Each layer arrives once; missing layers are named")
     func duplicatesAndMissing() throws {
         let f = try ExplanationFixture(ExplanationFixture.cases[0])
