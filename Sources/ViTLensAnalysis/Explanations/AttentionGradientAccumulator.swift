@@ -26,6 +26,7 @@ public struct AttentionGradientAccumulator: LayerGradientConsumer {
         /// Last layer kept, inclusive; negative counts from the end (default -1, the last).
         public var lastLayer: Int
 
+        /// Options with Chefer's fusion over all layers by default.
         public init(fusion: GradientHeadFusion = .positiveThenMean, firstLayer: Int = 0, lastLayer: Int = -1) {
             self.fusion = fusion
             self.firstLayer = firstLayer

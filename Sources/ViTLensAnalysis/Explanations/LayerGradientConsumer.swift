@@ -44,9 +44,12 @@ extension LayerGradientConsumer {
 
 /// Two consumers fed from one backward pass, in order (`first`, then `second`).
 public struct GradientConsumerPair<First: LayerGradientConsumer, Second: LayerGradientConsumer>: LayerGradientConsumer {
+    /// Fed first.
     public var first: First
+    /// Fed second, with the same buffers.
     public var second: Second
 
+    /// Pairs two consumers.
     public init(_ first: First, _ second: Second) {
         self.first = first
         self.second = second
