@@ -55,6 +55,10 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A map or stack handed to an analysis holds NaN or an infinity (`value` reads "NaN", "inf"
     /// or "-inf"; `index` is the first bad element, row-major).
     case nonFinite(what: String, index: Int, value: String)
+    /// A layer delivered twice to a consumer that expects each layer once.
+    case duplicateLayer(analysis: String, layer: Int)
+    /// `finish()` was reached before every layer of the requested range arrived.
+    case missingLayers(analysis: String, layers: [Int])
 
     public var description: String {
         switch self {
@@ -98,6 +102,10 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(f): a \(MemoryBudget.describe(b)) array needs about \(MemoryBudget.describe(n)) to load, above the limit of \(MemoryBudget.describe(limit)) (--max-memory): save fewer layers or a smaller input"
         case .nonFinite(let what, let i, let v):
             return "\(what) holds \(v) at index \(i); analyses take only finite values"
+        case .duplicateLayer(let a, let l):
+            return "\(a): layer \(l) was delivered twice"
+        case .missingLayers(let a, let ls):
+            return "\(a): layer(s) \(ls.map(String.init).joined(separator: ", ")) never arrived"
         }
     }
 }
