@@ -198,6 +198,8 @@ public enum SessionError: Error, CustomStringConvertible, Equatable {
     case layerOutOfRange(option: String, layer: Int, layers: Int)
     /// An analysis delivered nothing (its layers were never observed).
     case noResult(analysis: String, layer: Int?)
+    /// Gradients were asked of a saved attention stack, which has no model to differentiate.
+    case needsGradients(input: String)
 
     public var description: String {
         switch self {
@@ -205,6 +207,7 @@ public enum SessionError: Error, CustomStringConvertible, Equatable {
         case .needsTextModel(let m): return "\(m): --text needs a text model (BERT family); this is an image model"
         case .layerOutOfRange(let o, let l, let n):
             return "\(o) \(l) is out of range: the model has \(n) layers (0...\(n - 1), or -1 for the last)"
+        case .needsGradients(let i): return "\(i): saved attention arrays have no gradients; explanations need --model and an IMAGE or --text"
         case .noResult(let a, let l):
             return "\(a) produced no result" + (l.map { " (no attention was delivered for layer \($0))" } ?? "")
         }

@@ -3,6 +3,10 @@ public enum GradientTarget: Sendable, Equatable {
     /// One class logit, as the model's `logits` output (DeiT distilled: the mean of the CLS and
     /// distillation heads, as Hugging Face computes `logits`). Models with a classifier only.
     case classLogit(Int)
+    /// The logit of the class the model predicts on this input (the largest logit, ties to the
+    /// lower index), chosen inside the pass after the forward: one forward and one backward, as
+    /// ``classLogit(_:)`` with that index. Models with a classifier only.
+    case topClassLogit
     /// Cosine similarity of the pooled embedding to `vector`, pooled as the family pools it:
     /// CLIP `post_layernorm(hidden[0])`, ViT with a pooler `tanh(dense(hidden[0]))`, otherwise the
     /// final hidden state of the first token (DINOv2's `pooler_output`). Image models.

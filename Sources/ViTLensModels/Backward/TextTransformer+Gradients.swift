@@ -15,7 +15,7 @@ extension TextTransformer {
         try checkInput(ids: ids, typeIds: typeIds)
         let n = ids.count, d = spec.hidden
         switch target {
-        case .classLogit: throw GradientTargetError.noClassifier(modelType: modelType)
+        case .classLogit, .topClassLogit: throw GradientTargetError.noClassifier(modelType: modelType)
         case .pooledCosine: throw GradientTargetError.unsupported("text models have no pooled-cosine target: use the mean-pooled cosine")
         case .meanPooledCosine(let v): try GradientTargetError.check(vector: v, expected: d)
         case .tokenCosine(let a, let b): try GradientTargetError.check(token: a, other: b, tokens: n)

@@ -78,6 +78,8 @@ extension VisionTransformer {
         case .classLogit(let i):
             guard let classes = classCount else { throw GradientTargetError.noClassifier(modelType: modelType) }
             guard i >= 0, i < classes else { throw GradientTargetError.classOutOfRange(index: i, classes: classes) }
+        case .topClassLogit:
+            guard classCount != nil else { throw GradientTargetError.noClassifier(modelType: modelType) }
         case .pooledCosine(let v):
             try GradientTargetError.check(vector: v, expected: spec.hidden)
         case .meanPooledCosine:
@@ -92,7 +94,14 @@ extension VisionTransformer {
     private func targetGradient(_ target: GradientTarget, hidden h: [Float], output: VisionOutput) throws -> (Float, [Float]) {
         let d = spec.hidden
         var dh = [Float](repeating: 0, count: h.count)
+        var target = target
+        if target == .topClassLogit {
+            guard let logits = output.logits else { throw GradientTargetError.noClassifier(modelType: modelType) }
+            target = .classLogit(Self.topClass(logits.values))
+        }
         switch target {
+        case .topClassLogit:
+            throw GradientTargetError.unsupported("the top class was not resolved")
         case .classLogit(let i):
             switch head {
             case .token(let t, let linear)?:
@@ -134,6 +143,13 @@ extension VisionTransformer {
         case .tokenCosine(let a, let b):
             return try HiddenTarget.tokenCosine(h, a, b, width: d)
         }
+    }
+
+    /// The index of the largest logit, ties to the lower index (what ``GradientTarget/topClassLogit`` differentiates).
+    public static func topClass(_ logits: [Float]) -> Int {
+        var best = 0
+        for i in logits.indices where logits[i] > logits[best] { best = i }
+        return best
     }
 
     /// The estimated peak memory of ``gradients(_:target:observer:)`` on a `height x width` input:

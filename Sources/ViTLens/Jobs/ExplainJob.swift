@@ -1,0 +1,113 @@
+import Foundation
+
+/// A gradient explanation of one target on one input (docs/ANALYSES.md, "Explanations with
+/// gradients"); what `vitlens explain` writes.
+///
+/// One forward and one backward pass per input feed the method's consumer (an
+/// ``AttentionGradientAccumulator`` or an ``InputGradientCapture``) through
+/// ``AnalysisSession/gradients(_:target:consumer:)``; a `similar:` or `similar-text:` target adds
+/// one plain forward of the other image or sentence.
+public struct ExplainJob: Sendable {
+    /// The method (default Chefer's relevance).
+    public var method = ExplanationMethod.chefer
+    /// The target as the user named it (default the predicted class).
+    public var target = TargetSpec.top1
+    /// Read out the mean of the patch rows instead of CLS (token 0 for layouts without CLS).
+    public var meanOfPatches = false
+    /// Head fusion and layer range of the attention-gradient methods.
+    public var options = AttentionGradientAccumulator.Options()
+    public var style = RenderStyle()
+
+    public init() {}
+
+    /// The explanation and the resolved target of the last step, for callers that want values, not files.
+    public struct Result: Sendable {
+        public var explanation: Explanation
+        public var target: GradientTarget
+        /// The target's value on the input.
+        public var value: Float
+        /// The class differentiated, for class targets.
+        public var classIndex: Int?
+    }
+
+    /// Resolves the target, runs the pass and applies the method.
+    /// - Throws: ``TargetSpecError``, `GradientTargetError`, ``SessionError``, ``InputError``, `AnalysisError` (one line each).
+    public func explain(_ session: AnalysisSession, _ input: AnalysisInput) throws -> Result {
+        if method != .inputGradient {
+            _ = try input.layerIndex(options.firstLayer, option: "--first-layer")
+            _ = try input.layerIndex(options.lastLayer, option: "--last-layer")
+        }
+        var (target, classIndex) = try self.target.resolve(in: session, for: input)
+        if let model = session.vision?.model { try model.checkTarget(target, tokens: input.layout.tokenCount) }
+        let readout: Readout = meanOfPatches ? .meanOfPatches : .query(try QuerySpec.automatic.resolve(in: input.layout, input: input.name))
+        let explanation: Explanation, outcome: GradientOutcome
+        if method == .inputGradient {
+            var capture = InputGradientCapture()
+            outcome = try session.gradients(input, target: target, consumer: &capture)
+            guard let e = capture.result else { throw SessionError.noResult(analysis: "input x gradient", layer: nil) }
+            explanation = e
+        } else {
+            var accumulator = AttentionGradientAccumulator(options)
+            outcome = try session.gradients(input, target: target, consumer: &accumulator)
+            guard let fused = accumulator.result else { throw SessionError.noResult(analysis: method.rawValue, layer: nil) }
+            switch method {
+            case .gradientRollout: explanation = try GradientRollout.explain(fused, readout: readout)
+            case .attentionGradient: explanation = try AttentionGradientLayers.explain(fused, readout: readout)
+            default: explanation = try CheferRelevance.explain(fused, readout: readout)
+            }
+        }
+        if target == .topClassLogit, case .vision(let output) = outcome.output, let logits = output.logits {
+            classIndex = VisionTransformer.topClass(logits.values)
+        }
+        return Result(explanation: explanation, target: target, value: outcome.value, classIndex: classIndex)
+    }
+
+    /// Runs ``explain(_:_:)`` and builds `relevance.npy` (float32 `[gh, gw]`, `[T]` for text,
+    /// `[layers, ...]` for attn-grad), `relevance.png` (over the model input with a colour bar, a
+    /// labelled strip for text; the sum over layers for attn-grad) and `explain.json`.
+    public func run(_ session: AnalysisSession, _ input: AnalysisInput) throws -> AnalysisProduct {
+        let result = try explain(session, input)
+        let map = result.explanation.map
+        let shown = map.shape.count == 1 + (input.layout.grid == nil ? 1 : 2) ? Self.sumOverFirstAxis(map) : map
+        var product = AnalysisProduct()
+        product.add("relevance.npy", .array(map))
+        product.add("relevance.png", .png(try style.picture(shown, canvas: input.canvas, title: method.rawValue, tokens: input.encoding?.tokens)))
+        let label = result.classIndex.flatMap { session.vision?.model.labels[$0] }
+        let fields = Fields(input: input.name, layout: LayoutRecord(input.layout), method: method.rawValue, target: target.description,
+                            classIndex: result.classIndex, label: label, targetValue: Double(result.value),
+                            layers: result.explanation.layers.map { [$0.lowerBound, $0.upperBound] },
+                            readout: result.explanation.readout?.description,
+                            headFusion: method == .inputGradient ? nil : options.fusion.rawValue, files: ["relevance.npy": map.shape])
+        product.add("explain.json", .json(Metadata(session.provenance(for: input), fields)))
+        let named = result.classIndex.map { " (class \($0)" + (label.map { " \"\($0)\"" } ?? "") + ")" } ?? ""
+        product.summary.append("\(method.rawValue) for \(target)\(named): target value " + String(format: "%.6g", result.value))
+        return product
+    }
+
+    /// `[k, ...] -> [...]`, summing the `k` leading slices.
+    static func sumOverFirstAxis(_ t: Tensor) -> Tensor {
+        let inner = Array(t.shape.dropFirst()), size = inner.reduce(1, *)
+        var sum = [Float](repeating: 0, count: size)
+        for k in 0 ..< (t.shape.first ?? 0) { for i in 0 ..< size { sum[i] += t.values[k * size + i] } }
+        return Tensor(shape: inner, values: sum)
+    }
+
+    struct Fields: Encodable, Sendable {
+        var input: String
+        var layout: LayoutRecord
+        var method: String
+        var target: String
+        var classIndex: Int?
+        var label: String?
+        var targetValue: Double
+        var layers: [Int]?
+        var readout: String?
+        var headFusion: String?
+        var files: [String: [Int]]
+
+        enum CodingKeys: String, CodingKey {
+            case input, layout, method, target, classIndex = "class_index", label, targetValue = "target_value", layers, readout
+            case headFusion = "head_fusion", files
+        }
+    }
+}
