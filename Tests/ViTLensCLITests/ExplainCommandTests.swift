@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import ViTLens
+import ViTLensTestSupport
+
+/// `vitlens explain`: the files it writes (equal to ``ExplainJob`` run in-process), batches, text,
+/// and one-line errors with a non-zero exit for bad targets.
+@Suite(.serialized) struct ExplainCommandTests {
+    let vit = Fixtures.url("models/vit-p16-cls").path
+    let dino = Fixtures.url("models/dinov2").path
+    let bert = Fixtures.url("models/bert-tiny").path
+
+    func out(_ tag: String) -> URL { CLI.temporaryDirectory("explain-\(tag)") }
+
+    @Test func labelTargetWritesTheJobsFiles() throws {
+        let dir = out("label")
+        let r = try CLI.run(["explain", "photos/grace_hopper.jpg", "--model", vit, "--size", "32x48", "--target", "label:admiral",
+                             "--method", "chefer", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let written = try NPY.read(dir.appendingPathComponent("relevance.npy"))
+        #expect(written.dtype == "<f4" && written.shape == [2, 3])
+        let session = try AnalysisSession(model: vit)
+        var job = ExplainJob()
+        job.target = .classIndex(3)
+        let expected = try job.explain(session, try session.image(at: Fixtures.repositoryRoot.appendingPathComponent("photos/grace_hopper.jpg"), size: (32, 48)))
+        // Tolerance: see ExplainJobTests (BLAS work split under concurrent suites).
+        #expect(compare(written.tensor, expected.explanation.map).within(.attention))
+        let json = try String(contentsOf: dir.appendingPathComponent("explain.json"), encoding: .utf8)
+        #expect(json.contains("\"class_index\" : 3") && json.contains("\"target\" : \"label:admiral\"") && json.contains("\"method\" : \"chefer\""))
+        #expect(json.contains("\"target_value\" : "))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("relevance.png").path))
+        #expect(r.stdout.contains("class 3 \"admiral\""))
+    }
+
+    @Test func manyImagesAndAttnGrad() throws {
+        let dir = out("batch")
+        let r = try CLI.run(["explain", "photos/rocket.jpg", "photos/astronaut.png", "--model", vit, "--size", "32x32", "--method", "attn-grad",
+                             "--first-layer=-1", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        for name in ["rocket", "astronaut"] {
+            #expect(try NPY.read(dir.appendingPathComponent("\(name)/relevance.npy")).shape == [1, 2, 2])
+        }
+    }
+
+    @Test func textSimilarity() throws {
+        let dir = out("text")
+        let r = try CLI.run(["explain", "--text", "the cat sat on the mat", "--model", bert, "--target", "similar-text:a dog slept",
+                             "--method", "input-grad", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let a = try NPY.read(dir.appendingPathComponent("relevance.npy"))
+        #expect(a.shape.count == 1 && a.shape[0] > 2 && a.floats.allSatisfy { $0 >= 0 } && a.floats.contains { $0 > 0 })
+    }
+
+    @Test func badTargetsFailOnOneLine() throws {
+        let notes = CLI.temporaryDirectory("explain-notes").appendingPathComponent("notes.jpg")
+        try Data("just text\n".utf8).write(to: notes)
+        let image = ["photos/rocket.jpg", "--size", "32x32", "--out", out("bad").path]
+        let cases: [([String], String)] = [
+            (["--model", vit, "--target", "class:9"], "class index 9 is out of range"),
+            (["--model", vit, "--target", "label:teapott"], "nearest labels: \"teapot\""),
+            (["--model", vit, "--target", "similar:\(notes.path)"], "not an image"),
+            (["--model", dino, "--target", "class:0"], "has no classifier"),
+            (["--model", vit, "--target", "similar-text:hello"], "needs a text model"),
+        ]
+        for (args, message) in cases {
+            let r = try CLI.run(["explain"] + image + args)
+            #expect(r.status == 1, "\(args): \(r.stderr)")
+            #expect(r.errorLines.count == 1 && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        let parse = try CLI.run(["explain"] + image + ["--model", vit, "--target", "colour:red"])
+        #expect(parse.status != 0 && (parse.errorLines.first ?? "").contains("unknown kind 'colour'"), "\(parse.stderr)")
+    }
+}
