@@ -47,8 +47,12 @@ import ViTLensTestSupport
         let r = try CLI.run(["explain", "--text", "the cat sat on the mat", "--model", bert, "--target", "similar-text:a dog slept",
                              "--method", "input-grad", "--out", dir.path])
         #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("most relevant: '"), "\(r.stdout)")
         let a = try NPY.read(dir.appendingPathComponent("relevance.npy"))
         #expect(a.shape.count == 1 && a.shape[0] > 2 && a.floats.allSatisfy { $0 >= 0 } && a.floats.contains { $0 > 0 })
+        // Chefer's map holds the readout token's own relevance (>= 1); the summary's list leaves it out.
+        let chefer = try CLI.run(["explain", "--text", "the cat sat on the mat", "--model", bert, "--target", "token:2,3", "--out", out("text2").path])
+        #expect(chefer.status == 0 && chefer.stdout.contains("most relevant: '") && !chefer.stdout.contains("'[CLS]'"), "\(chefer.stdout)")
     }
 
     @Test func badTargetsFailOnOneLine() throws {
@@ -67,6 +71,9 @@ import ViTLensTestSupport
             #expect(r.status == 1, "\(args): \(r.stderr)")
             #expect(r.errorLines.count == 1 && r.stderr.contains(message), "\(args): \(r.stderr)")
         }
+        let saved = try CLI.run(["explain", "--attentions", "a.npy", "--prefix-tokens", "1", "--grid", "2x2", "--patch-size", "16",
+                                 "--out", out("bad").path])
+        #expect(saved.status != 0 && (saved.errorLines.first ?? "").contains("explain needs gradients"), "\(saved.stderr)")
         let parse = try CLI.run(["explain"] + image + ["--model", vit, "--target", "colour:red"])
         #expect(parse.status != 0 && (parse.errorLines.first ?? "").contains("unknown kind 'colour'"), "\(parse.stderr)")
     }

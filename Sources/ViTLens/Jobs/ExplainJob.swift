@@ -81,15 +81,18 @@ public struct ExplainJob: Sendable {
         product.add("explain.json", .json(Metadata(session.provenance(for: input), fields)))
         let named = result.classIndex.map { " (class \($0)" + (label.map { " \"\($0)\"" } ?? "") + ")" } ?? ""
         product.summary.append("\(method.rawValue) for \(target)\(named): target value " + String(format: "%.6g", result.value))
-        product.summary.append("most relevant: " + Self.top(shown, tokens: input.encoding?.tokens, count: 5))
+        // Text maps keep the readout token itself (Chefer: >= 1 there); the summary leaves it out.
+        var readoutToken: Int?
+        if input.layout.grid == nil, case .query(let q)? = result.explanation.readout { readoutToken = try? q.index(in: input.layout) }
+        product.summary.append("most relevant: " + Self.top(shown, tokens: input.encoding?.tokens, count: 5, excluding: readoutToken))
         return product
     }
 
     /// The `count` largest entries of a `[rows, columns]` map as `(row,col) value`, or of a `[T]`
-    /// text map as `'token' value`, largest first.
-    static func top(_ map: Tensor, tokens: [String]?, count: Int) -> String {
+    /// text map as `'token' value`, largest first, leaving out the entry `excluding`.
+    static func top(_ map: Tensor, tokens: [String]?, count: Int, excluding: Int? = nil) -> String {
         let v = map.values, columns = map.shape.count == 2 ? map.shape[1] : 0
-        return v.indices.sorted { v[$0] > v[$1] || (v[$0] == v[$1] && $0 < $1) }.prefix(count).map { i in
+        return v.indices.filter { $0 != excluding }.sorted { v[$0] > v[$1] || (v[$0] == v[$1] && $0 < $1) }.prefix(count).map { i in
             let value = String(format: "%.4g", v[i])
             if let tokens, tokens.count == v.count { return "'\(tokens[i])' \(value)" }
             return columns > 0 ? "(\(i / columns),\(i % columns)) \(value)" : "\(i) \(value)"
