@@ -49,7 +49,7 @@ import ViTLensTestSupport
             let full = Double(try model.targetValue(.classLogit(0), pixels: x))
             let empty = Double(try model.targetValue(.classLogit(0), pixels: base))
             #expect(full != empty)
-            let m = report.methods[0]
+            let m = report.methods[0].curves
             #expect(m.deletion.values.first == full && m.deletion.values.last == empty)
             #expect(m.insertion.values.first == empty && m.insertion.values.last == full)
             #expect(m.deletion.fractions == (0 ... 8).map { Double($0) / 8 })

@@ -5,11 +5,11 @@ extension FaithfulnessReport {
         let kind = insertion ? "Insertion" : "Deletion"
         func points(_ c: FaithfulnessCurve) -> [PlotPoint] { zip(c.fractions, c.values).map { PlotPoint(x: $0, y: $1) } }
         var series = methods.map { m in
-            let c = insertion ? m.insertion : m.deletion
+            let c = insertion ? m.curves.insertion : m.curves.deletion
             return PlotSeries(label: "\(m.name) (AUC \(NumberFormat.fixed(c.auc, decimals: 3)))", points: points(c), style: .line)
         }
         if let random {
-            let c = insertion ? random.insertion : random.deletion
+            let c = insertion ? random.curves.insertion : random.curves.deletion
             series.append(PlotSeries(label: "random x\(random.orders) (AUC \(NumberFormat.fixed(c.auc, decimals: 3)))",
                                      points: points(c), style: .line, color: RGBColor(128, 128, 128)))
         }

@@ -5,22 +5,13 @@ public struct FaithfulnessReport: Sendable, Equatable, Codable {
     public struct Method: Sendable, Equatable, Codable {
         /// The method's name (e.g. "chefer", "rollout").
         public var name: String
-        /// Deletion curve (lower AUC is better).
-        public var deletion: FaithfulnessCurve
-        /// Insertion curve (higher AUC is better).
-        public var insertion: FaithfulnessCurve
-        /// ``FaithfulnessCurve/auc`` of ``deletion``.
-        public var deletionAUC: Double
-        /// ``FaithfulnessCurve/auc`` of ``insertion``.
-        public var insertionAUC: Double
+        /// Its deletion and insertion curves.
+        public var curves: FaithfulnessCurvePair
 
-        /// A method's result from its two curves.
-        public init(name: String, deletion: FaithfulnessCurve, insertion: FaithfulnessCurve) {
+        /// A method's result from its curves.
+        public init(name: String, curves: FaithfulnessCurvePair) {
             self.name = name
-            self.deletion = deletion
-            self.insertion = insertion
-            deletionAUC = deletion.auc
-            insertionAUC = insertion.auc
+            self.curves = curves
         }
     }
 
@@ -30,23 +21,14 @@ public struct FaithfulnessReport: Sendable, Equatable, Codable {
         public var orders: Int
         /// The seed of ``SeededRandom`` that drew them.
         public var seed: UInt64
-        /// Mean deletion curve and its AUC.
-        public var deletion: FaithfulnessCurve
-        /// Mean insertion curve and its AUC.
-        public var insertion: FaithfulnessCurve
-        /// AUC of ``deletion``.
-        public var deletionAUC: Double
-        /// AUC of ``insertion``.
-        public var insertionAUC: Double
+        /// The mean deletion and insertion curves.
+        public var curves: FaithfulnessCurvePair
 
         /// A baseline from its mean curves.
-        public init(orders: Int, seed: UInt64, deletion: FaithfulnessCurve, insertion: FaithfulnessCurve) {
+        public init(orders: Int, seed: UInt64, curves: FaithfulnessCurvePair) {
             self.orders = orders
             self.seed = seed
-            self.deletion = deletion
-            self.insertion = insertion
-            deletionAUC = deletion.auc
-            insertionAUC = insertion.auc
+            self.curves = curves
         }
     }
 
@@ -107,13 +89,9 @@ public struct FaithfulnessReport: Sendable, Equatable, Codable {
         func add(_ name: String, _ kind: String, _ c: FaithfulnessCurve) {
             for (x, y) in zip(c.fractions, c.values) { rows.append("\(Self.csvField(name)),\(kind),\(x),\(y)") }
         }
-        for m in methods {
-            add(m.name, "deletion", m.deletion)
-            add(m.name, "insertion", m.insertion)
-        }
-        if let random {
-            add("random", "deletion", random.deletion)
-            add("random", "insertion", random.insertion)
+        for (name, c) in methods.map({ ($0.name, $0.curves) }) + (random.map { [("random", $0.curves)] } ?? []) {
+            add(name, "deletion", c.deletion)
+            add(name, "insertion", c.insertion)
         }
         return rows.joined(separator: "\n") + "\n"
     }
@@ -124,9 +102,9 @@ public struct FaithfulnessReport: Sendable, Equatable, Codable {
         var rows = ["method,deletion_auc,insertion_auc,spearman"]
         for m in methods {
             let rho = sanity.first { $0.method == m.name }.map { "\($0.spearman)" } ?? ""
-            rows.append("\(Self.csvField(m.name)),\(m.deletionAUC),\(m.insertionAUC),\(rho)")
+            rows.append("\(Self.csvField(m.name)),\(m.curves.deletionAUC),\(m.curves.insertionAUC),\(rho)")
         }
-        if let random { rows.append("random,\(random.deletionAUC),\(random.insertionAUC),") }
+        if let random { rows.append("random,\(random.curves.deletionAUC),\(random.curves.insertionAUC),") }
         return rows.joined(separator: "\n") + "\n"
     }
 

@@ -12,15 +12,15 @@ extension PatchPerturbation {
         let orders = try methods.map { try order(map: $0.map) }
         var results: [FaithfulnessReport.Method] = []
         for (m, o) in zip(methods, orders) {
-            results.append(.init(name: m.name, deletion: try deletion(order: o, evaluate: evaluate),
-                                 insertion: try insertion(order: o, evaluate: evaluate)))
+            results.append(.init(name: m.name, curves: .init(deletion: try deletion(order: o, evaluate: evaluate),
+                                                              insertion: try insertion(order: o, evaluate: evaluate))))
         }
         var random: FaithfulnessReport.RandomBaseline?
         if randomOrders > 0 {
             let drawn = try self.randomOrders(count: randomOrders, seed: seed)
             let del = try drawn.map { try deletion(order: $0, evaluate: evaluate) }
             let ins = try drawn.map { try insertion(order: $0, evaluate: evaluate) }
-            random = .init(orders: randomOrders, seed: seed, deletion: .mean(del), insertion: .mean(ins))
+            random = .init(orders: randomOrders, seed: seed, curves: .init(deletion: .mean(del), insertion: .mean(ins)))
         }
         return FaithfulnessReport(target: target, baseline: baseline.name, steps: steps, patches: patchCount,
                                   forwards: 2 * (methods.count + Swift.max(randomOrders, 0)) * evaluationsPerCurve,

@@ -59,16 +59,17 @@ import ViTLensCore
         let setup = try PatchPerturbation(pixels: Self.image, patchSize: 2)
         let report = try setup.report(target: "linear", methods: [("oracle", Self.effects), ("anti", Tensor(shape: [4, 4], values: Self.effects.values.map { -$0 }))],
                                       randomOrders: 8, seed: 42, evaluate: Self.f)
-        let oracle = report.methods[0], anti = report.methods[1]
-        let random = try #require(report.random)
+        let oracle = report.methods[0].curves, anti = report.methods[1].curves
+        let randomRun = try #require(report.random)
+        let random = randomRun.curves
         #expect(oracle.deletionAUC < random.deletionAUC && random.deletionAUC < anti.deletionAUC)
         #expect(oracle.insertionAUC > random.insertionAUC && random.insertionAUC > anti.insertionAUC)
         for (o, r) in zip(oracle.deletion.values, random.deletion.values) { #expect(o <= r + 1e-4) }
         #expect(report.forwards == 2 * (2 + 8) * 17)
-        #expect(random.seed == 42 && random.orders == 8)
+        #expect(randomRun.seed == 42 && randomRun.orders == 8)
         // Same seed, same random curves.
         let again = try setup.report(target: "linear", methods: [], randomOrders: 8, seed: 42, evaluate: Self.f)
-        #expect(again.random == random)
+        #expect(again.random == randomRun)
     }
 
     @Test func blurBaselineKnownValues() throws {
@@ -109,7 +110,7 @@ import ViTLensCore
         #expect(curves[1] == "\"a,b\",deletion,0.0,\(Double(Self.f(Self.image)))")
         let summary = report.summaryCSV.split(separator: "\n")
         #expect(summary.count == 3)
-        #expect(summary[1] == "\"a,b\",\(report.methods[0].deletionAUC),\(report.methods[0].insertionAUC),0.25")
+        #expect(summary[1] == "\"a,b\",\(report.methods[0].curves.deletionAUC),\(report.methods[0].curves.insertionAUC),0.25")
         let decoded = try JSONDecoder().decode(FaithfulnessReport.self, from: try JSONEncoder().encode(report))
         #expect(decoded == report)
     }
