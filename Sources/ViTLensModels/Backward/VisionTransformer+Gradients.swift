@@ -135,7 +135,7 @@ extension VisionTransformer {
                 dz.withUnsafeBufferPointer { g in dh.withUnsafeMutableBufferPointer { pooler.backward(g.baseAddress!, rows: 1, into: $0.baseAddress!) } }
                 return (c, dh)
             }
-            let (c, dp) = try Cosine.value(cls, v)
+            let (c, dp) = try Cosine.value(pooledEmbedding(output), v)
             HiddenTarget.add(dp, toRow: 0, of: &dh, width: d)
             return (c, dh)
         case .meanPooledCosine(let v):
