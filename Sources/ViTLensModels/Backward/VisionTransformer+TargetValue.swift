@@ -13,6 +13,11 @@ extension VisionTransformer {
         case .classLogit(let i):
             guard let logits = output.logits else { throw GradientTargetError.noClassifier(modelType: modelType) }
             return logits.values[i]
+        case .topClassLogit:
+            // This output's largest logit. Curves over perturbed images should follow one class:
+            // resolve the top class on the original image first (``topClass(_:)``) and pass `.classLogit`.
+            guard let logits = output.logits else { throw GradientTargetError.noClassifier(modelType: modelType) }
+            return logits.values[Self.topClass(logits.values)]
         case .pooledCosine(let v):
             return try Cosine.value(pooledEmbedding(output), v).value
         case .meanPooledCosine(let v):
