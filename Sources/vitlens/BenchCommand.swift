@@ -30,7 +30,7 @@ struct BenchCommand: ParsableCommand {
         guard let model = try modelOptions.session().vision?.model else { throw CommandError("bench needs an image model") }
         let h = size?.height ?? model.imageSize
         let w = size?.width ?? model.imageSize
-        var rng = SplitMix64(seed: 0)
+        var rng = SeededRandom(seed: 0)
         let pixels = Tensor(shape: [model.channels, h, w], values: (0 ..< model.channels * h * w).map { _ in rng.nextFloat() * 2 - 1 })
         func time(_ body: () throws -> Void) rethrows -> (median: Double, min: Double) {
             var t: [Double] = []

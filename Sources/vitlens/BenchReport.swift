@@ -1,4 +1,5 @@
 import Foundation
+import ViTLens
 
 /// The one JSON line `bench` prints (scripts/bench.sh reads it).
 struct BenchReport: Encodable {
@@ -19,17 +20,8 @@ struct BenchReport: Encodable {
 /// Two decimals, as the report prints.
 func rounded(_ v: Double) -> Double { (v * 100).rounded() / 100 }
 
-/// A small deterministic generator for benchmark inputs.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SeededRandom {
+    /// A float in [0, 1) from the top 24 bits (the benchmark's random inputs and weights).
     mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }
 
