@@ -83,7 +83,7 @@ echo
 echo "Done. Open these (PNG):"
 for f in "$out"/grace_hopper/heads/heads.png "$out"/grace_hopper/heads/masks.png "$out"/astronaut/heads/heads.png \
          "$out"/rocket/rollout/rollout.png "$out"/grace_hopper_448/heads/heads.png "$out"/distance/mean_attention_distance.png \
-         "$out"/text/heads.png; do
+         "$out"/text/heads.png "$out"/explain/relevance.png "$out"/explain_text/relevance.png; do
   echo "  $f"
 done
 echo "The report (one HTML file, opens offline): $out/report.html"
