@@ -1,0 +1,176 @@
+import Foundation
+
+/// Deletion and insertion faithfulness of several explanation maps of one target on one image
+/// (docs/ANALYSES.md, "Explanations with gradients"); what `vitlens faithfulness` writes.
+///
+/// The target is resolved once on the unperturbed image (`top1` becomes that image's top class for
+/// every map and every curve point). The gradient maps come from ``ExplainJob`` (one forward and one
+/// backward each), `attention` (last layer, CLS row, mean of heads) and `rollout` (default
+/// ``Rollout``) from one plain forward; each curve point is one more forward
+/// (``VisionTransformer/faithfulness(pixels:target:methods:steps:baseline:randomOrders:seed:)``).
+public struct FaithfulnessJob: Sendable {
+    /// A map the job can evaluate.
+    public enum Method: String, Sendable, CaseIterable, Equatable {
+        case chefer, gradientRollout = "grad-rollout", attentionGradient = "attn-grad", inputGradient = "input-grad"
+        /// Last-layer attention of the CLS row, mean of heads.
+        case attention
+        /// Attention rollout with the default options.
+        case rollout
+
+        /// The gradient method behind this map, if it is one.
+        var explanation: ExplanationMethod? { ExplanationMethod(rawValue: rawValue) }
+    }
+
+    /// The maps evaluated, in this order (default all six).
+    public var methods = Method.allCases
+    /// The target as the user named it (default the predicted class).
+    public var target = TargetSpec.top1
+    /// Perturbation steps per curve.
+    public var steps = 16
+    /// What removed (deletion) or hidden (insertion) patches show.
+    public var baseline = PerturbationBaseline.channelMean
+    /// Seeded random patch orders averaged as the baseline curve (0: none).
+    public var randomOrders = 8
+    /// Seed of the random orders.
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// The report with the maps it was computed from.
+    public struct Result: Sendable {
+        public var report: FaithfulnessReport
+        /// Each method's map `[gh, gw]` (attn-grad: summed over layers), in ``methods`` order.
+        public var maps: [(name: String, map: Tensor)]
+        /// The class evaluated, for class targets.
+        public var classIndex: Int?
+    }
+
+    /// Parses `all` or a comma-separated list of method names.
+    /// - Throws: ``FaithfulnessJobError/unknownMethod(_:)`` naming the bad entry.
+    public static func methods(parsing list: String) throws -> [Method] {
+        if list == "all" { return Method.allCases }
+        let names = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var out: [Method] = []
+        for name in names {
+            guard let m = Method(rawValue: name) else { throw FaithfulnessJobError.unknownMethod(name) }
+            if !out.contains(m) { out.append(m) }
+        }
+        return out
+    }
+
+    /// Parses `mean` or `blur:R` (R >= 1).
+    /// - Throws: ``FaithfulnessJobError/baseline(_:)``.
+    public static func baseline(parsing text: String) throws -> PerturbationBaseline {
+        if text == "mean" { return .channelMean }
+        if text.hasPrefix("blur:"), let r = Int(text.dropFirst(5)), r >= 1 { return .boxBlur(radius: r) }
+        throw FaithfulnessJobError.baseline(text)
+    }
+
+    /// Computes the maps and their curves.
+    /// - Throws: ``SessionError/needsImageModel(model:)`` for text input, ``FaithfulnessError``,
+    ///   ``TargetSpecError``, `GradientTargetError` or a forward's error (one line each).
+    public func evaluate(_ session: AnalysisSession, _ input: AnalysisInput) throws -> Result {
+        guard let model = session.vision?.model, case .image(let image) = input.source else {
+            throw SessionError.needsImageModel(model: session.provenance(for: input).model ?? input.name)
+        }
+        let patches = input.layout.grid.map { $0.rows * $0.columns } ?? 0
+        if steps < 1 || steps > patches { throw FaithfulnessError.steps(steps, patches: patches) }
+        if randomOrders < 0 { throw FaithfulnessError.randomOrders(randomOrders) }
+        var observers = ObserverPair(HeadMaps(layer: -1, query: .cls), try Rollout())
+        let needsAttention = methods.contains(.attention) || methods.contains(.rollout)
+        let output = needsAttention ? try session.run(input, observer: &observers) : .vision(try model.forward(image.pixels))
+        var (target, classIndex) = try self.target.resolve(in: session, for: input)
+        var explainTarget = self.target
+        if target == .topClassLogit {
+            guard case .vision(let o) = output, let logits = o.logits else { throw GradientTargetError.noClassifier(modelType: model.modelType) }
+            let top = VisionTransformer.topClass(logits.values)
+            (target, classIndex, explainTarget) = (.classLogit(top), top, .classIndex(top))
+        }
+        var maps: [(name: String, map: Tensor)] = []
+        for method in methods {
+            switch method {
+            case .attention:
+                guard let heads = observers.first.result else { throw SessionError.noResult(analysis: "attention", layer: -1) }
+                maps.append((method.rawValue, try heads.fused(.mean)))
+            case .rollout:
+                guard let rollout = observers.second.result else { throw SessionError.noResult(analysis: "rollout", layer: nil) }
+                maps.append((method.rawValue, rollout.map))
+            default:
+                var job = ExplainJob()
+                (job.method, job.target) = (method.explanation ?? .chefer, explainTarget)
+                let map = try job.explain(session, input).explanation.map
+                maps.append((method.rawValue, map.shape.count == 3 ? ExplainJob.sumOverFirstAxis(map) : map))
+            }
+        }
+        let report = try model.faithfulness(pixels: image.pixels, target: target, methods: maps, steps: steps, baseline: baseline,
+                                            randomOrders: randomOrders, seed: seed)
+        return Result(report: report, maps: maps, classIndex: classIndex)
+    }
+
+    /// Runs ``evaluate(_:_:)`` and builds `faithfulness.json` (the report's fields with the provenance,
+    /// input, target as given, class and label), `curves.csv`, `summary.csv`, `deletion.svg`/`.png`
+    /// and `insertion.svg`/`.png`.
+    public func run(_ session: AnalysisSession, _ input: AnalysisInput) throws -> AnalysisProduct {
+        let result = try evaluate(session, input)
+        let report = result.report
+        let label = result.classIndex.flatMap { session.vision?.model.labels[$0] }
+        var product = AnalysisProduct()
+        let fields = Fields(report: report, input: input.name, layout: LayoutRecord(input.layout), targetSpec: target.description,
+                            classIndex: result.classIndex, label: label)
+        product.add("faithfulness.json", .json(Metadata(session.provenance(for: input), fields)))
+        product.add("curves.csv", .bytes(Data(report.curvesCSV.utf8)))
+        product.add("summary.csv", .bytes(Data(report.summaryCSV.utf8)))
+        for insertion in [false, true] {
+            let name = insertion ? "insertion" : "deletion"
+            product.add("\(name).svg", .bytes(Data(report.svg(insertion: insertion).utf8)))
+            product.add("\(name).png", .png(report.plot(insertion: insertion).render()))
+        }
+        product.summary.append("\(report.target), baseline \(report.baseline), \(report.steps) steps, \(report.forwards) forwards")
+        for m in report.methods {
+            product.summary.append("\(m.name): deletion AUC " + String(format: "%.4g", m.curves.deletionAUC)
+                + ", insertion AUC " + String(format: "%.4g", m.curves.insertionAUC))
+        }
+        if let r = report.random {
+            product.summary.append("random x\(r.orders): deletion AUC " + String(format: "%.4g", r.curves.deletionAUC)
+                + ", insertion AUC " + String(format: "%.4g", r.curves.insertionAUC))
+        }
+        return product
+    }
+
+    /// The report's own fields, flattened, and the job's.
+    struct Fields: Encodable, Sendable {
+        var report: FaithfulnessReport
+        var input: String
+        var layout: LayoutRecord
+        var targetSpec: String
+        var classIndex: Int?
+        var label: String?
+
+        enum CodingKeys: String, CodingKey { case input, layout, targetSpec = "target_spec", classIndex = "class_index", label }
+
+        func encode(to encoder: any Swift.Encoder) throws {
+            try report.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(input, forKey: .input)
+            try c.encode(layout, forKey: .layout)
+            try c.encode(targetSpec, forKey: .targetSpec)
+            try c.encodeIfPresent(classIndex, forKey: .classIndex)
+            try c.encodeIfPresent(label, forKey: .label)
+        }
+    }
+}
+
+/// A bad `vitlens faithfulness` setting: one line each.
+public enum FaithfulnessJobError: Error, CustomStringConvertible, Equatable, Sendable {
+    case unknownMethod(String)
+    case baseline(String)
+
+    public var description: String {
+        switch self {
+        case .unknownMethod(let m):
+            return "unknown method '\(m)': use all or a comma-separated list of "
+                + FaithfulnessJob.Method.allCases.map(\.rawValue).joined(separator: ", ")
+        case .baseline(let b): return "unknown baseline '\(b)': use mean or blur:R with R at least 1"
+        }
+    }
+}
