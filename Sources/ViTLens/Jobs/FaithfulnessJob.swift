@@ -123,7 +123,7 @@ public struct FaithfulnessJob: Sendable {
         for insertion in [false, true] {
             let name = insertion ? "insertion" : "deletion"
             product.add("\(name).svg", .bytes(Data(report.svg(insertion: insertion).utf8)))
-            product.add("\(name).png", .png(report.plot(insertion: insertion).render()))
+            product.add("\(name).png", .png(report.plot(insertion: insertion).render(width: 960, height: 540)))
         }
         product.summary.append("\(report.target), baseline \(report.baseline), \(report.steps) steps, \(report.forwards) forwards")
         for m in report.methods {
