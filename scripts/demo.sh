@@ -50,6 +50,9 @@ echo "== explain (Chefer relevance, gradients): which patches make Grace Hopper'
 "$bin" explain photos/grace_hopper.jpg --model "$dinov2" --target similar:photos/astronaut.png --method chefer --out "$out/explain"
 echo "== explain: which tokens make the sentence similar to \"The dog was exhausted\"? (all-MiniLM-L6-v2)"
 "$bin" explain --text "$sentence" --model "$minilm" --target "similar-text:The dog was exhausted" --method chefer --out "$out/explain_text"
+echo "== faithfulness: delete / insert patches in the order of each map; which map finds what the similarity needs?"
+"$bin" faithfulness photos/astronaut.png --model "$dinov2" --target similar:photos/grace_hopper.jpg --steps 8 \
+  --random-orders 4 --out "$out/faithfulness"
 echo "== report: ONE self-contained HTML file (model card, heads + DINO masks, rollout, CLS maps layer by layer,"
 echo "   distance plot, the sentence's head view); opens offline"
 "$bin" report photos/grace_hopper.jpg photos/astronaut.png photos/rocket.jpg --text "$sentence" \
@@ -83,7 +86,7 @@ echo
 echo "Done. Open these (PNG):"
 for f in "$out"/grace_hopper/heads/heads.png "$out"/grace_hopper/heads/masks.png "$out"/astronaut/heads/heads.png \
          "$out"/rocket/rollout/rollout.png "$out"/grace_hopper_448/heads/heads.png "$out"/distance/mean_attention_distance.png \
-         "$out"/text/heads.png "$out"/explain/relevance.png "$out"/explain_text/relevance.png; do
+         "$out"/text/heads.png "$out"/explain/relevance.png "$out"/explain_text/relevance.png "$out"/faithfulness/deletion.png; do
   echo "  $f"
 done
 echo "The report (one HTML file, opens offline): $out/report.html"
