@@ -112,15 +112,7 @@ public struct AttentionArrayFile: Sendable {
         try attentions.values.withUnsafeBufferPointer { v in
             for l in 0 ..< layers {
                 let view = UnsafeBufferPointer(rebasing: v[(l * block) ..< ((l + 1) * block)])
-                // As the forward pass does: row statistics first (here all rows at once), then observe.
-                if let base = view.baseAddress {
-                    for h in 0 ..< heads {
-                        for s in statistics {
-                            s.accumulate(layer: l, head: h, heads: heads, rows: 0 ..< n, probabilities: base + h * n * n, tokens: n)
-                        }
-                    }
-                }
-                try observer.observe(LayerAttention(layer: l, heads: heads, tokens: n, headDim: 0, layout: layout, probabilities: view))
+                try observer.replay(layer: l, heads: heads, tokens: n, layout: layout, probabilities: view, statistics: statistics)
             }
         }
         try observer.finish()

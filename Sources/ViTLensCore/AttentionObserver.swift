@@ -260,3 +260,19 @@ public struct AttentionRecorder: AttentionObserver {
         }
     }
 }
+
+extension AttentionObserver {
+    /// Delivers one stored layer `[heads, N, N]` as the forward pass would: each head's rows to every
+    /// row statistic (all rows at once), then ``observe(_:)``. For replays of saved or cached attention;
+    /// the caller calls ``begin(_:)`` before the first layer (and reads `statistics` after it) and
+    /// ``finish()`` after the last.
+    public mutating func replay(layer l: Int, heads: Int, tokens n: Int, layout: TokenLayout,
+                                probabilities view: UnsafeBufferPointer<Float>, statistics: [any AttentionRowStatistic]) throws {
+        if let base = view.baseAddress {
+            for h in 0 ..< heads {
+                for s in statistics { s.accumulate(layer: l, head: h, heads: heads, rows: 0 ..< n, probabilities: base + h * n * n, tokens: n) }
+            }
+        }
+        try observe(LayerAttention(layer: l, heads: heads, tokens: n, headDim: 0, layout: layout, probabilities: view))
+    }
+}

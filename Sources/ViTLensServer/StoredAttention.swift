@@ -120,13 +120,8 @@ final class StoredAttention: @unchecked Sendable {
         let statistics = observer.rowStatistics
         for l in 0 ..< layers {
             guard let values = layer(l) else { continue }
-            try values.withUnsafeBufferPointer { view in
-                if let base = view.baseAddress {
-                    for h in 0 ..< heads {
-                        for s in statistics { s.accumulate(layer: l, head: h, heads: heads, rows: 0 ..< n, probabilities: base + h * n * n, tokens: n) }
-                    }
-                }
-                try observer.observe(LayerAttention(layer: l, heads: heads, tokens: n, headDim: 0, layout: layout, probabilities: view))
+            try values.withUnsafeBufferPointer {
+                try observer.replay(layer: l, heads: heads, tokens: n, layout: layout, probabilities: $0, statistics: statistics)
             }
         }
         try observer.finish()
