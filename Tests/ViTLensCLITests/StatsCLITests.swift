@@ -93,7 +93,14 @@ struct StatsCLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("img/s"), "\(r.stderr)")
         let a = try StatsState.read(resumed.appendingPathComponent("stats_state.json")), b = try StatsState.read(fresh.appendingPathComponent("stats_state.json"))
-        try StatsJobTests.expectSame(a, b, "CLI resume")
+        // The resumed half ran in this test process (whose BLAS threads other suites may change):
+        // counts exactly, means to 1e-5 relative.
+        #expect(a.done == b.done && a.failures == b.failures && a.images == b.images)
+        let x = try #require(a.statistics), y = try #require(b.statistics)
+        for kind in y.kinds {
+            let m = try #require(x.moments[kind]), n = try #require(y.moments[kind])
+            #expect(m.count == n.count && zip(m.mean, n.mean).allSatisfy { abs($0 - $1) <= 1e-5 * max(abs($1), 1e-6) }, "\(kind.rawValue)")
+        }
         // Another threshold on the same folder: refused in one line, unless --force.
         let other = try CLI.run(["stats", dir.path, "--model", model, "--out", resumed.path, "--outlier-threshold", "6"], environment: never)
         #expect(other.status != 0 && other.stderr.contains("the checkpoint is of another run (outlier threshold 4.0, not 6.0)"), "\(other.stderr)")
