@@ -57,6 +57,7 @@ public final class Encoder: @unchecked Sendable {
         let options = observer.captureOptions
         try observer.begin(AttentionGeometry(layers: spec.layers, heads: h, tokens: n, headDim: dh, layout: layout))
         let statistics = observer.rowStatistics
+        let wantsHidden = observer.wantsHiddenStates
 
         let ffWidth: Int
         let gateWidth: Int
@@ -108,6 +109,7 @@ public final class Encoder: @unchecked Sendable {
             layer.fc2(hiddenActs, rows: n, into: work.branch)
             addBranch(into: x, norm: layer.norm2, scale: layer.scale2, rows: n, work: work, record: record?.norm2Input)
             try requireFinite(x, count: n * d, stage: "the output of layer \(index)")
+            if wantsHidden { try observer.observeHiddenState(layer: index, tokens: n, hidden: d, states: UnsafeBufferPointer(start: x, count: n * d)) }
         }
         try observer.finish()
     }

@@ -92,8 +92,8 @@ public struct InputList: Sendable, Equatable {
         }
         let folder = (listPath as NSString).deletingLastPathComponent
         var found: [String] = []
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
+        // "\r\n" is one Character, so CRLF lists split like LF ones.
+        for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             let path = trimmed.hasPrefix("/") || folder.isEmpty ? trimmed : (folder as NSString).appendingPathComponent(trimmed)
