@@ -6,9 +6,9 @@
 
 Structure: the file parses; an Indexed Job with completions == parallelism == its SHARDS, whose command
 uses JOB_COMPLETION_INDEX; a merge Job with the same SHARDS; both mount one ReadWriteMany claim that the
-file declares. --run plays the pods locally: /data becomes WORK/data (inputs and model linked in), each
-index's command runs with JOB_COMPLETION_INDEX set, then the merge Job's init and main commands; the
-merged folder is WORK/data/out/merged. Exit 0 when all holds, 1 otherwise (one line says what).
+file declares. --run plays the pods locally: /data/images becomes INPUTS, /data/models/dinov2-small
+MODEL, the rest of /data WORK/data; each index's command runs with JOB_COMPLETION_INDEX set, then the
+merge Job's init and main commands; the merged folder is WORK/data/out/merged. Exit 0 when all holds, 1 otherwise (one line says what).
 """
 import os
 import subprocess
@@ -76,25 +76,24 @@ def check(path):
     return shards, stats_container, merge_pod
 
 
-def localise(text, vitlens, data):
-    return text.replace("/data", data).replace("vitlens stats ", f"{vitlens} stats ").replace(
-        "vitlens merge ", f"{vitlens} merge ")
+def localise(text, vitlens, data, inputs, model):
+    """The pod's script with the volume's inputs and model at their local places, /data at WORK/data."""
+    for volume_path, local in (("/data/images", inputs), ("/data/models/dinov2-small", model), ("/data", data)):
+        text = text.replace(volume_path, os.path.abspath(local))
+    return text.replace("vitlens stats ", f"{vitlens} stats ").replace("vitlens merge ", f"{vitlens} merge ")
 
 
 def run(shards, stats_container, merge_pod, vitlens, inputs, model, work):
     data = os.path.join(work, "data")
-    os.makedirs(os.path.join(data, "models"), exist_ok=True)
     os.makedirs(os.path.join(data, "out"), exist_ok=True)
-    os.symlink(os.path.abspath(inputs), os.path.join(data, "images"))
-    os.symlink(os.path.abspath(model), os.path.join(data, "models", "dinov2-small"))
     base = dict(os.environ, SHARDS=str(shards))
     for index in range(shards):
         env = dict(base, JOB_COMPLETION_INDEX=str(index))
-        done = subprocess.run(["/bin/sh", "-c", localise(script(stats_container), vitlens, data)], env=env)
+        done = subprocess.run(["/bin/sh", "-c", localise(script(stats_container), vitlens, data, inputs, model)], env=env)
         if done.returncode != 0:
             fail(f"pod {index} of the Indexed Job exited {done.returncode}")
     for container in merge_pod.get("initContainers", []) + merge_pod["containers"]:
-        done = subprocess.run(["/bin/sh", "-c", localise(script(container), vitlens, data)], env=base, timeout=120)
+        done = subprocess.run(["/bin/sh", "-c", localise(script(container), vitlens, data, inputs, model)], env=base, timeout=120)
         if done.returncode != 0:
             fail(f"merge Job container {container['name']} exited {done.returncode}")
     print(f"played {shards} pods and the merge Job locally: {os.path.join(data, 'out', 'merged')}")

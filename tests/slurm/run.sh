@@ -5,7 +5,9 @@
 #   3. the same inputs through examples/slurm/submit.sh: a job array of VITLENS_SLURM_SHARDS tasks
 #      (stats.sbatch, `--shard I/N`) and a merge job chained with --dependency=afterok, on a real
 #      single-node Slurm started by setup_cluster.sh; waits for the merge (squeue/scontrol, timeout);
-#   4. compare.py: the same .npy files, every value within 1e-6 relative, the same image count.
+#   4. compare.py: the same .npy files, every value within 1e-6 relative, the same image count;
+#   5. examples/kubernetes/stats-indexed-job.yaml: its structure, then its pods' shell commands played
+#      locally (check_k8s_yaml.py; needs python3's yaml module, skipped without it) and compared the same way.
 # Without a usable Slurm (no root, the daemons do not start) it runs the same sbatch scripts with the
 # array environment (SLURM_ARRAY_TASK_ID, ...) set by hand, and says so.
 #   VITLENS_BIN            the binary to test (default .build/debug/vitlens)
@@ -126,8 +128,10 @@ echo "== slurm test: compare the merge of $shards shards with the single run"
 python3 tests/slurm/compare.py "$work/single" "$work/sharded/merged"
 
 if python3 -c "import yaml" 2>/dev/null; then
-  echo "== slurm test: examples/kubernetes/stats-indexed-job.yaml parses (python yaml; no cluster here)"
-  python3 tests/slurm/check_k8s_yaml.py examples/kubernetes/stats-indexed-job.yaml
+  echo "== slurm test: examples/kubernetes/stats-indexed-job.yaml (no cluster here: its pods' commands played locally)"
+  python3 tests/slurm/check_k8s_yaml.py examples/kubernetes/stats-indexed-job.yaml \
+    --run "$VITLENS" "$work/inputs" "$model" "$work/k8s"
+  python3 tests/slurm/compare.py "$work/single" "$work/k8s/data/out/merged"
 else
   echo "== slurm test: python3 has no yaml module; the Kubernetes example's syntax is not checked"
 fi
