@@ -108,6 +108,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
 MpiDefault=none
+MailProg=/bin/true
 SwitchType=switch/none
 SlurmctldTimeout=30
 SlurmdTimeout=30
