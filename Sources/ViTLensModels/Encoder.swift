@@ -46,9 +46,11 @@ public final class Encoder: @unchecked Sendable {
         _ x: UnsafeMutablePointer<Float>, tokens n: Int, layout: TokenLayout,
         additiveMask: UnsafePointer<Float>? = nil, tape: EncoderTape? = nil, observer: inout O
     ) throws {
-        try withUnsafeMutablePointer(to: &observer) { one in
-            try forward(x, tokens: n, layout: layout, additiveMask: additiveMask, tape: tape,
-                        observers: UnsafeMutableBufferPointer(start: one, count: 1))
+        // An array, not a pointer to `observer`: a zero-sized observer's address may be nil.
+        var one = [observer]
+        defer { observer = one[0] }
+        try one.withUnsafeMutableBufferPointer { list in
+            try forward(x, tokens: n, layout: layout, additiveMask: additiveMask, tape: tape, observers: list)
         }
     }
 
