@@ -37,6 +37,7 @@ def main():
     ap.add_argument("--make-vit-base", action="store_true")
     ap.add_argument("--make-dino-s8", action="store_true")
     ap.add_argument("--no-plain", action="store_true", help="skip the run without attentions")
+    ap.add_argument("--batch", type=int, default=1, help="images per forward (reports images_per_s)")
     a = ap.parse_args()
     if a.make_vit_base:
         make(a.model, "vit-base")
@@ -45,9 +46,9 @@ def main():
     torch.set_num_threads(a.threads)
     h, w = (int(v) for v in a.size.split("x"))
     model = AutoModel.from_pretrained(a.model, attn_implementation="eager").eval()
-    x = torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(a.batch, 3, h, w, generator=torch.Generator().manual_seed(0))
     result = {"engine": "pytorch-eager", "torch": torch.__version__, "transformers": transformers.__version__,
-              "threads": a.threads, "size": a.size, "runs": a.runs}
+              "threads": a.threads, "size": a.size, "runs": a.runs, "batch": a.batch}
     modes = [("with_attentions", True)] + ([] if a.no_plain else [("without_attentions", False)])
     with torch.inference_mode():
         for name, att in modes:
@@ -60,7 +61,8 @@ def main():
                 dt = (time.perf_counter() - t) * 1000
                 if i >= a.warmup:
                     times.append(dt)
-            result[name] = {"median_ms": statistics.median(times), "min_ms": min(times)}
+            result[name] = {"median_ms": statistics.median(times), "min_ms": min(times),
+                            "images_per_s": 1000 * a.batch / statistics.median(times)}
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 

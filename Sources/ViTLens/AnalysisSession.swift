@@ -104,6 +104,60 @@ public final class AnalysisSession: @unchecked Sendable {
         }
     }
 
+    /// Runs many inputs, sharing forward passes: consecutive images of one size (up to
+    /// `batchSize` of them, in input order) go through one batched forward pass
+    /// (``VisionPipeline/run(batch:observers:)``), each with its own observer from `makeObserver`;
+    /// an image of another size starts a new group, and text or saved stacks run alone.
+    ///
+    /// Each result belongs to its input alone: when a batched pass fails (an image overflows, the
+    /// batch is over the memory limit) its images run again one at a time with fresh observers, so
+    /// that the error lands on the image that causes it. Results for an image equal those of
+    /// ``run(_:observer:)`` (docs/PERFORMANCE.md states the tolerance).
+    /// - Parameters:
+    ///   - inputs: the inputs, in order.
+    ///   - batchSize: images per forward pass, at least 1.
+    ///   - makeObserver: a fresh observer for an input; an error it throws is that input's result.
+    /// - Returns: one result per input, in order: the forward's output and the observer after `finish`.
+    public func run<O: AttentionObserver>(_ inputs: [AnalysisInput], batchSize: Int,
+                                          makeObserver: (AnalysisInput) throws -> O) -> [Result<(output: ForwardOutput, observer: O), any Error>] {
+        var results: [Result<(output: ForwardOutput, observer: O), any Error>] = []
+        results.reserveCapacity(inputs.count)
+        func single(_ input: AnalysisInput) -> Result<(output: ForwardOutput, observer: O), any Error> {
+            Result {
+                var observer = try makeObserver(input)
+                let output = try run(input, observer: &observer)
+                return (output, observer)
+            }
+        }
+        var start = 0
+        while start < inputs.count {
+            guard case .image(let first) = inputs[start].source, let vision, batchSize > 1 else {
+                results.append(single(inputs[start]))
+                start += 1
+                continue
+            }
+            var group = [first]
+            while group.count < batchSize, start + group.count < inputs.count,
+                  case .image(let next) = inputs[start + group.count].source, next.pixels.shape == first.pixels.shape {
+                group.append(next)
+            }
+            let members = inputs[start ..< (start + group.count)]
+            var observers: [O] = []
+            var made = true
+            for input in members {
+                guard let o = try? makeObserver(input) else { made = false; break }
+                observers.append(o)
+            }
+            if made, group.count > 1, let outputs = try? vision.run(batch: group, observers: &observers) {
+                for (o, observer) in zip(outputs, observers) { results.append(.success((.vision(o), observer))) }
+            } else {
+                for input in members { results.append(single(input)) }
+            }
+            start += group.count
+        }
+        return results
+    }
+
     /// What produced a result: the model, its files and type, and the input's particulars.
     public func provenance(for input: AnalysisInput? = nil) -> Provenance {
         var p = Provenance()

@@ -127,6 +127,19 @@ public final class VisionPipeline: @unchecked Sendable {
         return "\(field) makes every image \(h)x\(w), smaller than the model's \(p)x\(p) patch"
     }
 
+    /// Runs the model once on prepared images of one size, image `b` feeding `observers[b]` (see
+    /// ``VisionTransformer/forward(batch:observers:)``); outputs in input order.
+    /// - Throws: ``InputError`` naming the first image for a bad input or a batch over the memory
+    ///   limit (the message says it concerns the batch), and the model's errors.
+    public func run<O: AttentionObserver>(batch images: [PreparedImage], observers: inout [O]) throws -> [VisionOutput] {
+        let name = images.count > 1 ? "\(images[0].file) (batch of \(images.count))" : images.first?.file ?? "batch"
+        do { return try model.forward(batch: images.map(\.pixels), observers: &observers) } catch let e as ModelInputError {
+            throw InputError(file: name, problem: e.description)
+        } catch let e as MemoryLimitError {
+            throw InputError(file: name, problem: e.description)
+        }
+    }
+
     /// Runs the model on a prepared image, feeding `observer`.
     public func run<O: AttentionObserver>(_ image: PreparedImage, observer: inout O) throws -> VisionOutput {
         do { return try model.forward(image.pixels, observer: &observer) } catch let e as ModelInputError {

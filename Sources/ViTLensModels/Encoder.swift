@@ -47,17 +47,47 @@ public final class Encoder: @unchecked Sendable {
         _ x: UnsafeMutablePointer<Float>, tokens n: Int, layout: TokenLayout,
         additiveMask: UnsafePointer<Float>? = nil, tape: EncoderTape? = nil, only: Range<Int>? = nil, observer: inout O
     ) throws {
+        // An array, not a pointer to `observer`: a zero-sized observer's address may be nil.
+        var one = [observer]
+        defer { observer = one[0] }
+        try one.withUnsafeMutableBufferPointer { list in
+            try forward(x, tokens: n, layout: layout, additiveMask: additiveMask, tape: tape, only: only, observers: list)
+        }
+    }
+
+    /// Runs every block over `observers.count` images of `tokens` tokens each, stacked in
+    /// `x[images * tokens, hidden]` (image `b` at rows `b * tokens ..< (b + 1) * tokens`), in place.
+    ///
+    /// Every Linear (Q/K/V, output projection, MLP) is one GEMM over all `images * tokens` rows;
+    /// LayerNorms and element-wise passes run per row or per image exactly as for one image, and
+    /// attention runs per image and head as in the single-image pass, so image `b`'s numbers are
+    /// the single-image pass's up to the BLAS library's GEMM (equal where its per-row results do
+    /// not depend on the row count). Image `b`'s attention goes to `observers[b]` only, one layer
+    /// at a time, with its own row statistics: an observer sees exactly what a single-image pass
+    /// shows it. A `tape` or an `additiveMask` requires one image.
+    func forward<O: AttentionObserver>(
+        _ x: UnsafeMutablePointer<Float>, tokens n: Int, layout: TokenLayout,
+        additiveMask: UnsafePointer<Float>? = nil, tape: EncoderTape? = nil, only: Range<Int>? = nil,
+        observers: UnsafeMutableBufferPointer<O>
+    ) throws {
         let d = spec.hidden
         let h = spec.heads
         let dh = spec.headDim
+        let images = observers.count
+        guard images > 0 else { return }
+        guard images == 1 || (tape == nil && additiveMask == nil) else {
+            throw ModelInputError.batchNotSupported(reason: "gradients and attention masks take one input at a time")
+        }
+        guard let rows = Limits.product(images, n) else { throw ModelInputError.batchTooLarge(images: images, tokens: n) }
         for layer in layers {
             if let bias = layer.attentionBias, bias.tokens != n { throw ModelInputError.attentionBiasTokens(tokens: n, biasTokens: bias.tokens) }
         }
-        try requireFinite(x, count: n * d, stage: "the embeddings (input of layer 0)")
-        let options = observer.captureOptions
-        try observer.begin(AttentionGeometry(layers: spec.layers, heads: h, tokens: n, headDim: dh, layout: layout))
-        let statistics = observer.rowStatistics
-        let wantsHidden = observer.wantsHiddenStates
+        try requireFinite(x, count: rows * d, stage: "the embeddings (input of layer 0)", tokensPerImage: images > 1 ? n : nil)
+        let options = observers.reduce(into: CaptureOptions()) { $0.formUnion($1.captureOptions) }
+        let geometry = AttentionGeometry(layers: spec.layers, heads: h, tokens: n, headDim: dh, layout: layout)
+        for b in 0 ..< images { try observers[b].begin(geometry) }
+        let statistics = (0 ..< images).map { observers[$0].rowStatistics }
+        let wantsHidden = (0 ..< images).map { observers[$0].wantsHiddenStates }
 
         let ffWidth: Int
         let gateWidth: Int
@@ -65,60 +95,73 @@ public final class Encoder: @unchecked Sendable {
         case .mlp(let i): ffWidth = i; gateWidth = 0
         case .swiGLU(let hid): ffWidth = 2 * hid; gateWidth = hid
         }
-        let work = Workspace(tokens: n, hidden: d, heads: h, headDim: dh, ffWidth: ffWidth, gateWidth: gateWidth, options: options)
+        let work = Workspace(tokens: n, images: images, hidden: d, heads: h, headDim: dh, ffWidth: ffWidth, gateWidth: gateWidth, options: options)
         defer { work.deallocate() }
+        func which(_ b: Int) -> String { images > 1 ? "image \(b) " : "" }
 
         for index in only ?? layers.indices {
             let layer = layers[index]
             if only == nil { tape?.saveInput(index, x, hidden: d) }
             let record = tape?.record(index)
-            // Attention sub-block.
-            let attnInput = branchInput(x, norm: layer.norm1, rows: n, work: work, record: record?.norm1Input)
-            layer.qkv(attnInput, rows: n, into: work.qkv)
-            if let bad = MultiHeadAttention.run(work: work, tokens: n, heads: h, headDim: dh, hidden: d, bias: layer.attentionBias,
-                                                mask: additiveMask, layer: index, statistics: statistics) {
-                throw CheckpointError.nonFiniteActivation(
-                    file: weightsFile, stage: "layer \(index) head \(bad.head) attention scores (query token \(bad.row))")
+            // Attention sub-block: one GEMM for every image's Q, K and V, then attention per image.
+            let attnInput = branchInput(x, norm: layer.norm1, rows: rows, work: work, record: record?.norm1Input)
+            layer.qkv(attnInput, rows: rows, into: work.qkv)
+            for b in 0 ..< images {
+                if let bad = MultiHeadAttention.run(work: work, image: b, tokens: n, heads: h, headDim: dh, hidden: d, bias: layer.attentionBias,
+                                                    mask: additiveMask, layer: index, statistics: statistics[b]) {
+                    throw CheckpointError.nonFiniteActivation(
+                        file: weightsFile, stage: "\(which(b))layer \(index) head \(bad.head) attention scores (query token \(bad.row))")
+                }
+                if let record {
+                    record.qkv.pointer.update(from: work.qkv, count: n * 3 * d)
+                    record.probabilities.pointer.update(from: work.probs, count: h * n * n)
+                }
+                try deliver(work: work, image: b, layer: index, tokens: n, layout: layout, options: options, observer: &observers[b])
             }
-            if let record {
-                record.qkv.pointer.update(from: work.qkv, count: n * 3 * d)
-                record.probabilities.pointer.update(from: work.probs, count: h * n * n)
-            }
-            try deliver(work: work, layer: index, tokens: n, layout: layout, options: options, observer: &observer)
-            layer.output(work.context, rows: n, into: work.branch)
-            addBranch(into: x, norm: layer.norm1, scale: layer.scale1, rows: n, work: work, record: record?.norm1Input)
+            layer.output(work.context, rows: rows, into: work.branch)
+            addBranch(into: x, norm: layer.norm1, scale: layer.scale1, rows: rows, work: work, record: record?.norm1Input)
 
             // Feed-forward sub-block.
-            let ffInput = branchInput(x, norm: layer.norm2, rows: n, work: work, record: record?.norm2Input)
-            layer.fc1(ffInput, rows: n, into: work.ff)
+            let ffInput = branchInput(x, norm: layer.norm2, rows: rows, work: work, record: record?.norm2Input)
+            layer.fc1(ffInput, rows: rows, into: work.ff)
             record?.feedForwardInput.pointer.update(from: work.ff, count: n * ffWidth)
             let hiddenActs: UnsafeMutablePointer<Float>
             switch spec.feedForward {
             case .mlp(let i):
-                switch spec.activation {
-                case .gelu: Kernels.gelu(work.ff, count: n * i)
-                case .geluTanh: Kernels.geluTanh(work.ff, count: n * i)
-                case .quickGELU: Kernels.quickGELU(work.ff, count: n * i)
-                case .relu: Kernels.relu(work.ff, count: n * i)
+                // Per image: the vector kernels' tails then fall on the same elements as in a single-image pass.
+                for b in 0 ..< images {
+                    let ff = work.ff + b * n * i
+                    switch spec.activation {
+                    case .gelu: Kernels.gelu(ff, count: n * i)
+                    case .geluTanh: Kernels.geluTanh(ff, count: n * i)
+                    case .quickGELU: Kernels.quickGELU(ff, count: n * i)
+                    case .relu: Kernels.relu(ff, count: n * i)
+                    }
                 }
                 hiddenActs = work.ff
             case .swiGLU(let hid):
-                Kernels.swiGLU(work.ff, rows: n, hidden: hid, out: work.gate)
+                Kernels.swiGLU(work.ff, rows: rows, hidden: hid, out: work.gate)
                 hiddenActs = work.gate
             }
-            layer.fc2(hiddenActs, rows: n, into: work.branch)
-            addBranch(into: x, norm: layer.norm2, scale: layer.scale2, rows: n, work: work, record: record?.norm2Input)
-            try requireFinite(x, count: n * d, stage: "the output of layer \(index)")
-            if wantsHidden { try observer.observeHiddenState(layer: index, tokens: n, hidden: d, states: UnsafeBufferPointer(start: x, count: n * d)) }
+            layer.fc2(hiddenActs, rows: rows, into: work.branch)
+            addBranch(into: x, norm: layer.norm2, scale: layer.scale2, rows: rows, work: work, record: record?.norm2Input)
+            try requireFinite(x, count: rows * d, stage: "the output of layer \(index)", tokensPerImage: images > 1 ? n : nil)
+            for b in 0 ..< images where wantsHidden[b] {
+                try observers[b].observeHiddenState(layer: index, tokens: n, hidden: d,
+                                                    states: UnsafeBufferPointer(start: x + b * n * d, count: n * d))
+            }
         }
-        try observer.finish()
+        for b in 0 ..< images { try observers[b].finish() }
     }
 
     /// Throws ``CheckpointError/nonFiniteActivation(file:stage:)`` when `x[0 ..< count]` holds a
     /// NaN or an infinity (the token is named: row `index / hidden`).
-    func requireFinite(_ x: UnsafePointer<Float>, count: Int, stage: String) throws {
+    /// With `tokensPerImage` (a batch) the image and its token are named.
+    func requireFinite(_ x: UnsafePointer<Float>, count: Int, stage: String, tokensPerImage: Int? = nil) throws {
         if let i = Finite.firstNonFinite(x, count: count) {
-            throw CheckpointError.nonFiniteActivation(file: weightsFile, stage: "\(stage), token \(i / spec.hidden)")
+            let token = i / spec.hidden
+            let which = tokensPerImage.map { "image \(token / $0) token \(token % $0)" } ?? "token \(token)"
+            throw CheckpointError.nonFiniteActivation(file: weightsFile, stage: "\(stage), \(which)")
         }
     }
 
@@ -149,7 +192,7 @@ public final class Encoder: @unchecked Sendable {
     }
 
     private func deliver<O: AttentionObserver>(
-        work: Workspace, layer: Int, tokens n: Int, layout: TokenLayout, options: CaptureOptions, observer: inout O
+        work: Workspace, image b: Int, layer: Int, tokens n: Int, layout: TokenLayout, options: CaptureOptions, observer: inout O
     ) throws {
         let h = spec.heads
         let dh = spec.headDim
@@ -158,11 +201,11 @@ public final class Encoder: @unchecked Sendable {
         var queries: UnsafeBufferPointer<Float>?
         var keys: UnsafeBufferPointer<Float>?
         if let qh = work.queriesByHead {
-            Workspace.splitHeads(work.q, stride: 3 * spec.hidden, tokens: n, heads: h, headDim: dh, into: qh)
+            Workspace.splitHeads(work.q + b * n * 3 * spec.hidden, stride: 3 * spec.hidden, tokens: n, heads: h, headDim: dh, into: qh)
             queries = UnsafeBufferPointer(start: qh, count: h * n * dh)
         }
         if let kh = work.keysByHead {
-            Workspace.splitHeads(work.k, stride: 3 * spec.hidden, tokens: n, heads: h, headDim: dh, into: kh)
+            Workspace.splitHeads(work.k + b * n * 3 * spec.hidden, stride: 3 * spec.hidden, tokens: n, heads: h, headDim: dh, into: kh)
             keys = UnsafeBufferPointer(start: kh, count: h * n * dh)
         }
         try observer.observe(LayerAttention(

@@ -14,6 +14,12 @@ public enum ModelInputError: Error, CustomStringConvertible, Equatable {
     case typeIDCount(typeIDs: Int, tokens: Int)
     /// A layer's ``AttentionBias`` covers another number of tokens than the input has.
     case attentionBiasTokens(tokens: Int, biasTokens: Int)
+    /// The images of one batch differ in shape (a batch needs one size).
+    case batchShapesDiffer(first: [Int], image: Int, found: [Int])
+    /// A batch whose row count overflows.
+    case batchTooLarge(images: Int, tokens: Int)
+    /// A batch was given to a pass that takes one input.
+    case batchNotSupported(reason: String)
 
     /// One line describing the problem.
     public var description: String {
@@ -25,6 +31,9 @@ public enum ModelInputError: Error, CustomStringConvertible, Equatable {
         case .empty: return "the input has no tokens"
         case .typeIDCount(let types, let tokens): return "\(types) token type ids were given for \(tokens) tokens (one per token is needed)"
         case .attentionBiasTokens(let t, let b): return "the input has \(t) tokens but the model's attention bias covers \(b)"
+        case .batchShapesDiffer(let f, let i, let s): return "batch image \(i) has pixel shape \(s), image 0 \(f); a batch needs one size"
+        case .batchTooLarge(let b, let t): return "a batch of \(b) images of \(t) tokens is too large"
+        case .batchNotSupported(let r): return "batches are not supported here: \(r)"
         }
     }
 }

@@ -15,13 +15,16 @@ enum MultiHeadAttention {
     /// Query rows per block.
     static let blockRows = 128
 
-    /// Runs one layer's attention.
+    /// Runs one layer's attention for image `image` of a batch (its rows of `work.qkv` and
+    /// `work.context`; `work.probs` holds that image's probabilities afterwards).
     /// - Returns: `nil`, or the first (block-order) head and query row whose scores hold a NaN or
     ///   an infinity; the scores are scanned per block before the softmax, which would hide them.
-    static func run(work: Workspace, tokens n: Int, heads h: Int, headDim dh: Int, hidden d: Int, bias: AttentionBias?,
+    static func run(work: Workspace, image: Int = 0, tokens n: Int, heads h: Int, headDim dh: Int, hidden d: Int, bias: AttentionBias?,
                     mask: UnsafePointer<Float>?, layer: Int, statistics: [any AttentionRowStatistic]) -> (head: Int, row: Int)? {
         let scale = 1 / Float(dh).squareRoot()
         nonisolated(unsafe) let w = work
+        nonisolated(unsafe) let q = work.q + image * n * 3 * d, k = work.k + image * n * 3 * d, v = work.v + image * n * 3 * d
+        nonisolated(unsafe) let context = work.context + image * n * d
         nonisolated(unsafe) let mask = mask
         let blocks = (n + blockRows - 1) / blockRows
         // Per block: the first non-finite score as head * n + row, or -1. Each block writes its slot only.
@@ -39,7 +42,7 @@ enum MultiHeadAttention {
             for head in 0 ..< h {
                 let scores = w.probs + (head * n + r0) * n
                 BLAS.sgemm(transB: true, m: rows, n: n, k: dh, alpha: scale,
-                           a: w.q + r0 * 3 * d + head * dh, lda: 3 * d, b: w.k + head * dh, ldb: 3 * d, c: scores, ldc: n)
+                           a: q + r0 * 3 * d + head * dh, lda: 3 * d, b: k + head * dh, ldb: 3 * d, c: scores, ldc: n)
                 // Before the mask, which may hold -inf for dropped keys.
                 if bad[b] < 0, let i = Finite.firstNonFinite(scores, count: rows * n) { bad[b] = head * n + r0 + i / n }
                 bias?.add(to: scores, head: head, firstRow: r0, rows: rows)
@@ -54,8 +57,8 @@ enum MultiHeadAttention {
                 for s in statistics {
                     s.accumulate(layer: layer, head: head, heads: h, rows: r0 ..< (r0 + rows), probabilities: scores, tokens: n)
                 }
-                BLAS.sgemm(m: rows, n: dh, k: n, a: scores, lda: n, b: w.v + head * dh, ldb: 3 * d,
-                           c: w.context + r0 * d + head * dh, ldc: d)
+                BLAS.sgemm(m: rows, n: dh, k: n, a: scores, lda: n, b: v + head * dh, ldb: 3 * d,
+                           c: context + r0 * d + head * dh, ldc: d)
             }
         }
         if parallel {

@@ -184,6 +184,70 @@ public final class VisionTransformer: @unchecked Sendable {
         return try outputs(hidden: hidden, layout: layout)
     }
 
+    /// Runs the model on a batch of images of one size, `pixels[b]` `[channels, H, W]`, in one
+    /// pass: every Linear is one GEMM over all images' tokens, attention runs per image, and image
+    /// `b`'s attention goes to `observers[b]` alone (begin, each layer, finish, exactly as a
+    /// single-image ``forward(_:observer:)`` delivers it). Outputs are in input order and equal the
+    /// single-image pass's (bit for bit with the BLAS libraries measured; docs/PERFORMANCE.md).
+    ///
+    /// The memory estimate for the whole batch (``memoryEstimate(height:width:observers:)``) is
+    /// checked before anything is allocated.
+    /// - Throws: ``ModelInputError/batchShapesDiffer(first:image:found:)`` for images of different
+    ///   sizes (and the errors of ``forward(_:observer:)``; a non-finite activation names the image).
+    public func forward<O: AttentionObserver>(batch pixels: [Tensor], observers: inout [O]) throws -> [VisionOutput] {
+        guard let first = pixels.first else { return [] }
+        guard observers.count == pixels.count else {
+            throw ModelInputError.batchNotSupported(reason: "\(pixels.count) images but \(observers.count) observers")
+        }
+        let (height, width) = try inputSize(first)
+        for (b, p) in pixels.enumerated() where p.shape != first.shape {
+            throw ModelInputError.batchShapesDiffer(first: first.shape, image: b, found: p.shape)
+        }
+        BuildNotice.warnIfUnoptimized()
+        let layout = layout(height: height, width: width)
+        let n = layout.tokenCount
+        let d = spec.hidden
+        try memoryEstimate(height: height, width: width, observers: observers).check()
+        let perImage = n * d
+        var hidden = [Float](repeating: 0, count: pixels.count * perImage)
+        try hidden.withUnsafeMutableBufferPointer { hb in
+            let x = hb.baseAddress!
+            for (b, p) in pixels.enumerated() {
+                p.values.withUnsafeBufferPointer { embeddings.embed($0.baseAddress!, height: height, width: width, into: x + b * perImage) }
+            }
+            try observers.withUnsafeMutableBufferPointer { obs in
+                try encoder.forward(x, tokens: n, layout: layout, observers: obs)
+            }
+            if let finalNorm {
+                finalNorm(x, rows: pixels.count * n, into: x)
+                try encoder.requireFinite(x, count: pixels.count * perImage, stage: "the final layernorm", tokensPerImage: pixels.count > 1 ? n : nil)
+            }
+        }
+        return try (0 ..< pixels.count).map { b in
+            try outputs(hidden: Array(hidden[(b * perImage) ..< ((b + 1) * perImage)]), layout: layout)
+        }
+    }
+
+    /// The estimated peak memory of ``forward(batch:observers:)`` for `observers.count` images of
+    /// `height x width`: weights once, the row buffers and outputs of every image, one image's
+    /// attention buffers and patch matrix (attention runs one image at a time), and what every
+    /// observer keeps.
+    public func memoryEstimate<O: AttentionObserver>(height: Int, width: Int, observers: [O]) -> MemoryEstimate {
+        let options = observers.reduce(into: CaptureOptions()) { $0.formUnion($1.captureOptions) }
+        var one = memoryEstimate(height: height, width: width, observer: BatchOptions(captureOptions: options))
+        guard observers.count > 0 else { return one }
+        let n = one.tokens
+        let (ff, gate) = spec.feedForwardWidths
+        let rowBytes = Limits.sum(MemoryEstimate.floats(n, spec.hidden, 8), MemoryEstimate.floats(n, ff),
+                                  MemoryEstimate.floats(n, max(1, gate)), MemoryEstimate.floats(channels, height, width)) ?? .max
+        let more = Limits.product(observers.count - 1, rowBytes) ?? .max
+        one.forward = Limits.sum(one.forward, more) ?? .max
+        let geometry = AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: n, headDim: spec.headDim,
+                                         layout: layout(height: height, width: width))
+        one.observers = observers.reduce(0) { Limits.sum($0, $1.estimatedBytes(for: geometry)) ?? .max }
+        return one
+    }
+
     /// `(height, width)` of `pixels [channels, H, W]`.
     /// - Throws: ``ModelInputError`` for another shape or an input smaller than one patch.
     func inputSize(_ pixels: Tensor) throws -> (height: Int, width: Int) {
@@ -263,6 +327,12 @@ public final class VisionTransformer: @unchecked Sendable {
     public func forward(_ pixels: Tensor) throws -> VisionOutput {
         var none = NoObserver()
         return try forward(pixels, observer: &none)
+    }
+
+    /// Capture options without anything kept: the batch estimate's stand-in for one observer.
+    private struct BatchOptions: AttentionObserver {
+        let captureOptions: CaptureOptions
+        mutating func observe(_ attention: LayerAttention) throws {}
     }
 
     func apply(_ linear: Linear, _ x: [Float]) -> [Float] {

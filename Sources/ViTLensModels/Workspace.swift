@@ -1,6 +1,8 @@
 import ViTLensCore
 
-/// Scratch memory of one forward pass, allocated once and reused by every layer.
+/// Scratch memory of one forward pass, allocated once and reused by every layer. For a batch of
+/// `images` the row buffers (normed, Q/K/V, context, branch, MLP) hold every image's rows; the
+/// attention buffers (probabilities, logits, split queries and keys) hold one image at a time.
 final class Workspace {
     let normed, qkv, context, branch, ff: UnsafeMutablePointer<Float>
     /// Queries, keys and values inside `qkv` (row stride `3 * hidden`).
@@ -15,7 +17,7 @@ final class Workspace {
     let queriesByHead, keysByHead: UnsafeMutablePointer<Float>?
     private var all: [FloatStorage] = []
 
-    init(tokens n: Int, hidden d: Int, heads h: Int, headDim dh: Int, ffWidth: Int, gateWidth: Int, options: CaptureOptions) {
+    init(tokens n: Int, images: Int = 1, hidden d: Int, heads h: Int, headDim dh: Int, ffWidth: Int, gateWidth: Int, options: CaptureOptions) {
         var all: [FloatStorage] = []
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
             let s = FloatStorage(count: count)
@@ -23,9 +25,10 @@ final class Workspace {
             return s.pointer
         }
         hidden = d
-        normed = make(n * d); qkv = make(n * 3 * d)
-        context = make(n * d); branch = make(n * d); ff = make(n * ffWidth)
-        gate = make(n * max(1, gateWidth))
+        let rows = images * n
+        normed = make(rows * d); qkv = make(rows * 3 * d)
+        context = make(rows * d); branch = make(rows * d); ff = make(rows * ffWidth)
+        gate = make(rows * max(1, gateWidth))
         probs = make(h * n * n)
         logits = options.contains(.logits) ? make(h * n * n) : nil
         queriesByHead = options.contains(.queries) ? make(h * n * dh) : nil

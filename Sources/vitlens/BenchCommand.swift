@@ -10,7 +10,10 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         Prints one JSON line. "with_attentions" keeps every layer's probabilities (like Hugging Face's \
         output_attentions=True); "streaming" hands each layer to an observer that keeps nothing (the \
-        probabilities are still computed explicitly). scripts/bench.sh runs this beside PyTorch.
+        probabilities are still computed explicitly). With --batch-size B it times instead, with every \
+        layer's attention feeding mean attention distance, one image per forward ("batch_1") and B \
+        images per batched forward ("batch_b"), each median of N runs, with images per second. \
+        scripts/bench.sh runs this beside PyTorch.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -19,10 +22,14 @@ struct BenchCommand: ParsableCommand {
             transform: SizeOption.parse) var size: SizeOption?
     @Option(help: "Timed runs per mode.") var runs = 20
     @Option(help: "Untimed warm-up runs per mode.") var warmup = 3
+    @Option(help: ArgumentHelp("Time batches of this many images (see the discussion).", valueName: "n")) var batchSize: Int?
 
     func validate() throws {
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
         if warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
+        if let b = batchSize, b < 1 || b > BatchSizeOptions.maximum {
+            throw ValidationError("--batch-size must be from 1 to \(BatchSizeOptions.maximum), got \(b)")
+        }
     }
 
     func run() throws {
@@ -31,7 +38,10 @@ struct BenchCommand: ParsableCommand {
         let h = size?.height ?? model.imageSize
         let w = size?.width ?? model.imageSize
         var rng = SeededRandom(seed: 0)
-        let pixels = Tensor(shape: [model.channels, h, w], values: (0 ..< model.channels * h * w).map { _ in rng.nextFloat() * 2 - 1 })
+        func randomImage() -> Tensor {
+            Tensor(shape: [model.channels, h, w], values: (0 ..< model.channels * h * w).map { _ in rng.nextFloat() * 2 - 1 })
+        }
+        let pixels = randomImage()
         func time(_ body: () throws -> Void) rethrows -> (median: Double, min: Double) {
             var t: [Double] = []
             for i in 0 ..< (warmup + runs) {
@@ -43,15 +53,36 @@ struct BenchCommand: ParsableCommand {
             t.sort()
             return (t[t.count / 2], t[0])
         }
+        let tokens = model.layout(height: h, width: w).tokenCount
+        if let b = batchSize {
+            let images = [pixels] + (1 ..< b).map { _ in randomImage() }
+            let single = try time {
+                var mad = MeanAttentionDistance()
+                _ = try model.forward(pixels, observer: &mad)
+            }
+            let batch = try time {
+                var observers = images.map { _ in MeanAttentionDistance() }
+                _ = try model.forward(batch: images, observers: &observers)
+            }
+            let batched = BenchReport.Batched(batchSize: b, single: .init(single), batch: .init(batch),
+                                              singleImagesPerSecond: rounded(1000 / single.median),
+                                              batchImagesPerSecond: rounded(1000 * Double(b) / batch.median))
+            try print(report: BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: tokens, runs: runs, batched: batched,
+                                          peakRSSMB: rounded(peakRSSMegabytes())))
+            return
+        }
         let withAttn = try time {
             var rec = AttentionRecorder()
             _ = try model.forward(pixels, observer: &rec)
         }
         let streaming = try time { _ = try model.forward(pixels) }
-        let report = BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: model.layout(height: h, width: w).tokenCount, runs: runs,
-                                 withAttentions: .init(withAttn), streaming: .init(streaming), peakRSSMB: rounded(peakRSSMegabytes()))
+        try print(report: BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: tokens, runs: runs,
+                                      withAttentions: .init(withAttn), streaming: .init(streaming), peakRSSMB: rounded(peakRSSMegabytes())))
+    }
+
+    private func print(report: BenchReport) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        Swift.print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
 }

@@ -8,12 +8,24 @@ struct BenchReport: Encodable {
         init(_ t: (median: Double, min: Double)) { (medianMs, minMs) = (rounded(t.median), rounded(t.min)) }
         enum CodingKeys: String, CodingKey { case medianMs = "median_ms", minMs = "min_ms" }
     }
+    /// `--batch-size B`: one image per pass and `B` per pass, every layer's attention feeding mean
+    /// attention distance; throughput in images per second.
+    struct Batched: Encodable {
+        var batchSize: Int
+        var single: Timing, batch: Timing
+        var singleImagesPerSecond: Double, batchImagesPerSecond: Double
+        enum CodingKeys: String, CodingKey {
+            case batchSize = "batch_size", single = "batch_1", batch = "batch_b"
+            case singleImagesPerSecond = "batch_1_images_per_s", batchImagesPerSecond = "batch_b_images_per_s"
+        }
+    }
     var engine = "vitlens"
     var threads: Int, size: String, tokens: Int, runs: Int
-    var withAttentions: Timing, streaming: Timing
+    var withAttentions: Timing?, streaming: Timing?
+    var batched: Batched?
     var peakRSSMB: Double
     enum CodingKeys: String, CodingKey {
-        case engine, threads, size, tokens, runs, withAttentions = "with_attentions", streaming, peakRSSMB = "peak_rss_mb"
+        case engine, threads, size, tokens, runs, withAttentions = "with_attentions", streaming, batched, peakRSSMB = "peak_rss_mb"
     }
 }
 

@@ -25,6 +25,7 @@ struct DistanceCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @Flag(help: "Divide each patch row by its sum after dropping prefix tokens (the published definition does not).")
     var renormalize = false
+    @OptionGroup var batch: BatchSizeOptions
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws { try input.validate(allowText: false, allowMany: true) }
@@ -35,6 +36,7 @@ struct DistanceCommand: ParsableCommand {
         let session = try input.session(quiet: output.quiet)
         var job = DistanceJob()
         job.renormalize = renormalize
+        job.batchSize = batch.batchSize
         let names = input.attentions.map { [$0] } ?? input.images
         guard names.count > 1 else {
             try output.finish(try job.run(session, inputs: names, prepare: { _ in try input.single(session) }, progress: { event in

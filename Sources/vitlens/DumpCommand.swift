@@ -22,6 +22,7 @@ struct DumpCommand: ParsableCommand {
     @Option(name: .customLong("with"), parsing: .upToNextOption,
             help: ArgumentHelp("Extra tensors, comma- or space-separated: logits (QK^T/sqrt(d), attention_logits.npy), queries, keys.", valueName: "kind"))
     var extras: [String] = []
+    @OptionGroup var batch: BatchSizeOptions
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -50,6 +51,6 @@ struct DumpCommand: ParsableCommand {
         let session = try input.session(quiet: output.quiet)
         var job = DumpJob()
         job.capture = try capture()
-        try output.run(input, session, into: folder) { try job.run(session, $0) }
+        try output.run(input, session, into: folder, job: job, batchSize: batch.batchSize)
     }
 }

@@ -25,6 +25,7 @@ struct HeadsCommand: ParsableCommand {
     @Option(help: "Fusion for the combined map.") var headFusion: HeadFusion = .mean
     @OptionGroup var queryOptions: QueryOptions
     @OptionGroup var render: RenderOptions
+    @OptionGroup var batch: BatchSizeOptions
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -38,6 +39,6 @@ struct HeadsCommand: ParsableCommand {
         let session = try input.session(quiet: output.quiet)
         var job = HeadsJob()
         (job.layer, job.query, job.threshold, job.fusion, job.style) = (layer, queryOptions.spec, threshold, headFusion, render.style)
-        try output.run(input, session, into: folder) { try job.run(session, $0) }
+        try output.run(input, session, into: folder, job: job, batchSize: batch.batchSize)
     }
 }

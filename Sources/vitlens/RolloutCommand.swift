@@ -27,6 +27,7 @@ struct RolloutCommand: ParsableCommand {
     @Flag(help: "Read out the mean of the patch rows instead of a query row (models without CLS).") var meanOfPatches = false
     @OptionGroup var queryOptions: QueryOptions
     @OptionGroup var render: RenderOptions
+    @OptionGroup var batch: BatchSizeOptions
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -49,7 +50,7 @@ struct RolloutCommand: ParsableCommand {
         let folder = try output.open(Self.configuration.commandName ?? "rollout", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)
         let job = self.job
-        try output.run(input, session, into: folder) { try job.run(session, $0) }
+        try output.run(input, session, into: folder, job: job, batchSize: batch.batchSize)
     }
 }
 

@@ -1,19 +1,30 @@
 import Foundation
 
 /// Every layer's attention and the model's outputs as NumPy files; what `vitlens dump` writes.
-public struct DumpJob: Sendable {
+public struct DumpJob: BatchableJob, Sendable {
     /// Extra tensors: logits (QK^T/sqrt(d)), queries, keys.
     public var capture = CaptureOptions()
 
     public init() {}
 
     /// Runs the forward pass, keeping every layer, and builds the files.
-    /// - Parameter labels: receives the classifier's class names when the model has one (for a top-5 print).
     public func run(_ session: AnalysisSession, _ input: AnalysisInput) throws -> AnalysisProduct {
-        var recorder = AttentionRecorder(options: capture)
+        var recorder = try observer(for: input)
+        let output = try session.run(input, observer: &recorder)
+        return try product(session, input, observer: recorder, output: output)
+    }
+
+    /// A recorder keeping every layer (and the extras in ``capture``).
+    public func observer(for input: AnalysisInput) throws -> AttentionRecorder {
+        AttentionRecorder(options: capture)
+    }
+
+    /// The arrays and `meta.json` from a finished recorder and the forward's outputs.
+    public func product(_ session: AnalysisSession, _ input: AnalysisInput, observer recorder: AttentionRecorder,
+                        output: ForwardOutput) throws -> AnalysisProduct {
         var product = AnalysisProduct()
         var fields = Fields(input: input.name, layout: LayoutRecord(input.layout))
-        switch (input.source, try session.run(input, observer: &recorder)) {
+        switch (input.source, output) {
         case (.image(let prepared), .vision(let output)):
             product.add("pixel_values.npy", .array(prepared.pixels))
             product.add("hidden_state.npy", .array(output.hiddenState))

@@ -2,7 +2,7 @@ import Foundation
 
 /// One layer's per-head attention of a query (CLS by default): arrays, heatmaps and DINO masks for
 /// images; the layer's token-to-token matrices for text. What `vitlens heads` writes.
-public struct HeadsJob: Sendable {
+public struct HeadsJob: BatchableJob, Sendable {
     /// Layer, 0-based; negative counts from the end.
     public var layer = -1
     public var query = QuerySpec.automatic
@@ -16,44 +16,62 @@ public struct HeadsJob: Sendable {
 
     /// Runs the forward pass and builds the files.
     public func run(_ session: AnalysisSession, _ input: AnalysisInput) throws -> AnalysisProduct {
-        let l = try input.layerIndex(layer)
-        let q = try query.resolve(in: input.layout, input: input.name)
-        let index = try q.index(in: input.layout)
-        var fields = Fields(input: input.name, layer: l, query: q.description, layout: LayoutRecord(input.layout))
-        var product = AnalysisProduct()
         if let encoding = input.encoding {
+            let l = try input.layerIndex(layer)
+            let q = try query.resolve(in: input.layout, input: input.name)
+            let index = try q.index(in: input.layout)
+            var fields = Fields(input: input.name, layer: l, query: q.description, layout: LayoutRecord(input.layout))
+            var product = AnalysisProduct()
             try text(session, input, encoding: encoding, layer: l, query: index, into: &product)
             fields.tokens = encoding.tokens
-        } else {
-            var maps = HeadMaps(layer: l, query: q)
-            try session.run(input, observer: &maps)
-            guard let result = maps.result else { throw SessionError.noResult(analysis: "heads", layer: l) }
-            try fusion.validate(heads: result.heads)
-            let stack = result.maps  // [heads, gh, gw]
-            let masks = try result.masks(threshold: threshold)
-            let arrayName = q == .cls ? "cls_attention.npy" : "query_attention.npy"
-            product.add(arrayName, .array(stack))
-            product.add("masks.npy", .bytes(NPY.encode(uint8: masks.values, shape: masks.shape)))
-            var tiles: [Mosaic.Tile] = [], maskTiles: [Mosaic.Tile] = []
-            let plane = stack.count / result.heads
-            for h in 0 ..< result.heads {
-                let pic = try style.picture(stack.slice(h), canvas: input.canvas, title: "head \(h)")
-                product.add(String(format: "head_%02d.png", h), .png(pic))
-                tiles.append(Mosaic.Tile(pic, caption: "head \(h)"))
-                let mask = Tensor(shape: Array(masks.shape.dropFirst()), values: masks.values[(h * plane) ..< ((h + 1) * plane)].map(Float.init))
-                maskTiles.append(Mosaic.Tile(try style.maskPicture(mask, canvas: input.canvas),
-                                             caption: String(format: "head %d: %.0f%%", h, 100 * masks.keptMass[h])))
-            }
-            let fusedPic = try style.picture(try result.fused(fusion), canvas: input.canvas, title: fusion.description)
-            product.add("\(fusion.description).png", .png(fusedPic))
-            tiles.append(Mosaic.Tile(fusedPic, caption: fusion.description))
-            product.add("heads.png", .png(try Mosaic(tiles: tiles, title: "layer \(l), query \(q)").render()))
-            product.add("masks.png", .png(try Mosaic(tiles: maskTiles, title: "DINO masks, t = \(threshold)").render()))
-            fields.threshold = threshold
-            fields.keptMass = masks.keptMass
-            fields.fusion = fusion.description
-            fields.files = [arrayName: stack.shape, "masks.npy": masks.shape]
+            product.add("heads.json", .json(Metadata(session.provenance(for: input), fields)))
+            return product
         }
+        var maps = try observer(for: input)
+        let output = try session.run(input, observer: &maps)
+        return try product(session, input, observer: maps, output: output)
+    }
+
+    /// The per-head map observer for an image input (layer and query checked against its layout).
+    public func observer(for input: AnalysisInput) throws -> HeadMaps {
+        let l = try input.layerIndex(layer)
+        let q = try query.resolve(in: input.layout, input: input.name)
+        _ = try q.index(in: input.layout)
+        return HeadMaps(layer: l, query: q)
+    }
+
+    /// The image files (arrays, head pictures, masks, `heads.json`) from finished head maps.
+    public func product(_ session: AnalysisSession, _ input: AnalysisInput, observer maps: HeadMaps, output: ForwardOutput) throws -> AnalysisProduct {
+        let l = maps.layer
+        let q = maps.query
+        var fields = Fields(input: input.name, layer: l, query: q.description, layout: LayoutRecord(input.layout))
+        var product = AnalysisProduct()
+        guard let result = maps.result else { throw SessionError.noResult(analysis: "heads", layer: l) }
+        try fusion.validate(heads: result.heads)
+        let stack = result.maps  // [heads, gh, gw]
+        let masks = try result.masks(threshold: threshold)
+        let arrayName = q == .cls ? "cls_attention.npy" : "query_attention.npy"
+        product.add(arrayName, .array(stack))
+        product.add("masks.npy", .bytes(NPY.encode(uint8: masks.values, shape: masks.shape)))
+        var tiles: [Mosaic.Tile] = [], maskTiles: [Mosaic.Tile] = []
+        let plane = stack.count / result.heads
+        for h in 0 ..< result.heads {
+            let pic = try style.picture(stack.slice(h), canvas: input.canvas, title: "head \(h)")
+            product.add(String(format: "head_%02d.png", h), .png(pic))
+            tiles.append(Mosaic.Tile(pic, caption: "head \(h)"))
+            let mask = Tensor(shape: Array(masks.shape.dropFirst()), values: masks.values[(h * plane) ..< ((h + 1) * plane)].map(Float.init))
+            maskTiles.append(Mosaic.Tile(try style.maskPicture(mask, canvas: input.canvas),
+                                         caption: String(format: "head %d: %.0f%%", h, 100 * masks.keptMass[h])))
+        }
+        let fusedPic = try style.picture(try result.fused(fusion), canvas: input.canvas, title: fusion.description)
+        product.add("\(fusion.description).png", .png(fusedPic))
+        tiles.append(Mosaic.Tile(fusedPic, caption: fusion.description))
+        product.add("heads.png", .png(try Mosaic(tiles: tiles, title: "layer \(l), query \(q)").render()))
+        product.add("masks.png", .png(try Mosaic(tiles: maskTiles, title: "DINO masks, t = \(threshold)").render()))
+        fields.threshold = threshold
+        fields.keptMass = masks.keptMass
+        fields.fusion = fusion.description
+        fields.files = [arrayName: stack.shape, "masks.npy": masks.shape]
         product.add("heads.json", .json(Metadata(session.provenance(for: input), fields)))
         return product
     }

@@ -70,6 +70,45 @@ public struct ImageBatch: Sendable {
         return failures
     }
 
+    /// Runs the files in chunks of `batchSize` in order: `prepare` turns each file of a chunk into
+    /// an input, `compute` runs the chunk's prepared inputs together (one result per input, in
+    /// order), then `body(index, file, value)` takes each success. Errors are collected per file
+    /// as in ``run(progress:_:)`` (``stopsBatch(_:)`` errors are rethrown); failures come in file
+    /// order.
+    /// - Returns: the failures, in order.
+    public func run<Value>(batchSize: Int, progress: ProgressBar? = nil,
+                           prepare: (_ index: Int, _ file: String) throws -> AnalysisInput,
+                           compute: ([AnalysisInput]) -> [Result<Value, any Error>],
+                           _ body: (_ index: Int, _ file: String, _ value: Value) throws -> Void) throws -> [Failure] {
+        var failures: [Failure] = []
+        defer { progress?.finish() }
+        var start = 0
+        while start < files.count {
+            let chunk = start ..< min(files.count, start + max(1, batchSize))
+            var errors: [Int: any Error] = [:]
+            var prepared: [(index: Int, input: AnalysisInput)] = []
+            for i in chunk {
+                progress?.begin(files[i])
+                do { prepared.append((i, try prepare(i, files[i]))) } catch { errors[i] = error }
+            }
+            let results = compute(prepared.map(\.input))
+            for (item, result) in zip(prepared, results) {
+                do { try body(item.index, files[item.index], try result.get()) } catch { errors[item.index] = error }
+            }
+            for i in chunk {
+                if let error = errors[i] {
+                    if Self.stopsBatch(error) { throw error }
+                    failures.append(Failure(file: files[i], error: error))
+                    progress?.advance(files[i], failed: true)
+                } else {
+                    progress?.advance(files[i])
+                }
+            }
+            start = chunk.upperBound
+        }
+        return failures
+    }
+
     /// Whether `error` concerns the options or the output rather than one image (a layer or head the
     /// model lacks, a model without CLS, an output folder that cannot be written), so that every
     /// other image would fail the same way.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Attention rollout with every variant named (Abnar & Zuidema 2020); what `vitlens rollout` writes.
-public struct RolloutJob: Sendable {
+public struct RolloutJob: BatchableJob, Sendable {
     /// Head fusion, discard, residual and layer range (the readout is set from ``query`` or ``meanOfPatches``).
     public var options = Rollout.Options()
     public var query = QuerySpec.automatic
@@ -15,12 +15,23 @@ public struct RolloutJob: Sendable {
 
     /// Runs the forward pass and builds `rollout.npy`, `rollout.png` and `rollout.json`.
     public func run(_ session: AnalysisSession, _ input: AnalysisInput) throws -> AnalysisProduct {
+        var rollout = try observer(for: input)
+        let output = try session.run(input, observer: &rollout)
+        return try product(session, input, observer: rollout, output: output)
+    }
+
+    /// The rollout observer for `input`, its layer range and readout checked against the input.
+    public func observer(for input: AnalysisInput) throws -> Rollout {
         _ = try input.layerIndex(options.firstLayer, option: "--first-layer")
         _ = try input.layerIndex(options.lastLayer, option: "--last-layer")
         var options = self.options
         options.readout = meanOfPatches ? .meanOfPatches : .query(try query.resolve(in: input.layout, input: input.name))
-        var rollout = try Rollout(options)
-        try session.run(input, observer: &rollout)
+        return try Rollout(options)
+    }
+
+    /// `rollout.npy`, `rollout.png` and `rollout.json` from a finished rollout.
+    public func product(_ session: AnalysisSession, _ input: AnalysisInput, observer rollout: Rollout, output: ForwardOutput) throws -> AnalysisProduct {
+        let options = rollout.options
         guard let result = rollout.result else { throw SessionError.noResult(analysis: "rollout", layer: nil) }
         let patchMass = Double(result.map.values.reduce(0, +))
         var product = AnalysisProduct()

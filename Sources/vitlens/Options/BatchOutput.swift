@@ -16,21 +16,53 @@ enum BatchHelp {
     """
 }
 
+/// `--batch-size`: images per forward pass in multi-image runs (heads, rollout, dump, distance).
+struct BatchSizeOptions: ParsableArguments {
+    /// The default: 1 until the batch-8 throughput is measured in a release build (docs/PERFORMANCE.md).
+    static let defaultSize = 1
+    static let maximum = 256
+
+    @Option(help: ArgumentHelp(
+        "Images per forward pass when there are many IMAGEs (1 to \(BatchSizeOptions.maximum); default \(BatchSizeOptions.defaultSize); docs/PERFORMANCE.md). Consecutive images of one size (in argument order) share every matrix product; an image of another size starts a new batch. Arrays equal those of --batch-size 1 to 1e-6 relative.",
+        valueName: "n"))
+    var batchSize = BatchSizeOptions.defaultSize
+
+    func validate() throws {
+        guard batchSize >= 1, batchSize <= Self.maximum else {
+            throw ValidationError("--batch-size must be from 1 to \(Self.maximum), got \(batchSize)")
+        }
+    }
+}
+
 extension OutputOptions {
     /// Runs `job` on the input: one input (IMAGE, `--text`, `--attentions`) writes into `--out` as
-    /// always; several IMAGEs go through an ``ImageBatch`` into one subfolder each, with a progress
-    /// bar, `failures.csv` and exit status 1 when any image failed.
+    /// always; several IMAGEs go through an ``ImageBatch`` into one subfolder each, `batchSize`
+    /// images per forward pass, with a progress bar, `failures.csv` and exit status 1 when any image
+    /// failed.
+    func run<Job: BatchableJob>(_ input: InputOptions, _ session: AnalysisSession, into folder: OutputDirectory,
+                                job: Job, batchSize: Int) throws {
+        try run(input, session, into: folder, batchSize: batchSize, single: { try job.run(session, $0) },
+                compute: { job.run(session, $0, batchSize: batchSize) })
+    }
+
+    /// Runs `job` on the input one image at a time (jobs that are not ``BatchableJob``s).
     func run(_ input: InputOptions, _ session: AnalysisSession, into folder: OutputDirectory,
              _ job: (AnalysisInput) throws -> AnalysisProduct) throws {
+        try run(input, session, into: folder, batchSize: 1, single: job, compute: { $0.map { input in Result { try job(input) } } })
+    }
+
+    private func run(_ input: InputOptions, _ session: AnalysisSession, into folder: OutputDirectory, batchSize: Int,
+                     single: (AnalysisInput) throws -> AnalysisProduct,
+                     compute: ([AnalysisInput]) -> [Result<AnalysisProduct, any Error>]) throws {
         guard input.images.count > 1 else {
-            try finish(try job(try input.single(session)), into: folder)
+            try finish(try single(try input.single(session)), into: folder)
             return
         }
         let batch = ImageBatch(files: input.images)
         let bar = ProgressBar(total: batch.files.count, unit: .items("img"), style: progressStyle)
         var done: [(file: String, folder: String, summary: [String])] = []
-        let failures = try batch.run(progress: bar) { i, file in
-            let product = try job(try input.image(file, session))
+        let failures = try batch.run(batchSize: batchSize, progress: bar, prepare: { _, file in try input.image(file, session) },
+                                     compute: compute) { i, file, product in
             try folder.write(product, in: batch.folders[i])
             for line in product.warnings { FileHandle.standardError.write(Data("warning: \(file): \(line)\n".utf8)) }
             done.append((file, batch.folders[i], product.summary))

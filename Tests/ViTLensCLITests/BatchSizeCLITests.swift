@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import ViTLens
+import ViTLensTestSupport
+
+/// `--batch-size` on distance, heads, rollout and dump: the same files, and float arrays equal to
+/// 1e-6 relative (OpenBLAS's GEMM results may depend on the row count).
+@Suite(.serialized) struct BatchSizeCLITests {
+    let vit = Fixtures.url("models/vit-p16-cls").path
+    let never = ["VITLENS_PROGRESS": "never"]
+    let photos = ["photos/grace_hopper.jpg", "photos/rocket.jpg", "photos/astronaut.png"]
+
+    /// Every file under `dir` but the manifest, by relative path.
+    func files(_ dir: URL) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        let e = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey])
+        while let url = e?.nextObject() as? URL {
+            guard (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true,
+                  url.lastPathComponent != ".vitlens-manifest.json" else { continue }
+            out[String(url.path.dropFirst(dir.path.count))] = try Data(contentsOf: url)
+        }
+        return out
+    }
+
+    @Test(arguments: ["distance", "heads", "rollout", "dump"])
+    func arraysDoNotDependOnTheBatchSize(_ command: String) throws {
+        let dir = CLI.temporaryDirectory("batch-size")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var written: [[String: Data]] = []
+        for b in ["1", "2", "8"] {
+            let out = dir.appendingPathComponent("b\(b)")
+            let r = try CLI.run([command] + photos + ["--model", vit, "--out", out.path, "--batch-size", b, "-q"], environment: never)
+            #expect(r.status == 0, "\(command) --batch-size \(b): \(r.stderr)")
+            written.append(try files(out))
+        }
+        #expect(written[0].count >= 3, "\(written[0].keys.sorted())")
+        for other in written.dropFirst() {
+            #expect(other.keys.sorted() == written[0].keys.sorted(), "\(command)")
+            for (name, data) in other where name.hasSuffix(".npy") {
+                guard let a = try? NPY.decode(data, file: name).tensor, let b = try? NPY.decode(written[0][name] ?? Data(), file: name).tensor else { continue }
+                let scale = b.values.reduce(Float(0)) { max($0, abs($1)) }
+                #expect(a.shape == b.shape && zip(a.values, b.values).allSatisfy { abs($0 - $1) <= 1e-6 * scale }, "\(command) \(name)")
+            }
+        }
+    }
+
+    @Test func aBadBatchSizeIsOneLine() throws {
+        for bad in ["0", "257"] {
+            let r = try CLI.run(["distance"] + photos + ["--model", vit, "--out", "/nonexistent", "--batch-size", bad], environment: never)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("--batch-size must be from 1 to 256, got \(bad)"), "\(r.stderr)")
+        }
+    }
+}
