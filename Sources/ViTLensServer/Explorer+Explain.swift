@@ -62,6 +62,9 @@ struct ExplainTarget {
     private(set) var spec: TargetSpec
     private var folder: URL?
 
+    /// The start of the private temporary folder's name.
+    static let folderPrefix = "vitlens-explorer-similar-"
+
     init(_ text: String, in explorer: Explorer, for e: CachedInput) throws {
         self.text = text
         let prefix = "similar-input:"
@@ -95,7 +98,7 @@ struct ExplainTarget {
         case .image(let prepared):
             guard e.input.canvas != nil else { throw Self.error(text, "input \(other.id) is an image and this one text") }
             let bytes = try ImageIO.encodePNG(prepared.original)
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vitlens-explain-" + ServerConfiguration.randomToken(bytes: 8))
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(Self.folderPrefix + ServerConfiguration.randomToken(bytes: 8))
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
             let file = folder.appendingPathComponent("other.png")
             do { try bytes.write(to: file, options: .withoutOverwriting) } catch {

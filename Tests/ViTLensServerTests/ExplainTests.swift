@@ -39,7 +39,8 @@ import ViTLensTestSupport
         #expect(f["model_type"] as? String == "vit" && f["vitlens_version"] != nil)
         // The second request is served from the cache, which counts in the store's budget.
         let again = try await explain(explorer, e, [:])
-        #expect(again.values == answer.values && (try fields(again))["cached"] as? Bool == true)
+        let againFields = try fields(again)
+        #expect(again.values == answer.values && againFields["cached"] as? Bool == true)
         #expect(e.explanations.count == 1)
         #expect(e.explanations.bytes >= answer.values.count * 4)
         #expect(explorer.store.bytes == before + e.explanations.bytes)
@@ -63,11 +64,13 @@ import ViTLensTestSupport
         let file = Fixtures.repositoryRoot.appendingPathComponent("photos/astronaut.png").path
         let expected = try reference(grace, .gradientRollout, .similar(file: file))
         #expect(answer.values == expected.explanation.map.values)
-        #expect((try fields(answer))["target_value"] as? Double == Double(expected.value))
+        // The cosine's last bits may differ between two passes of the other image (process-wide OpenBLAS threads).
+        let value = try #require(try fields(answer)["target_value"] as? Double)
+        #expect(abs(value - Double(expected.value)) <= 1e-6, "\(value) vs \(expected.value)")
         #expect(expected.value < 1)
         // Nothing is left in the temporary folder.
         let left = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
-        #expect(!left.contains { $0.hasPrefix("vitlens-explain-") })
+        #expect(!left.contains { $0.hasPrefix(ExplainTarget.folderPrefix) })
 
         // Text against text: the mean-pooled cosine of similar-text:.
         let a = try await explorer.uploadText(ServerFixtures.sentence, truncate: false, model: "1")
