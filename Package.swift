@@ -90,7 +90,7 @@ let package = Package(
 /// The web assets compiled into the binary as byte arrays (`PackageResources.<name>`; see ViTLensWeb's
 /// WebAssets.swift). One line per file: a new asset is listed here and in `WebAssets.all`.
 enum ViTLensWebAssets {
-    static let files = ["index.html", "style.css", "app.js", "render.js", "api.js", "image.js", "text.js"]
+    static let files = ["index.html", "style.css", "app.js", "render.js", "api.js", "image.js", "text.js", "explain.js"]
     static var resources: [Resource] { files.map { .embedInCode("Resources/\($0)") } }
 }
 

@@ -13,9 +13,12 @@ struct ModelInfo: Encodable {
     var defaultSize: [Int]?
     var prefix: [String]
     var classifier: Bool
+    /// The classifier's `id2label` names by class index (the index itself where a name is missing).
+    var labels: [String]?
 
     enum CodingKeys: String, CodingKey {
         case id, name, modelType = "model_type", kind, layers, heads, patchSize = "patch_size", defaultSize = "default_size", prefix, classifier
+        case labels
     }
 }
 
@@ -81,6 +84,23 @@ struct ArrayAnswer: Sendable {
         let data = (try? encoder.encode(value)) ?? Data("null".utf8)
         extra.append((name, String(decoding: data, as: UTF8.self)))
     }
+
+    /// Adds every field of `value`, which must encode as a JSON object, at the top level (the way
+    /// `explain.json` carries its provenance).
+    mutating func addFields<T: Encodable>(of value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value),
+              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return }
+        for key in object.keys.sorted() {
+            guard let field = object[key], let one = try? JSONSerialization.data(withJSONObject: field, options: [.fragmentsAllowed, .withoutEscapingSlashes])
+            else { continue }
+            extra.append((key, String(decoding: one, as: UTF8.self)))
+        }
+    }
+
+    /// Memory the answer takes, approximately: four bytes a value plus its fields' text.
+    var estimatedBytes: Int { values.count * MemoryLayout<Float>.size + extra.reduce(64) { $0 + $1.0.utf8.count + $1.1.utf8.count } }
 
     /// `{"shape": [...], "values": [...], ...}` with each float in its shortest round-trip form
     /// (a float32 parsed from it is the same float32); non-finite values (never produced) as null.

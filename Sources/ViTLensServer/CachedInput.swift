@@ -15,6 +15,8 @@ final class CachedInput: @unchecked Sendable {
     let distance: [Float]?
     let distanceRenormalized: [Float]?
     let prediction: [ClassScore]?
+    /// Explanations already computed, by ``ExplanationKey``.
+    let explanations = ExplanationCache()
 
     init(id: String, model: ServedModel, input: AnalysisInput, name: String, attention: StoredAttention, canvasPNG: Data?,
          distance: [Float]?, distanceRenormalized: [Float]?, prediction: [ClassScore]?) {
@@ -28,6 +30,9 @@ final class CachedInput: @unchecked Sendable {
         self.distanceRenormalized = distanceRenormalized
         self.prediction = prediction
     }
+
+    /// The bytes this input holds in the store: its attention and its explanations.
+    var bytes: Int { attention.bytes + explanations.bytes }
 
     var layout: TokenLayout { input.layout }
 
@@ -48,6 +53,8 @@ final class AttentionStore: @unchecked Sendable {
     private var entries: [String: CachedInput] = [:]
     /// Ids, most recently used last.
     private var order: [String] = []
+    /// What each kept input was charged with (its ``CachedInput/bytes`` when last counted).
+    private var charged: [String: Int] = [:]
     private(set) var bytes = 0
 
     init(budget: Int) { self.budget = budget }
@@ -55,10 +62,26 @@ final class AttentionStore: @unchecked Sendable {
     /// Adds `entry`, dropping the least recently used inputs until it fits.
     func insert(_ entry: CachedInput) {
         lock.withLock {
-            while bytes + entry.attention.bytes > budget, let oldest = order.first { dropLocked(oldest) }
+            let size = entry.bytes
+            while bytes + size > budget, let oldest = order.first { dropLocked(oldest) }
             entries[entry.id] = entry
             order.append(entry.id)
-            bytes += entry.attention.bytes
+            charged[entry.id] = size
+            bytes += size
+        }
+    }
+
+    /// Counts `entry` again after it grew (a cached explanation), dropping other inputs, least
+    /// recently used first, until the store fits its budget again; false when `entry` itself was dropped meanwhile.
+    @discardableResult
+    func recount(_ entry: CachedInput) -> Bool {
+        lock.withLock {
+            guard let old = charged[entry.id] else { return false }
+            let size = entry.bytes
+            bytes += size - old
+            charged[entry.id] = size
+            while bytes > budget, let oldest = order.first(where: { $0 != entry.id }) { dropLocked(oldest) }
+            return true
         }
     }
 
@@ -80,7 +103,7 @@ final class AttentionStore: @unchecked Sendable {
     func all() -> [CachedInput] { lock.withLock { order.reversed().compactMap { entries[$0] } } }
 
     private func dropLocked(_ id: String) {
-        if let e = entries.removeValue(forKey: id) { bytes -= e.attention.bytes }
+        if entries.removeValue(forKey: id) != nil { bytes -= charged.removeValue(forKey: id) ?? 0 }
         order.removeAll { $0 == id }
     }
 }

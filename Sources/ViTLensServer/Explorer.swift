@@ -41,7 +41,8 @@ public final class Explorer: Sendable {
                 let layout = v.model.layout(height: size.height, width: size.width)
                 return ModelInfo(id: m.id, name: m.name, modelType: v.model.modelType, kind: "image", layers: v.model.spec.layers,
                                  heads: v.model.spec.heads, patchSize: v.model.patchSize, defaultSize: [size.height, size.width],
-                                 prefix: layout.prefix.map(\.rawValue), classifier: !v.model.labels.isEmpty)
+                                 prefix: layout.prefix.map(\.rawValue), classifier: !v.model.labels.isEmpty,
+                                 labels: v.model.classCount.map { n in (0 ..< n).map { v.model.labels[$0] ?? String($0) } })
             }
             let t = m.session.text!.model
             return ModelInfo(id: m.id, name: m.name, modelType: t.modelType, kind: "text", layers: t.spec.layers, heads: t.spec.heads,

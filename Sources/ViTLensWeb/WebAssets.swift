@@ -23,6 +23,7 @@ public enum WebAssets {
             ("api.js", PackageResources.api_js),
             ("image.js", PackageResources.image_js),
             ("text.js", PackageResources.text_js),
+            ("explain.js", PackageResources.explain_js),
         ]
         return Dictionary(uniqueKeysWithValues: files.map { ($0.0, Asset(name: $0.0, contentType: contentType(of: $0.0), bytes: $0.1)) })
     }()

@@ -13,7 +13,10 @@ struct ReportCommand: ParsableCommand {
         weights file and its SHA-256), the top-5 prediction when the model has a classifier, the last layer's \
         per-head CLS maps with DINO masks, attention rollout, CLS maps of every layer and head (a layer slider \
         and head buttons switch them; without JavaScript they show as a grid) and the mean-attention-distance \
-        plot. Per --text sentence: the tokens, a head view per layer and the attention matrices. Give one \
+        plot, and gradient explanations by the four methods (chefer, grad-rollout, attn-grad, input-grad; buttons \
+        switch them) of the predicted class, or of --explain-target for an image model without a classifier \
+        (e.g. similar:IMAGE). Per --text sentence: the tokens, a head view per layer, the attention matrices, and \
+        with --explain-text-target (similar-text:TEXT or token:I,J) the explanations coloured over the tokens. Give one \
         image model and/or one text model with --model. An input that fails is shown in the report as a \
         failure and listed on stderr; the exit status is then 1. An existing --out file is replaced only if \
         it is a ViTLens report.
@@ -41,6 +44,18 @@ struct ReportCommand: ParsableCommand {
     var truncate = false
 
     @Option(help: "DINO mask mass fraction t in (0, 1].") var threshold = 0.6
+    @Option(help: ArgumentHelp(
+        "What the images' explanations explain: top1 (the default for a classifier), class:N, label:NAME, similar:IMAGE or token:I,J. An image model without a classifier is explained only with this option.",
+        valueName: "target"))
+    var explainTarget: String?
+
+    @Option(help: ArgumentHelp("What the sentences' explanations explain: similar-text:TEXT or token:I,J. Without it sentences get no explanation.",
+                               valueName: "target"))
+    var explainTextTarget: String?
+
+    @Flag(help: "Leave the explanations out (no backward passes).")
+    var noExplain = false
+
     @OptionGroup var render: RenderOptions
     @OptionGroup var compute: ComputeOptions
 
@@ -61,6 +76,25 @@ struct ReportCommand: ParsableCommand {
         if size != nil && images.isEmpty { throw ValidationError("--size applies to images; no IMAGE was given") }
         if truncate && text.isEmpty { throw ValidationError("--truncate goes with --text") }
         guard threshold > 0, threshold <= 1 else { throw ValidationError("--threshold must be in (0, 1], got \(threshold)") }
+        _ = try targets()
+    }
+
+    /// The parsed --explain-target and --explain-text-target, checked against the inputs given.
+    func targets() throws -> (image: TargetSpec?, text: TargetSpec?) {
+        func parse(_ option: String, _ value: String?) throws -> TargetSpec? {
+            guard let value else { return nil }
+            if noExplain { throw ValidationError("\(option) and --no-explain exclude each other") }
+            do { return try TargetSpec(parsing: value) } catch { throw ValidationError("\(error)".replacingOccurrences(of: "--target ", with: option + " ")) }
+        }
+        let image = try parse("--explain-target", explainTarget), text = try parse("--explain-text-target", explainTextTarget)
+        if image != nil && images.isEmpty { throw ValidationError("--explain-target applies to images; no IMAGE was given") }
+        if text != nil && self.text.isEmpty { throw ValidationError("--explain-text-target applies to --text sentences; none was given") }
+        if case .similarText? = image { throw ValidationError("--explain-target \(explainTarget ?? ""): similar-text: explains sentences; give it as --explain-text-target") }
+        switch text {
+        case nil, .similarText?, .tokens?: break
+        default: throw ValidationError("--explain-text-target \(explainTextTarget ?? ""): a text model has no classifier and takes no image; use similar-text:TEXT or token:I,J")
+        }
+        return (image, text)
     }
 
     func run() throws {
@@ -70,6 +104,8 @@ struct ReportCommand: ParsableCommand {
         var job = ReportJob()
         (job.threshold, job.style, job.truncate) = (threshold, render.style, truncate)
         job.size = size.map { ($0.height, $0.width) }
+        (job.imageTarget, job.textTarget) = try targets()
+        if noExplain { job.explainMethods = [] }
         let bar = ProgressBar(total: images.count + text.count, unit: .items("input"),
                               style: (try? ProgressStyle.resolve(quiet: quiet)) ?? .silent, label: "report")
         job.onProgress = { _, _, name in bar.advance(name) }

@@ -58,6 +58,12 @@ import ViTLensTestSupport
             (["report", rocket, "--model", vit, "--model", vit, "-o", out], "are both image models"),
             (["report", rocket, "--model", vit, "--model", bert, "-o", out], "is a text model but no --text was given"),
             (["report", rocket, "-o", out], "--model is required"),
+            (["report", rocket, "--model", vit, "--explain-target", "top2", "-o", out], "--explain-target top2: use one of top1, class:N"),
+            (["report", rocket, "--model", vit, "--explain-target", "similar-text:hi", "-o", out], "give it as --explain-text-target"),
+            (["report", rocket, "--model", vit, "--explain-target", "top1", "--no-explain", "-o", out], "exclude each other"),
+            (["report", "--text", "hi", "--model", bert, "--explain-target", "top1", "-o", out], "--explain-target applies to images"),
+            (["report", rocket, "--model", vit, "--explain-text-target", "token:1,2", "-o", out], "applies to --text sentences"),
+            (["report", "--text", "hi", "--model", bert, "--explain-text-target", "class:1", "-o", out], "use similar-text:TEXT or token:I,J"),
         ]
         for (args, message) in cases {
             let r = try CLI.run(args)
@@ -67,6 +73,25 @@ import ViTLensTestSupport
             #expect(r.errorLines.first?.contains(message) == true, "\(args): \(r.stderr)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
+    @Test func explanationTargetsReachTheReport() throws {
+        let dir = CLI.temporaryDirectory("report")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("r.html")
+        let r = try CLI.run(["report", rocket, "--text", "The cat sat.", "--model", vit, "--model", bert, "--explain-target", "class:2",
+                             "--explain-text-target", "token:1,2", "-o", out.path, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let html = try String(contentsOf: out, encoding: .utf8)
+        #expect(html.contains("<h3>Explanation of <code>class:2</code> (class 2"))
+        #expect(html.contains("<h3>Explanation of <code>token:1,2</code></h3>"))
+        #expect(html.components(separatedBy: "<figure class=\"ex-method").count - 1 == 8)
+        // --no-explain: no explanation part; a class the model does not have fails the image in one line.
+        let bare = try CLI.run(["report", rocket, "--model", vit, "--no-explain", "-o", out.path, "--quiet"])
+        let bareHTML = try String(contentsOf: out, encoding: .utf8)
+        #expect(bare.status == 0 && !bareHTML.contains("Explanation"), "\(bare.stderr)")
+        let bad = try CLI.run(["report", rocket, "--model", vit, "--explain-target", "class:99", "-o", out.path, "--quiet"])
+        #expect(bad.status == 1 && bad.errorLines == ["vitlens: \(rocket): explanation of class:99: class index 99 is out of range: the model has 5 classes (0...4)"], "\(bad.stderr)")
     }
 
     @Test func aForeignFileIsNotOverwritten() throws {

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct WebAssetsTests {
     @Test func everyListedAssetIsEmbedded() {
-        for name in ["index.html", "style.css", "app.js", "render.js", "api.js", "image.js", "text.js"] {
+        for name in ["index.html", "style.css", "app.js", "render.js", "api.js", "image.js", "text.js", "explain.js"] {
             let asset = WebAssets.asset(named: name)
             #expect(asset != nil && !(asset?.bytes.isEmpty ?? true), "\(name)")
         }

@@ -25,6 +25,7 @@ enum InputRoutes {
         }
         array(router, "masks", ["layer", "query", "threshold"]) { try await explorer.masks($0, $1) }
         array(router, "distance", ["renormalize"]) { try explorer.distance($0, $1) }
+        array(router, "explain", Explorer.explainParameters) { try await explorer.explain($0, $1) }
 
         /// Adds `GET /api/inputs/:id/NAME` answering an ``ArrayAnswer`` as JSON or `format=f32`.
         func array(_ router: Router<ExplorerContext>, _ name: String, _ allowed: Set<String>,

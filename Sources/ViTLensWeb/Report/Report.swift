@@ -18,6 +18,9 @@ public struct Report: Sendable {
     public var threshold = 0.6
     /// How maps became pictures.
     public var style = RenderStyle()
+    /// Whether explanations were asked for (``ReportJob/explainMethods`` not empty): the page then
+    /// has an explanation part in every input section, the maps or a note why there are none.
+    public var explained = true
 
     /// Creates an empty report.
     public init() {}
@@ -102,6 +105,10 @@ public struct ImageReport: Sendable {
     public var distancePlot: String
     /// Seconds for the forward pass with all analyses.
     public var seconds: Double
+    /// Gradient explanations, or nil (see ``explanationNote``).
+    public var explanation: ExplanationReport? = nil
+    /// Why there is no explanation (the model has no classifier and no target was given).
+    public var explanationNote: String? = nil
 }
 
 /// Everything a report shows for one sentence.
@@ -121,4 +128,8 @@ public struct TextReport: Sendable {
     public var matrices: [[ReportPicture]]
     /// Seconds for the forward pass.
     public var seconds: Double
+    /// Gradient explanations, or nil (see ``explanationNote``).
+    public var explanation: ExplanationReport? = nil
+    /// Why there is no explanation (no target was given).
+    public var explanationNote: String? = nil
 }

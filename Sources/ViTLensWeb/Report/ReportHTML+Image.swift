@@ -15,6 +15,7 @@ extension ReportPageWriter {
             + "maps show the \(XMLText.escape(r.query.description)) query's attention; "
             + String(format: "one forward pass with all analyses: %.2f s.", r.seconds) + "</p>\n"
         out += prediction(r.prediction)
+        out += explanation(r.explanation, note: r.explanationNote, tokens: nil)
         func img(_ l: Int, _ head: Int) -> String { Self.pictureTag(r.mapPictures[l][head], class: "heat", layer: l, head: head, heads: heads) }
         out += "<h3>Explorer</h3>\n"
         out += explorer(layers: layers, heads: heads, headLabel: "head", initial: img(layers - 1, heads), big: true)
@@ -42,7 +43,7 @@ extension ReportPageWriter {
         out += "</tbody></table></div>\n"
         out += "<details class=\"data\"><summary>Numbers (JSON)</summary><p>The script element <code>#\(id)-data</code> holds "
             + "<code>cls_maps</code> [layers, heads, rows, columns], <code>rollout</code>, <code>masks</code>, <code>kept_mass</code>, "
-            + "<code>mean_attention_distance</code> and the prediction, as float32 values.</p></details>\n"
+            + "<code>mean_attention_distance</code>, the prediction and the explanation maps, as float32 values.</p></details>\n"
         out += "<script type=\"application/json\" class=\"report-data\" id=\"\(id)-data\">\(Self.inlineJSON(ImageData(r, threshold: report.threshold)))</script>\n"
         return out + "</section>\n"
     }
@@ -108,6 +109,7 @@ struct ImageData: Encodable {
     var threshold: Double
     var meanAttentionDistance: ArrayRecord
     var prediction: [ClassScore]?
+    var explanation: ExplanationData?
 
     struct MaskRecord: Encodable {
         var shape: [Int]
@@ -126,5 +128,6 @@ struct ImageData: Encodable {
         self.threshold = threshold
         meanAttentionDistance = ArrayRecord(r.distances)
         prediction = r.prediction
+        explanation = ExplanationData(r.explanation)
     }
 }

@@ -1,6 +1,6 @@
 extension ReportHTML {
-    /// The page's script: explorers (layer slider, head buttons, arrow keys, grid clicks) and head
-    /// views (layer slider, head toggles, token hover). It only swaps pictures and toggles elements
+    /// The page's script: explorers (layer slider, head buttons, arrow keys, grid clicks), head
+    /// views (layer slider, head toggles, token hover) and the explanations' method buttons. It only swaps pictures and toggles elements
     /// the page already holds; without it everything stays visible as grids.
     static let script = """
     (function () {
@@ -99,9 +99,26 @@ extension ReportHTML {
         });
       }
 
+      function methodSwitcher(box) {
+        var buttons = Array.prototype.slice.call(box.querySelectorAll(".method-buttons button"));
+        function show(method) {
+          box.dataset.method = method;
+          box.querySelectorAll(".ex-method").forEach(function (f) { f.classList.toggle("active", f.dataset.method === method); });
+          buttons.forEach(function (b) {
+            var on = b.dataset.method === method;
+            b.classList.toggle("active", on);
+            b.setAttribute("aria-pressed", on ? "true" : "false");
+          });
+        }
+        buttons.forEach(function (b) {
+          b.addEventListener("click", function () { show(b.dataset.method); });
+        });
+      }
+
       document.querySelectorAll("section.input").forEach(function (section) {
         section.querySelectorAll(".explorer").forEach(function (box) { explorer(section, box); });
         section.querySelectorAll(".headview").forEach(headView);
+        section.querySelectorAll(".explain").forEach(methodSwitcher);
       });
     })();
     """

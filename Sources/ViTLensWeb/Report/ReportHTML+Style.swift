@@ -38,9 +38,17 @@ extension ReportHTML {
     .controls { flex: 1 1 280px; }
     .controls label { display: inline-flex; align-items: center; gap: 8px; }
     .layer-slider, .hv-layer-slider { width: 220px; }
-    .head-buttons { display: flex; flex-wrap: wrap; gap: 4px; margin: 10px 0; }
-    .head-buttons button { font: inherit; font-size: 13px; padding: 3px 9px; border: 1px solid var(--line); background: var(--panel); border-radius: 4px; cursor: pointer; }
-    .head-buttons button.active { background: var(--accent); color: #fff; border-color: var(--accent); }
+    .head-buttons, .method-buttons { display: flex; flex-wrap: wrap; gap: 4px; margin: 10px 0; }
+    .head-buttons button, .method-buttons button { font: inherit; font-size: 13px; padding: 3px 9px; border: 1px solid var(--line); background: var(--panel); border-radius: 4px; cursor: pointer; }
+    .head-buttons button.active, .method-buttons button.active { background: var(--accent); color: #fff; border-color: var(--accent); }
+    html.js div.method-buttons { display: flex; }
+    .ex-figures { display: flex; flex-wrap: wrap; gap: 14px; }
+    .ex-method { margin: 0; max-width: 448px; }
+    .ex-method .ov { width: min(100%, 448px); }
+    html.js .ex-method { display: none; }
+    html.js .ex-method.active { display: block; }
+    .ex-tokens { display: flex; flex-wrap: wrap; gap: 4px; margin: 4px 0; }
+    .ex-tok { font: 13px ui-monospace, "DejaVu Sans Mono", monospace; border-radius: 3px; padding: 1px 6px; }
     .caption { font-variant-numeric: tabular-nums; min-height: 1.4em; }
     .keys { color: var(--muted); font-size: 13px; }
     .js-only { display: none; }

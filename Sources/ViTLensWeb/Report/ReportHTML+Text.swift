@@ -13,6 +13,7 @@ extension ReportPageWriter {
         if r.untruncatedCount > t { facts += " (truncated from \(r.untruncatedCount))" }
         out += "<p class=\"facts\">\(facts); " + String(format: "forward pass %.2f s.", r.seconds) + "</p>\n"
         out += "<h3>Tokens</h3>\n<ol class=\"tokens\" start=\"0\">" + r.tokens.map { "<li>\(XMLText.escape($0))</li>" }.joined() + "</ol>\n"
+        out += explanation(r.explanation, note: r.explanationNote, tokens: r.tokens)
         out += "<h3>Head view</h3>\n"
         if let views = r.headViews {
             out += "<div class=\"headview\" data-layer=\"\(layers - 1)\"><div class=\"controls js-only\">"
@@ -40,7 +41,8 @@ extension ReportPageWriter {
             out += "<tr><th>layer \(l)</th>" + (0 ... heads).map { "<td>\(img(l, $0))</td>" }.joined() + "</tr>"
         }
         out += "</tbody></table></div>\n"
-        let data = TextData(text: r.text, tokens: r.tokens, attentions: r.headViews == nil ? nil : ArrayRecord(r.attentions))
+        let data = TextData(text: r.text, tokens: r.tokens, attentions: r.headViews == nil ? nil : ArrayRecord(r.attentions),
+                            explanation: ExplanationData(r.explanation))
         out += "<script type=\"application/json\" class=\"report-data\" id=\"\(id)-data\">\(Self.inlineJSON(data))</script>\n"
         return out + "</section>\n"
     }
@@ -51,4 +53,5 @@ struct TextData: Encodable {
     var text: String
     var tokens: [String]
     var attentions: ArrayRecord?
+    var explanation: ExplanationData?
 }

@@ -38,11 +38,18 @@ extension ReportJob {
             prediction = ClassScore.top(logits, labels: session.vision?.model.labels ?? [:])
         }
         let plot = try ScatterPlot.meanAttentionDistance(distance.mean, title: "Mean attention distance")
-        return ImageReport(
+        var report = ImageReport(
             name: path, inputSize: [height, width], layout: input.layout, query: query,
             canvas: try ImageIO.encodePNG(canvas), prediction: prediction, maps: maps, mapPictures: mapPictures,
             masks: masks, maskPictures: maskPictures, rollout: rollout.map,
             rolloutPicture: try style.heatPicture(rollout.map, height: height, width: width),
             distances: distance.mean, distancePlot: plot.svg(width: 560, height: 360), seconds: seconds)
+        if let target = resolvedImageTarget(for: session) {
+            report.explanation = try explanations(session, input, target: target)
+        } else if !explainMethods.isEmpty {
+            report.explanationNote = "The model has no classifier, so there is no predicted class to explain; "
+                + "give a target such as similar:IMAGE (--explain-target) to explain the similarity to another image."
+        }
+        return report
     }
 }

@@ -25,7 +25,14 @@ extension ReportJob {
                 headViews.append(HeadViewSVG(tokens: encoding.tokens, attention: layer, layer: l).svg())
             }
         }
-        return TextReport(text: text, tokens: encoding.tokens, untruncatedCount: encoding.untruncatedCount, attentions: attentions,
-                          headViews: encoding.count <= headViewMaxTokens ? headViews : nil, matrices: matrices, seconds: seconds)
+        var report = TextReport(text: text, tokens: encoding.tokens, untruncatedCount: encoding.untruncatedCount, attentions: attentions,
+                                headViews: encoding.count <= headViewMaxTokens ? headViews : nil, matrices: matrices, seconds: seconds)
+        if let target = textTarget, !explainMethods.isEmpty {
+            report.explanation = try explanations(session, input, target: target)
+        } else if !explainMethods.isEmpty {
+            report.explanationNote = "A text model has no class to explain; give a target such as similar-text:TEXT or token:I,J "
+                + "(--explain-text-target) to explain a similarity."
+        }
+        return report
     }
 }

@@ -23,10 +23,19 @@ public struct ReportJob: Sendable {
     /// Longest sentence (in tokens) that gets a head view and its attention in the page's JSON;
     /// longer ones get the matrices only.
     public var headViewMaxTokens = 64
+    /// The methods of each input's explanation section, the first shown first (default all four,
+    /// `chefer` first); empty leaves explanations out (no backward passes).
+    public var explainMethods = ExplanationMethod.allCases
+    /// What the images' explanations explain (`top1`, `class:N`, `label:NAME`, `similar:IMAGE`,
+    /// `token:I,J`); nil: `top1` when the image model has a classifier, else no explanation.
+    public var imageTarget: TargetSpec?
+    /// What the sentences' explanations explain (`similar-text:TEXT`, `token:I,J`); nil: no explanation.
+    public var textTarget: TargetSpec?
     /// Called after each input (done or failed) with the count done, the total and the input's name.
     public var onProgress: (@Sendable (_ done: Int, _ total: Int, _ name: String) -> Void)?
 
-    /// A job with the defaults (threshold 0.6, viridis, max normalisation, nearest upsampling, alpha 0.5).
+    /// A job with the defaults (threshold 0.6, viridis, max normalisation, nearest upsampling, alpha 0.5,
+    /// the four explanation methods for the predicted class of a classifier).
     public init() {}
 
     /// Analyses `images` with `imageModel` and `texts` with `textModel` into a report.
@@ -41,6 +50,7 @@ public struct ReportJob: Sendable {
         var report = Report()
         report.threshold = threshold
         report.style = style
+        report.explained = !explainMethods.isEmpty
         if let imageModel, !images.isEmpty { report.models.append(try ModelCard(imageModel)) }
         if let textModel, !texts.isEmpty { report.models.append(try ModelCard(textModel)) }
         let total = images.count + texts.count

@@ -60,6 +60,8 @@ const Api = (() => {
     rollout: (id, params) => json(`api/inputs/${id}/rollout?${query(params)}`),
     masks: (id, params) => json(`api/inputs/${id}/masks?${query(params)}`),
     distance: (id) => json(`api/inputs/${id}/distance`),
+    explain: (id, params) => json(`api/inputs/${id}/explain?${query(params)}`),
+    inputs: () => json("api/inputs"),
     imageURL: (id) => `api/inputs/${id}/image.png`,
     query,
   };

@@ -130,12 +130,14 @@ const App = (() => {
     readStyle();
     ImageTab.init(state.models.filter((m) => m.kind === "image"));
     TextTab.init(state.models.filter((m) => m.kind === "text"));
+    Explain.attach("image", $("image-explain"));
+    Explain.attach("text", $("text-explain"));
     const names = state.models.map((m) => `${m.name} (${m.kind})`).join(", ");
     status(state.models.length ? `Models: ${names}. Open an image or switch to the text tab.` : "No model loaded: start vitlens serve with --model.", state.models.length ? "" : "error");
     publish({ ready: "1" });
   }
 
-  return { start, status, guard, publish, table, cssColor, drawColorBar, onStyle, download, style: () => state.style, $ };
+  return { start, status, guard, publish, table, cssColor, drawColorBar, onStyle, download, style: () => state.style, models: () => state.models, $ };
 })();
 
 document.addEventListener("DOMContentLoaded", App.start);

@@ -114,6 +114,7 @@ const ImageTab = (() => {
       : c2.mode ? `Cache: ${c2.mode}, ${c2.dtype}, ${(c2.bytes / 1048576).toFixed(1)} MiB.` : "";
     publish();
     App.guard(loadDistance(), "distance");
+    App.guard(Explain.setInput("image", input, s.photoPixels), "explain");
     await refreshAll();
   }
 

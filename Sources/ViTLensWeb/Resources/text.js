@@ -58,6 +58,7 @@ const TextTab = (() => {
     }
     $("export-svg").disabled = false; $("export-png").disabled = false;
     App.status(`${s.input.tokens.length} tokens, ${s.input.layers} layers × ${s.input.heads} heads.`);
+    App.guard(Explain.setInput("text", s.input), "explain");
     await draw();
   }
 
