@@ -18,7 +18,7 @@ public enum LoadedModel: Sendable {
     }
 }
 
-/// Builds models from Hugging Face folders: reads `config.json`, looks up `model_type` in the
+/// Builds models from Hugging Face folders (weights in safetensors or a `torch.save` state dict): reads `config.json`, looks up `model_type` in the
 /// family registry, takes every weight by its Hub name, and rejects checkpoints with missing,
 /// mis-shaped or unexpected weights (optional ones such as poolers and position-id buffers excepted).
 public enum ModelLoader {
@@ -40,7 +40,7 @@ public enum ModelLoader {
     public static func load(_ files: ModelFiles) throws -> LoadedModel {
         let config = ConfigData(bytes: try ConfigFile.read(files.config), file: files.config.path)
         let type = try ConfigFile.decode(ModelType.self, from: config.bytes, file: config.file).value
-        let archive = try SafeTensorsArchive(url: files.weights)
+        let archive = try TensorSources.open(files.weights, stateDictKey: files.stateDictKey)
         guard let family = ModelFamilies.family(for: type) else {
             throw ModelError.unknownModelType(file: config.file, type: type)
         }
