@@ -19,6 +19,8 @@ struct PickleMachine {
     private let file: String
     private let what: String
     private(set) var position: Int
+    /// Where the pickle starts in `bytes`: byte positions in messages count from here.
+    private let origin: Int
     private let end: Int
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
@@ -34,6 +36,7 @@ struct PickleMachine {
         self.file = file
         self.what = what
         position = range.lowerBound
+        origin = range.lowerBound
         end = range.upperBound
         self.persistentLoad = persistentLoad
     }
@@ -64,7 +67,7 @@ struct PickleMachine {
             case 0x80: _ = try byte() // PROTO
             case 0x95: _ = try take(8) // FRAME
             case 0x2E: // STOP
-                guard stack.count == 1, marks.isEmpty else { throw fail("STOP at byte \(at) with \(stack.count) values on the stack") }
+                guard stack.count == 1, marks.isEmpty else { throw fail("STOP at byte \(at - origin) with \(stack.count) values on the stack") }
                 return stack[0]
             case 0x28: // MARK
                 guard marks.count < Self.maxDepth * 4 else { throw fail("more than \(Self.maxDepth * 4) open MARKs (nesting too deep)") }
@@ -111,7 +114,7 @@ struct PickleMachine {
                 try push(try global(module, name))
             case 0x93: // STACK_GLOBAL
                 guard case .string(let name) = try pop(), case .string(let module) = try pop() else {
-                    throw fail("STACK_GLOBAL at byte \(at) needs two strings")
+                    throw fail("STACK_GLOBAL at byte \(at - origin) needs two strings")
                 }
                 try push(try global(module, name))
             case 0x52: // REDUCE
@@ -122,10 +125,10 @@ struct PickleMachine {
                 try build(state, on: try top(), at: at)
             case 0x51: // BINPERSID
                 let pid = try pop()
-                guard let persistentLoad else { throw fail("persistent id at byte \(at) where none is expected") }
+                guard let persistentLoad else { throw fail("persistent id at byte \(at - origin) where none is expected") }
                 try push(try persistentLoad(pid))
             default:
-                throw fail("unsupported pickle opcode 0x\(String(op, radix: 16)) at byte \(at) (not a state dict)")
+                throw fail("unsupported pickle opcode 0x\(String(op, radix: 16)) at byte \(at - origin) (not a state dict)")
             }
         }
     }
@@ -133,7 +136,7 @@ struct PickleMachine {
     // MARK: - Reading bytes
 
     private mutating func byte() throws -> UInt8 {
-        guard position < end else { throw fail("ends at byte \(position) before its STOP opcode (truncated?)") }
+        guard position < end else { throw fail("ends at byte \(position - origin) before its STOP opcode (truncated?)") }
         defer { position += 1 }
         return bytes[position]
     }
@@ -144,13 +147,13 @@ struct PickleMachine {
 
     private mutating func length64(at: Int) throws -> Int {
         let n = UInt64(littleEndian: try take(8).loadUnaligned(as: UInt64.self))
-        guard n <= UInt64(end - position) else { throw fail("value at byte \(at) claims \(n) bytes, past the end") }
+        guard n <= UInt64(end - position) else { throw fail("value at byte \(at - origin) claims \(n) bytes, past the end") }
         return Int(n)
     }
 
     private mutating func take(_ n: Int, at: Int? = nil) throws -> UnsafeRawBufferPointer {
         guard n >= 0, n <= end - position else {
-            throw fail("value at byte \(at ?? position) claims \(n) bytes but \(end - position) are left")
+            throw fail("value at byte \((at ?? position) - origin) claims \(n) bytes but \(end - position) are left")
         }
         defer { position += n }
         return UnsafeRawBufferPointer(rebasing: bytes[position ..< position + n])
@@ -158,7 +161,7 @@ struct PickleMachine {
 
     private mutating func text(_ n: Int, at: Int) throws -> String {
         let raw = try take(n, at: at)
-        guard let s = String(validating: raw, as: UTF8.self) else { throw fail("string at byte \(at) is not valid UTF-8") }
+        guard let s = String(validating: raw, as: UTF8.self) else { throw fail("string at byte \(at - origin) is not valid UTF-8") }
         return s
     }
 
@@ -168,14 +171,14 @@ struct PickleMachine {
         while true {
             let b = try byte()
             if b == 0x0A { break }
-            guard out.count < 256, b >= 0x20, b < 0x7F else { throw fail("GLOBAL at byte \(at) has a malformed name") }
+            guard out.count < 256, b >= 0x20, b < 0x7F else { throw fail("GLOBAL at byte \(at - origin) has a malformed name") }
             out.append(b)
         }
         return String(decoding: out, as: UTF8.self)
     }
 
     private mutating func long(_ n: Int, at: Int) throws -> PickleValue {
-        guard n <= Self.maxLongBytes else { throw fail("integer at byte \(at) is \(n) bytes long (at most \(Self.maxLongBytes) accepted)") }
+        guard n <= Self.maxLongBytes else { throw fail("integer at byte \(at - origin) is \(n) bytes long (at most \(Self.maxLongBytes) accepted)") }
         let raw = Array(try take(n, at: at))
         guard n <= 8 else { return .bigInt(raw) }
         guard n > 0 else { return .int(0) }
@@ -193,17 +196,17 @@ struct PickleMachine {
     }
 
     private mutating func pop() throws -> PickleValue {
-        guard let v = stack.popLast(), stack.count >= (marks.last ?? 0) else { throw fail("stack underflow at byte \(position - 1)") }
+        guard let v = stack.popLast(), stack.count >= (marks.last ?? 0) else { throw fail("stack underflow at byte \(position - 1 - origin)") }
         return v
     }
 
     private func top() throws -> PickleValue {
-        guard let v = stack.last, stack.count > (marks.last ?? 0) else { throw fail("stack underflow at byte \(position - 1)") }
+        guard let v = stack.last, stack.count > (marks.last ?? 0) else { throw fail("stack underflow at byte \(position - 1 - origin)") }
         return v
     }
 
     private mutating func popMark() throws -> [PickleValue] {
-        guard let mark = marks.popLast() else { throw fail("no MARK for the opcode at byte \(position - 1)") }
+        guard let mark = marks.popLast() else { throw fail("no MARK for the opcode at byte \(position - 1 - origin)") }
         let items = Array(stack[mark...])
         stack.removeSubrange(mark...)
         return items
@@ -216,12 +219,12 @@ struct PickleMachine {
     }
 
     private func list(at: Int) throws -> PickleList {
-        guard case .list(let l) = try top() else { throw fail("APPEND at byte \(at) on a \(try top().kind), not a list") }
+        guard case .list(let l) = try top() else { throw fail("APPEND at byte \(at - origin) on a \(try top().kind), not a list") }
         return l
     }
 
     private func dict(at: Int) throws -> PickleDict {
-        guard case .dict(let d) = try top() else { throw fail("SETITEM at byte \(at) on a \(try top().kind), not a dict") }
+        guard case .dict(let d) = try top() else { throw fail("SETITEM at byte \(at - origin) on a \(try top().kind), not a dict") }
         return d
     }
 
@@ -246,7 +249,7 @@ struct PickleMachine {
     }
 
     private mutating func get(_ index: Int, at: Int) throws {
-        guard let v = memo[index] else { throw fail("memo entry \(index) fetched at byte \(at) was never stored") }
+        guard let v = memo[index] else { throw fail("memo entry \(index) fetched at byte \(at - origin) was never stored") }
         try push(v)
     }
 
@@ -262,30 +265,30 @@ struct PickleMachine {
 
     private func reduce(_ callable: PickleValue, _ args: PickleValue, at: Int) throws -> PickleValue {
         guard case .global(let name) = callable, case .tuple(let t) = args else {
-            throw fail("REDUCE at byte \(at) calls a \(callable.kind), not an allowed function")
+            throw fail("REDUCE at byte \(at - origin) calls a \(callable.kind), not an allowed function")
         }
         let a = t.items
         switch name {
         case "collections.OrderedDict":
-            guard a.isEmpty else { throw fail("OrderedDict at byte \(at) built with arguments") }
+            guard a.isEmpty else { throw fail("OrderedDict at byte \(at - origin) built with arguments") }
             return .dict(PickleDict())
         case "torch._utils._rebuild_tensor_v2":
             guard (6 ... 7).contains(a.count), case .storage(let storage) = a[0], case .int(let offset) = a[1],
                   case .tuple(let size) = a[2], case .tuple(let stride) = a[3], case .bool = a[4] else {
-                throw fail("_rebuild_tensor_v2 at byte \(at) has unexpected arguments")
+                throw fail("_rebuild_tensor_v2 at byte \(at - origin) has unexpected arguments")
             }
             try requireEmpty(a[5], "backward hooks", at: at)
             return .tensor(try TorchTensorInfo.checked(storage: storage, offset: offset, size: size.items, stride: stride.items,
-                                                     fail: { fail("tensor at byte \(at): \($0)") }))
+                                                     fail: { fail("tensor at byte \(at - origin): \($0)") }))
         case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state":
             guard a.count == (name.hasSuffix("state") ? 4 : 3), case .tensor(let tensor) = a[0] else {
-                throw fail("\(name) at byte \(at) has unexpected arguments")
+                throw fail("\(name) at byte \(at - origin) has unexpected arguments")
             }
             try requireEmpty(a[2], "backward hooks", at: at)
             if a.count == 4 { try requireEmpty(a[3], "parameter state", at: at) }
             return .tensor(tensor)
         default:
-            throw fail("REDUCE at byte \(at) calls \(name), which builds no value here")
+            throw fail("REDUCE at byte \(at - origin) calls \(name), which builds no value here")
         }
     }
 
@@ -293,7 +296,7 @@ struct PickleMachine {
         switch v {
         case .none: return
         case .dict(let d) where d.entries.isEmpty: return
-        default: throw fail("\(what) at byte \(at) are not empty (a \(v.kind)); only plain tensors are read")
+        default: throw fail("\(what) at byte \(at - origin) are not empty (a \(v.kind)); only plain tensors are read")
         }
     }
 
@@ -302,7 +305,7 @@ struct PickleMachine {
     private func build(_ state: PickleValue, on target: PickleValue, at: Int) throws {
         switch (target, state) {
         case (.dict, .dict), (.dict, .none), (.dict, .tuple): return
-        default: throw fail("BUILD at byte \(at) sets the state of a \(target.kind) (not a state dict)")
+        default: throw fail("BUILD at byte \(at - origin) sets the state of a \(target.kind) (not a state dict)")
         }
     }
 }
