@@ -13,6 +13,12 @@ Writes, with the pinned reference stack (run with tools/.venv/bin/python, from a
   pickle opcodes and zip records; none of them is ever loaded by Python here.
 * ``vit-cls/``: the ``vit-p16-cls`` fixture model's state dict as ``pytorch_model.bin`` (zip format)
   beside its ``config.json``, so the loader can be compared with the safetensors fixture.
+* ``timm-*/``: Hugging Face fixture models rewritten in timm's naming (``hf_to_timm`` below: fused
+  ``attn.qkv``, ``blocks.N``, ``pos_embed``, ``head``/``head_dist``) with a timm Hub ``config.json``
+  (``architecture``, ``num_classes``, ``model_args``, ``pretrained_cfg``): ``timm-vit-cls``
+  (``model.safetensors``), ``timm-deit-distilled`` (``pytorch_model.bin``) and ``timm-dino-p8``
+  (``dino-p8.pth``, DINO's headless ViT), so the loader's timm mapping can be compared with the
+  Hugging Face models the files came from.
 
     tools/.venv/bin/python tools/make_torch_fixtures.py
 """
@@ -152,10 +158,87 @@ def write_vit_cls() -> None:
         shutil.copy(src / name, out / name)
 
 
+def hf_to_timm(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A Hugging Face ViT/DeiT state dict renamed to timm's VisionTransformer(Distilled) keys."""
+    out: dict[str, torch.Tensor] = {}
+    plain = {k.split(".", 1)[1] if k.startswith(("vit.", "deit.")) else k: v for k, v in sd.items()}
+    renames = {
+        "embeddings.cls_token": "cls_token", "embeddings.distillation_token": "dist_token",
+        "embeddings.position_embeddings": "pos_embed",
+        "embeddings.patch_embeddings.projection.weight": "patch_embed.proj.weight",
+        "embeddings.patch_embeddings.projection.bias": "patch_embed.proj.bias",
+        "layernorm.weight": "norm.weight", "layernorm.bias": "norm.bias",
+        "classifier.weight": "head.weight", "classifier.bias": "head.bias",
+        "cls_classifier.weight": "head.weight", "cls_classifier.bias": "head.bias",
+        "distillation_classifier.weight": "head_dist.weight", "distillation_classifier.bias": "head_dist.bias",
+    }
+    block = {
+        "layernorm_before": "norm1", "layernorm_after": "norm2", "attention.output.dense": "attn.proj",
+        "intermediate.dense": "mlp.fc1", "output.dense": "mlp.fc2",
+    }
+    layers = sorted({int(k.split(".")[2]) for k in plain if k.startswith("encoder.layer.")})
+    for k, v in plain.items():
+        if k in renames:
+            out[renames[k]] = v
+        elif k.startswith("encoder.layer.") and ".attention.attention." not in k:
+            _, _, n, rest = k.split(".", 3)
+            module, param = rest.rsplit(".", 1)
+            out[f"blocks.{n}.{block[module]}.{param}"] = v
+        elif not k.startswith(("encoder.layer.", "pooler.")):
+            raise KeyError(k)
+    for n in layers:
+        a = f"encoder.layer.{n}.attention.attention"
+        for param in ("weight", "bias"):
+            out[f"blocks.{n}.attn.qkv.{param}"] = torch.cat([plain[f"{a}.{m}.{param}"] for m in ("query", "key", "value")])
+    return out
+
+
+def timm_config(architecture: str, hf: dict, num_classes: int, preprocessor: dict, tag: str) -> dict:
+    """A timm Hub ``config.json`` for a fixture: tiny sizes go in ``model_args``."""
+    size = preprocessor["crop_size"]["height"] if preprocessor.get("do_center_crop") else preprocessor["size"]["height"]
+    return {
+        "architecture": architecture,
+        "num_classes": num_classes,
+        "num_features": hf["hidden_size"],
+        "global_pool": "token",
+        "model_args": {"embed_dim": hf["hidden_size"], "depth": hf["num_hidden_layers"],
+                       "num_heads": hf["num_attention_heads"], "img_size": hf["image_size"]},
+        "pretrained_cfg": {"tag": tag, "input_size": [3, size, size], "interpolation": "bicubic",
+                           "crop_pct": round(size / preprocessor["size"]["height"], 4), "crop_mode": "center",
+                           "mean": preprocessor["image_mean"], "std": preprocessor["image_std"],
+                           "num_classes": num_classes, "first_conv": "patch_embed.proj", "classifier": "head"},
+    }
+
+
+def write_timm() -> None:
+    from safetensors.torch import load_file
+    models = ROOT / "Tests" / "Fixtures" / "models"
+    cases = [("vit-p16-cls", "timm-vit-cls", "vit_tiny_patch16_224", "model.safetensors"),
+             ("deit-distilled", "timm-deit-distilled", "deit_tiny_distilled_patch16_224", "pytorch_model.bin"),
+             ("dino-p8", "timm-dino-p8", "vit_small_patch8_224", "dino-p8.pth")]
+    for source, name, architecture, weights in cases:
+        src = models / source
+        out = fresh_dir(OUT / name)
+        hf = json.loads((src / "config.json").read_text())
+        preprocessor = json.loads((src / "preprocessor_config.json").read_text())
+        sd = hf_to_timm(load_file(str(src / "model.safetensors")))
+        classes = sd["head.weight"].shape[0] if "head.weight" in sd else 0
+        tag = "dino" if "dino" in source else "fixture"
+        config = timm_config(architecture, hf, classes, preprocessor, tag)
+        if "id2label" in hf:
+            config["label_names"] = [hf["id2label"][str(i)] for i in range(classes)]
+        (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        if weights.endswith(".safetensors"):
+            save_file(sd, str(out / weights), metadata={"format": "pt"})
+        else:
+            torch.save(sd, out / weights)
+
+
 def main() -> None:
     write_tensors()
     write_hostile()
     write_vit_cls()
+    write_timm()
     meta = {"torch": torch.__version__, "generator": "tools/make_torch_fixtures.py"}
     (OUT / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     print(f"wrote {OUT}")

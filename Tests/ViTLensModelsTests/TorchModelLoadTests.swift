@@ -14,16 +14,20 @@ struct TorchModelLoadTests {
         mutating func observe(_ a: LayerAttention) throws { layers.append(Array(a.probabilities)) }
     }
 
-    static func run(_ folder: String) throws -> (attentions: [[Float]], output: VisionOutput) {
-        let model = try ModelLoader.loadVision(try ModelLocator.resolve(Fixtures.url(folder).path))
-        var state: UInt64 = 7
-        let pixels = (0 ..< 3 * 64 * 48).map { _ -> Float in
+    /// Loads `spec` (below `Tests/Fixtures`) and runs it on seeded pseudo-random pixels; shared
+    /// with ``TimmModelLoadTests``.
+    static func run(_ spec: String, height: Int = 64, width: Int = 48, seed: UInt64 = 7) throws
+        -> (attentions: [[Float]], output: VisionOutput, model: VisionTransformer)
+    {
+        let model = try ModelLoader.loadVision(try ModelLocator.resolve(Fixtures.url(spec).path))
+        var state = seed
+        let pixels = (0 ..< 3 * height * width).map { _ -> Float in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Float(Int(state >> 40) % 2001 - 1000) / 500
         }
         var capture = Capture()
-        let output = try model.forward(Tensor(shape: [3, 64, 48], values: pixels), observer: &capture)
-        return (capture.layers, output)
+        let output = try model.forward(Tensor(shape: [3, height, width], values: pixels), observer: &capture)
+        return (capture.layers, output, model)
     }
 
     @Test func pthLoadsLikeSafeTensors() throws {
