@@ -17,10 +17,12 @@ release: setup
 	$(SWIFT) build -c release $(ARCHFLAGS)
 
 # The real-model tests run on the models fetched from PyPI; with them present they are required.
-# Then the explorer and the report in a real headless browser (tests/browser, Playwright on Debian's chromium).
+# Then the explorer and the report in a real headless browser (tests/browser, Playwright on Debian's chromium),
+# then sharded stats on a real single-node Slurm (tests/slurm: Debian's slurm-wlm and munge, about a minute).
 test: setup models
 	VITLENS_REQUIRE_REAL_MODELS=1 $(SWIFT) test
 	bash tests/browser/run.sh
+	bash tests/slurm/run.sh
 
 demo: release models
 	bash scripts/demo.sh

@@ -20,6 +20,8 @@ public struct AnalysisProduct: Sendable {
     public private(set) var files: [(name: String, content: Content)] = []
     /// Lines for a terminal (the CLI prints them unless `--quiet`).
     public var summary: [String] = []
+    /// One-line warnings about the result (the CLI prints them on stderr, even with `--quiet`).
+    public var warnings: [String] = []
 
     public init() {}
 

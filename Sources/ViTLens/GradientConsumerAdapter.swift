@@ -58,6 +58,9 @@ public struct GradientOutcome: Sendable {
     public var value: Float
     /// The forward pass's outputs (logits, pooled vector, hidden states).
     public var output: ForwardOutput
+    /// Whether the target's gradient is numerically zero (``GradientResult/gradientIsZero``): every
+    /// map from this pass is then an artefact and front ends warn.
+    public var gradientIsZero = false
 }
 
 extension AnalysisSession {
@@ -67,8 +70,11 @@ extension AnalysisSession {
     /// - Throws: ``SessionError/needsGradients(input:)`` for a saved attention stack;
     ///   `GradientTargetError` for a target that does not fit; ``InputError`` naming the input for
     ///   bad pixels or a pass over the memory limit; what the consumer throws.
+    /// - Parameter recompute: keep only each layer's input during the forward and recompute the
+    ///   layer's activations during the backward (gradient checkpointing: less memory, one more
+    ///   forward's work, the same values).
     @discardableResult
-    public func gradients<C: LayerGradientConsumer>(_ input: AnalysisInput, target: GradientTarget,
+    public func gradients<C: LayerGradientConsumer>(_ input: AnalysisInput, target: GradientTarget, recompute: Bool = false,
                                                     consumer: inout C) throws -> GradientOutcome {
         var adapter = GradientConsumerAdapter(consumer)
         let outcome: GradientOutcome
@@ -76,14 +82,15 @@ extension AnalysisSession {
             switch input.source {
             case .image(let prepared):
                 guard let vision else { throw SessionError.needsImageModel(model: modelSpec ?? "no model") }
-                let result = try vision.model.gradients(prepared.pixels, target: target, observer: &adapter)
+                let result = try vision.model.gradients(prepared.pixels, target: target, recompute: recompute, observer: &adapter)
                 try adapter.complete(with: result)
-                outcome = GradientOutcome(value: result.value, output: .vision(result.output))
+                outcome = GradientOutcome(value: result.value, output: .vision(result.output), gradientIsZero: result.gradientIsZero)
             case .text(_, let encoding):
                 guard let text else { throw SessionError.needsTextModel(model: modelSpec ?? "no model") }
-                let result = try text.model.gradients(ids: encoding.ids, typeIds: encoding.typeIds, target: target, observer: &adapter)
+                let result = try text.model.gradients(ids: encoding.ids, typeIds: encoding.typeIds, target: target, recompute: recompute,
+                                                     observer: &adapter)
                 try adapter.complete(with: result)
-                outcome = GradientOutcome(value: result.value, output: .text(result.output))
+                outcome = GradientOutcome(value: result.value, output: .text(result.output), gradientIsZero: result.gradientIsZero)
             case .attentions:
                 throw SessionError.needsGradients(input: input.name)
             }

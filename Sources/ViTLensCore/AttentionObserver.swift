@@ -127,6 +127,14 @@ public protocol AttentionObserver {
     /// and keeps across layers), for the memory check made before the pass (``MemoryEstimate``).
     /// The default, 0, suits observers that keep a few numbers per layer or head.
     func estimatedBytes(for geometry: AttentionGeometry) -> Int
+
+    /// Whether the forward pass should call ``observeHiddenState(layer:tokens:hidden:states:)``
+    /// after each block. `false` by default (nothing is delivered and nothing is spent).
+    var wantsHiddenStates: Bool { get }
+    /// Called after each block, when ``wantsHiddenStates``, with the block's output `[tokens, hidden]`
+    /// (the residual stream before any final LayerNorm; after layer `l`'s attention was observed),
+    /// a view valid only during the call.
+    mutating func observeHiddenState(layer: Int, tokens: Int, hidden: Int, states: UnsafeBufferPointer<Float>) throws
 }
 
 extension AttentionObserver {
@@ -135,6 +143,8 @@ extension AttentionObserver {
     public func estimatedBytes(for geometry: AttentionGeometry) -> Int { 0 }
     public mutating func begin(_ geometry: AttentionGeometry) throws {}
     public mutating func finish() throws {}
+    public var wantsHiddenStates: Bool { false }
+    public mutating func observeHiddenState(layer: Int, tokens: Int, hidden: Int, states: UnsafeBufferPointer<Float>) throws {}
 }
 
 /// An observer that ignores everything (a forward pass without capture).
@@ -168,6 +178,11 @@ public struct ObserverPair<First: AttentionObserver, Second: AttentionObserver>:
         try first.finish()
         try second.finish()
     }
+    public var wantsHiddenStates: Bool { first.wantsHiddenStates || second.wantsHiddenStates }
+    public mutating func observeHiddenState(layer: Int, tokens: Int, hidden: Int, states: UnsafeBufferPointer<Float>) throws {
+        try first.observeHiddenState(layer: layer, tokens: tokens, hidden: hidden, states: states)
+        try second.observeHiddenState(layer: layer, tokens: tokens, hidden: hidden, states: states)
+    }
 }
 
 /// A list of observers of any types fed from one forward pass, in order.
@@ -192,6 +207,10 @@ public struct ObserverList: AttentionObserver {
     }
     public mutating func finish() throws {
         for i in observers.indices { try observers[i].finish() }
+    }
+    public var wantsHiddenStates: Bool { observers.contains { $0.wantsHiddenStates } }
+    public mutating func observeHiddenState(layer: Int, tokens: Int, hidden: Int, states: UnsafeBufferPointer<Float>) throws {
+        for i in observers.indices { try observers[i].observeHiddenState(layer: layer, tokens: tokens, hidden: hidden, states: states) }
     }
 }
 

@@ -40,11 +40,12 @@ public final class Encoder: @unchecked Sendable {
     ///     key, a large negative number to drop a padded one), as BERT's extended attention mask.
     ///   - tape: when given, every layer's activations are copied into it for ``backward(_:tape:layout:observer:)``
     ///     (the plain forward passes `nil` and copies nothing).
+    ///   - only: run just these layers (the backward's recompute of one layer); `nil`: all of them.
     /// - Throws: also ``ModelInputError/attentionBiasTokens(tokens:biasTokens:)`` when a layer's
     ///   ``AttentionBias`` covers another token count than `tokens`.
     func forward<O: AttentionObserver>(
         _ x: UnsafeMutablePointer<Float>, tokens n: Int, layout: TokenLayout,
-        additiveMask: UnsafePointer<Float>? = nil, tape: EncoderTape? = nil, observer: inout O
+        additiveMask: UnsafePointer<Float>? = nil, tape: EncoderTape? = nil, only: Range<Int>? = nil, observer: inout O
     ) throws {
         let d = spec.hidden
         let h = spec.heads
@@ -56,6 +57,7 @@ public final class Encoder: @unchecked Sendable {
         let options = observer.captureOptions
         try observer.begin(AttentionGeometry(layers: spec.layers, heads: h, tokens: n, headDim: dh, layout: layout))
         let statistics = observer.rowStatistics
+        let wantsHidden = observer.wantsHiddenStates
 
         let ffWidth: Int
         let gateWidth: Int
@@ -66,8 +68,10 @@ public final class Encoder: @unchecked Sendable {
         let work = Workspace(tokens: n, hidden: d, heads: h, headDim: dh, ffWidth: ffWidth, gateWidth: gateWidth, options: options)
         defer { work.deallocate() }
 
-        for (index, layer) in layers.enumerated() {
-            let record = tape?.layers[index]
+        for index in only ?? layers.indices {
+            let layer = layers[index]
+            if only == nil { tape?.saveInput(index, x, hidden: d) }
+            let record = tape?.record(index)
             // Attention sub-block.
             let attnInput = branchInput(x, norm: layer.norm1, rows: n, work: work, record: record?.norm1Input)
             layer.qkv(attnInput, rows: n, into: work.qkv)
@@ -105,6 +109,7 @@ public final class Encoder: @unchecked Sendable {
             layer.fc2(hiddenActs, rows: n, into: work.branch)
             addBranch(into: x, norm: layer.norm2, scale: layer.scale2, rows: n, work: work, record: record?.norm2Input)
             try requireFinite(x, count: n * d, stage: "the output of layer \(index)")
+            if wantsHidden { try observer.observeHiddenState(layer: index, tokens: n, hidden: d, states: UnsafeBufferPointer(start: x, count: n * d)) }
         }
         try observer.finish()
     }

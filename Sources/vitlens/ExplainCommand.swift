@@ -14,7 +14,12 @@ struct ExplainCommand: ParsableCommand {
         similar-text:TEXT (cosine of the mean-pooled sentence embeddings), token:I,J (cosine of two \
         tokens' final states). Writes relevance.npy float32 [gh,gw] (raw; [T] for text; [layers,gh,gw] \
         for attn-grad), relevance.png (attn-grad: the sum over layers) and explain.json (method, target, \
-        resolved class and label, target value, layers, readout). \(BatchHelp.text)
+        resolved class and label, target value, layers, readout, gradient_zero, recompute, explain_seconds). A target whose gradient \
+        is zero on the input (similar: with the image itself) is reported on stderr and as \
+        gradient_zero: true. --recompute keeps only each layer's input during the forward and reruns \
+        the layer during the backward: stored activations 4 (L N D + 5 N D + heads N^2 + N ffWidth) \
+        bytes instead of 4 L (5 N D + heads N^2 + N ffWidth), about one more forward's time, the same \
+        map. \(BatchHelp.text)
         """)
 
     @OptionGroup var input: InputOptions
@@ -25,6 +30,8 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "First layer used, 0-based (negative counts from the end).") var firstLayer = 0
     @Option(help: "Last layer used, 0-based (negative counts from the end).") var lastLayer = -1
     @Flag(help: "Read out the mean of the patch rows instead of CLS (models without CLS).") var meanOfPatches = false
+    @Flag(help: "Recompute each layer during the backward instead of storing its activations (gradient checkpointing: less memory for large inputs).")
+    var recompute = false
     @OptionGroup var render: RenderOptions
     @OptionGroup var compute: ComputeOptions
 
@@ -39,6 +46,7 @@ struct ExplainCommand: ParsableCommand {
         var job = ExplainJob()
         (job.method, job.target, job.meanOfPatches, job.style) = (method, try TargetSpec(parsing: target), meanOfPatches, render.style)
         job.options = AttentionGradientAccumulator.Options(fusion: gradientFusion, firstLayer: firstLayer, lastLayer: lastLayer)
+        job.recompute = recompute
         let folder = try output.open(Self.configuration.commandName ?? "explain", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)
         try output.run(input, session, into: folder) { try job.run(session, $0) }

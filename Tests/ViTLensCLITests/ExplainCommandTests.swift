@@ -32,6 +32,39 @@ import ViTLensTestSupport
         #expect(r.stdout.contains("class 3 \"admiral\""))
     }
 
+    /// `similar:` with the image itself: exit 0, one warning line on stderr, `gradient_zero: true`.
+    @Test func selfSimilarityWarnsOnStderr() throws {
+        let dir = out("self")
+        let r = try CLI.run(["explain", "photos/rocket.jpg", "--model", dino, "--target", "similar:photos/rocket.jpg", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.errorLines.filter { $0.hasPrefix("warning: ") }.count == 1 && r.stderr.contains("is zero"), "\(r.stderr)")
+        let json = try String(contentsOf: dir.appendingPathComponent("explain.json"), encoding: .utf8)
+        #expect(json.contains("\"gradient_zero\" : true") && json.contains("\"recompute\" : false"))
+    }
+
+    /// `--recompute`: the budget checks the reduced tape (a `--max-memory` between the two estimates
+    /// refuses the stored pass on one line and runs the recomputed one) and the map is the same.
+    @Test func recomputeFitsASmallerBudget() throws {
+        let model = Fixtures.url("models/dino-p8").path
+        let vision = try ModelLoader.loadVision(try ModelLocator.resolve(model))
+        let adapter = GradientConsumerAdapter(AttentionGradientAccumulator())
+        let stored = vision.gradientMemoryEstimate(height: 240, width: 240, observer: adapter).total
+        let recomputed = vision.gradientMemoryEstimate(height: 240, width: 240, recompute: true, observer: adapter).total
+        let limit = String((stored + recomputed) / 2)
+        let args = ["explain", "photos/rocket.jpg", "--model", model, "--size", "240x240", "--max-memory", limit, "--target", "similar:photos/astronaut.png"]
+        let refused = try CLI.run(args + ["--out", out("budget-stored").path])
+        #expect(refused.status != 0 && refused.errorLines.count == 1 && refused.stderr.contains("rocket.jpg"), "\(refused.stderr)")
+        let dir = out("budget-recompute")
+        let r = try CLI.run(args + ["--recompute", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let plain = out("budget-plain")
+        #expect(try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--size", "240x240", "--target", "similar:photos/astronaut.png",
+                             "--out", plain.path]).status == 0)
+        let a = try NPY.read(dir.appendingPathComponent("relevance.npy")).tensor, b = try NPY.read(plain.appendingPathComponent("relevance.npy")).tensor
+        #expect(a.shape == [30, 30] && compare(a, b).within(.attention))
+        #expect(try String(contentsOf: dir.appendingPathComponent("explain.json"), encoding: .utf8).contains("\"recompute\" : true"))
+    }
+
     @Test func manyImagesAndAttnGrad() throws {
         let dir = out("batch")
         let r = try CLI.run(["explain", "photos/rocket.jpg", "photos/astronaut.png", "--model", vit, "--size", "32x32", "--method", "attn-grad",

@@ -43,6 +43,9 @@ import ViTLensTestSupport
         #expect(json.contains("\"target_spec\" : \"top1\"") && json.contains("\"class_index\" : "))
         let summary = try String(contentsOf: dir.appendingPathComponent("summary.csv"), encoding: .utf8)
         #expect(summary.split(separator: "\n").count == 8 && summary.contains("\nrandom,"))
+        // The sanity check (on by default) fills the spearman column of every method.
+        #expect(written.sanity.map(\.method) == written.methods.map(\.name) && written.sanity == expected.report.sanity)
+        for row in summary.split(separator: "\n").dropFirst().dropLast() { #expect(Double(row.split(separator: ",").last ?? "") != nil, "\(row)") }
         #expect(r.stdout.contains("chefer: deletion AUC "), "\(r.stdout)")
     }
 
@@ -54,6 +57,8 @@ import ViTLensTestSupport
             (image + ["--steps", "7"], "steps must be between 1 and the number of patches (6), got 7"),
             (image + ["--methods", "chefer,heatmap"], "unknown method 'heatmap'"),
             (image + ["--baseline", "blur:0"], "unknown baseline 'blur:0'"),
+            (image + ["--sanity", "top-x"], "unknown sanity setting 'top-x'"),
+            (image + ["--sanity", "top-3", "--steps", "4"], "randomised layers must be between 1 and the model's 2 layers, got 3"),
             (["--text", "a cat", "--model", bert, "--out", out], "needs an image model"),
             ([photo, "--model", bert, "--out", out], "an image model is needed"),
         ]

@@ -20,17 +20,17 @@ import Glibc
         let port = try #require(await iterator.next())
         let auth = "Authorization: Bearer test-token\r\n"
         for host in ["evil.example", "evil.example:\(port)", "127.0.0.1.evil.example", "", "localhost:x"] {
-            let reply = try RawHTTP.get(port: port, path: "/api/models", head: "Host: \(host)\r\n" + auth)
+            let reply = try await RawHTTP.get(port: port, path: "/api/models", head: "Host: \(host)\r\n" + auth)
             #expect(reply.hasPrefix("HTTP/1.1 403"), "\(host): \(reply.prefix(80))")
             #expect(reply.contains("not allowed"), "\(host)")
         }
         for host in ["127.0.0.1:\(port)", "localhost:\(port)", "LOCALHOST"] {
-            let reply = try RawHTTP.get(port: port, path: "/api/models", head: "Host: \(host)\r\n" + auth)
+            let reply = try await RawHTTP.get(port: port, path: "/api/models", head: "Host: \(host)\r\n" + auth)
             #expect(reply.hasPrefix("HTTP/1.1 200"), "\(host): \(reply.prefix(80))")
         }
         // Garbage on the wire, then a normal request: still served.
-        _ = try? RawHTTP.send(port: port, "NOT HTTP AT ALL\r\n\r\n")
-        let reply = try RawHTTP.get(port: port, path: "/api/models", head: "Host: 127.0.0.1\r\n" + auth)
+        _ = try? await RawHTTP.send(port: port, "NOT HTTP AT ALL\r\n\r\n")
+        let reply = try await RawHTTP.get(port: port, path: "/api/models", head: "Host: 127.0.0.1\r\n" + auth)
         #expect(reply.hasPrefix("HTTP/1.1 200"))
         #expect(!reply.lowercased().contains("access-control-allow-origin"))
     }
@@ -40,15 +40,27 @@ import Glibc
 enum RawHTTP {
     struct Failure: Error { var what: String }
 
-    static func get(port: Int, path: String, head: String) throws -> String {
-        try send(port: port, "GET \(path) HTTP/1.1\r\n\(head)Connection: close\r\n\r\n")
+    static func get(port: Int, path: String, head: String) async throws -> String {
+        try await send(port: port, "GET \(path) HTTP/1.1\r\n\(head)Connection: close\r\n\r\n")
     }
 
-    static func send(port: Int, _ request: String) throws -> String {
+    /// Sends `request` and reads the reply until the server closes. The blocking socket calls run on a
+    /// GCD thread, never on Swift concurrency's cooperative pool: on a 2-core machine that pool has two
+    /// threads, and blocking one while other suites compute starved the server's handlers (empty replies
+    /// under load, then NIO's writer trap at teardown).
+    static func send(port: Int, _ request: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try blockingSend(port: port, request) })
+            }
+        }
+    }
+
+    private static func blockingSend(port: Int, _ request: String) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(what: "socket") }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: 120, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -17,6 +17,9 @@ public struct ExplainJob: Sendable {
     /// Head fusion and layer range of the attention-gradient methods.
     public var options = AttentionGradientAccumulator.Options()
     public var style = RenderStyle()
+    /// Gradient checkpointing: keep only each layer's input and recompute the layer during the
+    /// backward (less memory, about one more forward's time, the same map).
+    public var recompute = false
 
     public init() {}
 
@@ -28,6 +31,14 @@ public struct ExplainJob: Sendable {
         public var value: Float
         /// The class differentiated, for class targets.
         public var classIndex: Int?
+        /// Whether the target's gradient is numerically zero (``GradientResult/gradientIsZero``): the
+        /// map is then no explanation.
+        public var gradientIsZero = false
+    }
+
+    /// The one-line warning for a zero gradient.
+    static func zeroGradientWarning(_ target: TargetSpec) -> String {
+        "the gradient of \(target) is zero on this input (e.g. an image compared with itself): the map explains nothing"
     }
 
     /// Resolves the target, runs the pass and applies the method.
@@ -43,12 +54,12 @@ public struct ExplainJob: Sendable {
         let explanation: Explanation, outcome: GradientOutcome
         if method == .inputGradient {
             var capture = InputGradientCapture()
-            outcome = try session.gradients(input, target: target, consumer: &capture)
+            outcome = try session.gradients(input, target: target, recompute: recompute, consumer: &capture)
             guard let e = capture.result else { throw SessionError.noResult(analysis: "input x gradient", layer: nil) }
             explanation = e
         } else {
             var accumulator = AttentionGradientAccumulator(options)
-            outcome = try session.gradients(input, target: target, consumer: &accumulator)
+            outcome = try session.gradients(input, target: target, recompute: recompute, consumer: &accumulator)
             guard let fused = accumulator.result else { throw SessionError.noResult(analysis: method.rawValue, layer: nil) }
             switch method {
             case .gradientRollout: explanation = try GradientRollout.explain(fused, readout: readout)
@@ -59,14 +70,18 @@ public struct ExplainJob: Sendable {
         if target == .topClassLogit, case .vision(let output) = outcome.output, let logits = output.logits {
             classIndex = VisionTransformer.topClass(logits.values)
         }
-        return Result(explanation: explanation, target: target, value: outcome.value, classIndex: classIndex)
+        return Result(explanation: explanation, target: target, value: outcome.value, classIndex: classIndex,
+                      gradientIsZero: outcome.gradientIsZero)
     }
 
     /// Runs ``explain(_:_:)`` and builds `relevance.npy` (float32 `[gh, gw]`, `[T]` for text,
     /// `[layers, ...]` for attn-grad), `relevance.png` (over the model input with a colour bar, a
-    /// labelled strip for text; the sum over layers for attn-grad) and `explain.json`.
+    /// labelled strip for text; the sum over layers for attn-grad) and `explain.json` (with
+    /// `explain_seconds`, the wall time of ``explain(_:_:)``).
     public func run(_ session: AnalysisSession, _ input: AnalysisInput) throws -> AnalysisProduct {
+        let start = DispatchTime.now().uptimeNanoseconds
         let result = try explain(session, input)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let map = result.explanation.map
         let shown = map.shape.count == 1 + (input.layout.grid == nil ? 1 : 2) ? Self.sumOverFirstAxis(map) : map
         var product = AnalysisProduct()
@@ -77,10 +92,12 @@ public struct ExplainJob: Sendable {
                             classIndex: result.classIndex, label: label, targetValue: Double(result.value),
                             layers: result.explanation.layers.map { [$0.lowerBound, $0.upperBound] },
                             readout: result.explanation.readout?.description,
-                            headFusion: method == .inputGradient ? nil : options.fusion.rawValue, files: ["relevance.npy": map.shape])
+                            headFusion: method == .inputGradient ? nil : options.fusion.rawValue, files: ["relevance.npy": map.shape],
+                            gradientZero: result.gradientIsZero, recompute: recompute, seconds: seconds)
         product.add("explain.json", .json(Metadata(session.provenance(for: input), fields)))
         let named = result.classIndex.map { " (class \($0)" + (label.map { " \"\($0)\"" } ?? "") + ")" } ?? ""
         product.summary.append("\(method.rawValue) for \(target)\(named): target value " + String(format: "%.6g", result.value))
+        if result.gradientIsZero { product.warnings.append(Self.zeroGradientWarning(target)) }
         // Text maps keep the readout token itself (Chefer: >= 1 there); the summary leaves it out.
         var readoutToken: Int?
         if input.layout.grid == nil, case .query(let q)? = result.explanation.readout { readoutToken = try? q.index(in: input.layout) }
@@ -119,10 +136,15 @@ public struct ExplainJob: Sendable {
         var readout: String?
         var headFusion: String?
         var files: [String: [Int]]
+        var gradientZero: Bool
+        var recompute: Bool
+        /// Wall time of ``explain(_:_:)``: target resolution, forward, backward and the method.
+        var seconds: Double
 
         enum CodingKeys: String, CodingKey {
             case input, layout, method, target, classIndex = "class_index", label, targetValue = "target_value", layers, readout
-            case headFusion = "head_fusion", files
+            case headFusion = "head_fusion", files, gradientZero = "gradient_zero", recompute
+            case seconds = "explain_seconds"
         }
     }
 }

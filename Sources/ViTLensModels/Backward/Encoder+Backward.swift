@@ -8,6 +8,8 @@ extension Encoder {
     /// `dm = dy + LN2ᵀ(fc1ᵀ(act'(.) fc2ᵀ(s2 dy)))`, `dx = dm + LN1ᵀ(qkvᵀ(Attnᵀ(outᵀ(s1 dm))))`;
     /// post-norm blocks (`m = LN1(x + Attn(x))`, `y = LN2(m + FFN(m))`) go through each LayerNorm
     /// first. The attention step hands `A_l` and `dA_l` to `observer` (see ``AttentionBackward``).
+    /// A recomputing tape (``EncoderTape/recompute``) first reruns each layer forward from its saved
+    /// input to refill its one record.
     ///
     /// - Parameters:
     ///   - dx: `[N, D]`, on entry the gradient with respect to the last block's output, on return
@@ -22,9 +24,15 @@ extension Encoder {
         let (ffWidth, gateWidth) = spec.feedForwardWidths
         let scratch = BackwardScratch(tokens: n, hidden: d, heads: h, ffWidth: ffWidth, gateWidth: gateWidth)
         try observer.begin(AttentionGeometry(layers: spec.layers, heads: h, tokens: n, headDim: spec.headDim, layout: layout))
+        let replay = tape.recompute ? FloatStorage(count: n * d) : nil
         for index in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[index]
-            let rec = tape.layers[index]
+            if let replay {
+                replay.pointer.update(from: tape.input(index), count: n * d)
+                var none = NoObserver()
+                try forward(replay.pointer, tokens: n, layout: layout, tape: tape, only: index ..< index + 1, observer: &none)
+            }
+            let rec = tape.record(index)
             // Feed-forward sub-block.
             let dBranch = branchGradient(dx, norm: layer.norm2, input: rec.norm2Input.pointer, scale: layer.scale2, rows: n, scratch: scratch)
             feedForwardBackward(layer, dBranch, input: rec.feedForwardInput.pointer, rows: n, scratch: scratch)
@@ -98,7 +106,8 @@ final class BackwardScratch {
         (branch, normed, context, qkv, ff, gate, scores) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6])
     }
 
-    /// Bytes of the scratch and the `[N, D]` gradient it works on.
+    /// Bytes of the scratch and the `[N, D]` gradient it works on (and, when recomputing, the `[N, D]`
+    /// replay buffer, counted in ``EncoderTape/bytes(spec:tokens:recompute:)``'s workspace).
     static func bytes(spec: EncoderSpec, tokens n: Int) -> Int {
         let (ff, gate) = spec.feedForwardWidths
         return Limits.sum(MemoryEstimate.floats(n, spec.hidden, 7), MemoryEstimate.floats(n, ff), MemoryEstimate.floats(n, max(1, gate)),

@@ -10,7 +10,8 @@ extension TextTransformer {
     /// - Throws: ``GradientTargetError`` for a class or pooled target, a reference vector of the
     ///   wrong length or tokens out of range; ``ModelInputError``, ``MemoryLimitError``,
     ///   ``CheckpointError/nonFiniteActivation(file:stage:)``, or what the observer throws.
-    public func gradients<O: GradientObserver>(ids: [Int], typeIds: [Int]? = nil, target: GradientTarget,
+    /// - Parameter recompute: gradient checkpointing, as in ``VisionTransformer/gradients(_:target:recompute:observer:)``.
+    public func gradients<O: GradientObserver>(ids: [Int], typeIds: [Int]? = nil, target: GradientTarget, recompute: Bool = false,
                                                observer: inout O) throws -> GradientResult<TextOutput> {
         try checkInput(ids: ids, typeIds: typeIds)
         let n = ids.count, d = spec.hidden
@@ -20,11 +21,11 @@ extension TextTransformer {
         case .meanPooledCosine(let v): try GradientTargetError.check(vector: v, expected: d)
         case .tokenCosine(let a, let b): try GradientTargetError.check(token: a, other: b, tokens: n)
         }
-        try gradientMemoryEstimate(tokens: n, observer: observer).check()
+        try gradientMemoryEstimate(tokens: n, recompute: recompute, observer: observer).check()
         BuildNotice.warnIfUnoptimized()
         let layout = TokenLayout(textTokens: n)
         let embeddings = embed(ids: ids, typeIds: typeIds)
-        let tape = EncoderTape(spec: spec, tokens: n)
+        let tape = EncoderTape(spec: spec, tokens: n, recompute: recompute)
         var hidden = embeddings
         try hidden.withUnsafeMutableBufferPointer { hb in
             var none = NoObserver()
@@ -42,11 +43,13 @@ extension TextTransformer {
                               output: TextOutput(hiddenState: Tensor(shape: [n, d], values: hidden), layout: layout))
     }
 
-    /// The estimated peak memory of ``gradients(ids:typeIds:target:observer:)`` at `tokens` tokens:
-    /// the forward's, the recorded activations, the backward's scratch, and what `observer` keeps.
-    public func gradientMemoryEstimate<O: GradientObserver>(tokens n: Int, observer: O) -> MemoryEstimate {
+    /// The estimated peak memory of ``gradients(ids:typeIds:target:recompute:observer:)`` at `tokens`
+    /// tokens: the forward's, the recorded activations (fewer with `recompute`), the backward's scratch,
+    /// and what `observer` keeps.
+    public func gradientMemoryEstimate<O: GradientObserver>(tokens n: Int, recompute: Bool = false, observer: O) -> MemoryEstimate {
         var estimate = memoryEstimate(tokens: n, options: [])
-        estimate.forward = Limits.sum(estimate.forward, EncoderTape.bytes(spec: spec, tokens: n), BackwardScratch.bytes(spec: spec, tokens: n),
+        estimate.forward = Limits.sum(estimate.forward, EncoderTape.bytes(spec: spec, tokens: n, recompute: recompute),
+                                      BackwardScratch.bytes(spec: spec, tokens: n),
                                       MemoryEstimate.floats(3, n, spec.hidden)) ?? .max
         estimate.observers = observer.estimatedBytes(for: AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: n,
                                                                             headDim: spec.headDim, layout: TokenLayout(textTokens: n)))

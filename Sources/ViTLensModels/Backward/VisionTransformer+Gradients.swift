@@ -8,32 +8,35 @@ extension VisionTransformer {
     ///
     /// The forward is the same computation as ``forward(_:observer:)`` (same kernels, same values);
     /// the backward is written out per op with BLAS products (see `Encoder.backward`). The stored
-    /// activations are ``gradientMemoryEstimate(height:width:observer:)``; inputs above
-    /// ``MemoryBudget/limit`` are refused before anything runs.
+    /// activations are ``gradientMemoryEstimate(height:width:recompute:observer:)``; inputs above
+    /// ``MemoryBudget/limit`` are refused before anything runs. With `recompute` only each layer's
+    /// input is kept and the layer is run forward again during the backward (gradient
+    /// checkpointing): stored activations `O(L N D + heads N^2)` instead of `O(L heads N^2)`, one more
+    /// forward's work, the same values.
     /// - Throws: ``GradientTargetError`` for a target that does not fit the model or the input,
     ///   ``ModelInputError`` for bad pixels, ``MemoryLimitError``,
     ///   ``CheckpointError/nonFiniteActivation(file:stage:)``, or what the observer throws.
-    public func gradients<O: GradientObserver>(_ pixels: Tensor, target: GradientTarget,
+    public func gradients<O: GradientObserver>(_ pixels: Tensor, target: GradientTarget, recompute: Bool = false,
                                                observer: inout O) throws -> GradientResult<VisionOutput> {
         let (height, width) = try inputSize(pixels)
         let layout = layout(height: height, width: width)
         try checkTarget(target, tokens: layout.tokenCount)
-        try gradientMemoryEstimate(height: height, width: width, observer: observer).check()
+        try gradientMemoryEstimate(height: height, width: width, recompute: recompute, observer: observer).check()
         BuildNotice.warnIfUnoptimized()
         var x = [Float](repeating: 0, count: layout.tokenCount * spec.hidden)
         x.withUnsafeMutableBufferPointer { xb in
             pixels.values.withUnsafeBufferPointer { embeddings.embed($0.baseAddress!, height: height, width: width, into: xb.baseAddress!) }
         }
-        return try gradients(embeddings: x, layout: layout, target: target, observer: &observer)
+        return try gradients(embeddings: x, layout: layout, target: target, recompute: recompute, observer: &observer)
     }
 
     /// ``gradients(_:target:observer:)`` from given encoder inputs `[tokens, hidden]` (what the
     /// embedding step produced), for perturbation tests.
-    func gradients<O: GradientObserver>(embeddings: [Float], layout: TokenLayout, target: GradientTarget,
+    func gradients<O: GradientObserver>(embeddings: [Float], layout: TokenLayout, target: GradientTarget, recompute: Bool = false,
                                         observer: inout O) throws -> GradientResult<VisionOutput> {
         let n = layout.tokenCount, d = spec.hidden
         try checkTarget(target, tokens: n)
-        let tape = EncoderTape(spec: spec, tokens: n)
+        let tape = EncoderTape(spec: spec, tokens: n, recompute: recompute)
         var hidden = embeddings
         var encoderOutput: [Float] = []
         try hidden.withUnsafeMutableBufferPointer { hb in
@@ -152,13 +155,16 @@ extension VisionTransformer {
         return best
     }
 
-    /// The estimated peak memory of ``gradients(_:target:observer:)`` on a `height x width` input:
-    /// the forward's estimate plus the recorded activations (per layer `4 (5 N D + heads N^2 + N ffWidth)`
-    /// bytes), the backward's scratch and gradients, and what `observer` keeps.
-    public func gradientMemoryEstimate<O: GradientObserver>(height: Int, width: Int, observer: O) -> MemoryEstimate {
+    /// The estimated peak memory of ``gradients(_:target:recompute:observer:)`` on a `height x width`
+    /// input: the forward's estimate plus the recorded activations (per layer
+    /// `4 (5 N D + heads N^2 + N ffWidth)` bytes; with `recompute` `4 L N D` plus one layer's record),
+    /// the backward's scratch and gradients, and what `observer` keeps.
+    public func gradientMemoryEstimate<O: GradientObserver>(height: Int, width: Int, recompute: Bool = false,
+                                                            observer: O) -> MemoryEstimate {
         var estimate = memoryEstimate(height: height, width: width, observer: NoObserver())
         let n = estimate.tokens
-        estimate.forward = Limits.sum(estimate.forward, EncoderTape.bytes(spec: spec, tokens: n), BackwardScratch.bytes(spec: spec, tokens: n),
+        estimate.forward = Limits.sum(estimate.forward, EncoderTape.bytes(spec: spec, tokens: n, recompute: recompute),
+                                      BackwardScratch.bytes(spec: spec, tokens: n),
                                       MemoryEstimate.floats(4, n, spec.hidden)) ?? .max
         let geometry = AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: n, headDim: spec.headDim,
                                          layout: layout(height: height, width: width))

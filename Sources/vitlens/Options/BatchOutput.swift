@@ -32,6 +32,7 @@ extension OutputOptions {
         let failures = try batch.run(progress: bar) { i, file in
             let product = try job(try input.image(file, session))
             try folder.write(product, in: batch.folders[i])
+            for line in product.warnings { FileHandle.standardError.write(Data("warning: \(file): \(line)\n".utf8)) }
             done.append((file, batch.folders[i], product.summary))
         }
         guard !done.isEmpty else {

@@ -49,6 +49,7 @@ struct OutputOptions: ParsableArguments {
     func finish(_ product: AnalysisProduct, into output: OutputDirectory) throws {
         try output.write(product)
         try output.commit()
+        for line in product.warnings { FileHandle.standardError.write(Data("warning: \(line)\n".utf8)) }
         guard !quiet else { return }
         for line in product.summary { print(line) }
         print("wrote \(output.written.count) files to \(output.url.path): \(output.written.joined(separator: ", "))")

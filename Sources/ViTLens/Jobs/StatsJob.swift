@@ -1,0 +1,112 @@
+import Foundation
+
+/// `vitlens stats`: attention and token-norm statistics over many images, streaming (one forward
+/// pass per image into an ``ImageStatisticsObserver``, added to a ``DatasetStatistics``; memory
+/// does not grow with the number of images), with failures recorded and checkpoints for resuming.
+///
+/// ```swift
+/// let list = try InputList(expanding: ["photos"])
+/// let job = StatsJob()
+/// var state = try job.start(session, list: list, resume: nil)
+/// try job.run(session, list: list, state: &state)
+/// let product = try StatsReport.product(state)
+/// ```
+public struct StatsJob: Sendable {
+    /// Outlier threshold, a multiple of the median patch norm (``TokenNormOutliers``).
+    public var outlierThreshold = TokenNormOutliers.defaultThreshold
+    /// `--size` `[height, width]`, or nil for the processor's size.
+    public var size: (height: Int, width: Int)?
+    /// The part of the list this run covers.
+    public var shard = Shard.whole
+    /// Stop at the first failing image (``StatsError/failedFast(file:reason:)``).
+    public var failFast = false
+    /// Call the checkpoint closure after this many inputs (successes or failures).
+    public var checkpointEvery = 25
+
+    public init() {}
+
+    /// What happened to one input.
+    public enum Event: Sendable {
+        case started(InputList.Item)
+        case done(InputList.Item)
+        case failed(InputList.Item, StatsState.Failure)
+    }
+
+    /// The identity of a run of this job on `list` with `session`'s model.
+    public func identity(_ session: AnalysisSession, list: InputList) throws -> StatsState.Identity {
+        guard let files = session.files, let vision = session.vision else { throw SessionError.needsImageModel(model: session.modelSpec ?? "no model") }
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: files.weights.path))?[.size] as? Int
+        return StatsState.Identity(
+            vitlensVersion: ViTLensVersion.current, modelType: vision.model.modelType, weights: files.weights.lastPathComponent,
+            weightsBytes: bytes ?? 0, configSHA256: try FileDigest.sha256(of: files.config), requestedSize: size.map { [$0.height, $0.width] },
+            outlierThreshold: outlierThreshold, inputCount: list.count, inputsDigest: StatsState.digest(list.paths))
+    }
+
+    /// A new state, or `resume` after checking that it is a checkpoint of this very run.
+    /// - Throws: ``StatsError/checkpointMismatch(file:difference:)`` (file: `checkpointName`) when
+    ///   `resume` was written by another model, size, threshold, input list or shard.
+    public func start(_ session: AnalysisSession, list: InputList, resume: StatsState?, checkpointName: String = StatsState.fileName) throws -> StatsState {
+        _ = try ImageStatisticsObserver(outlierThreshold: outlierThreshold)
+        let id = try identity(session, list: list)
+        guard let resume else { var provenance = session.provenance()
+            provenance.requestedSize = size.map { [$0.height, $0.width] }
+            return StatsState(identity: id, provenance: provenance, shard: shard, shardInputs: list.shard(shard).count) }
+        if let d = id.difference(from: resume.identity) { throw StatsError.checkpointMismatch(file: checkpointName, difference: d) }
+        if resume.shard != shard { throw StatsError.checkpointMismatch(file: checkpointName, difference: "shard \(resume.shard), not \(shard)") }
+        return resume
+    }
+
+    /// Runs every input of the shard that `state` has not done, in list order.
+    ///
+    /// - Parameters:
+    ///   - prepare: turns an item into an input (default: ``AnalysisSession/image(at:size:)``).
+    ///   - checkpoint: called with the state after every ``checkpointEvery`` inputs and at the end.
+    ///   - progress: each input's start and outcome.
+    /// - Throws: errors that would repeat for every image (``ImageBatch/stopsBatch(_:)``), what
+    ///   `checkpoint` throws, ``StatsError/failedFast(file:reason:)``; never a single bad image.
+    public func run(_ session: AnalysisSession, list: InputList, state: inout StatsState,
+                    prepare: ((InputList.Item) throws -> AnalysisInput)? = nil,
+                    checkpoint: (StatsState) throws -> Void = { _ in },
+                    progress: (Event) -> Void = { _ in }) throws {
+        let size = self.size
+        let prepare = prepare ?? { try session.image(at: URL(fileURLWithPath: $0.path), size: size) }
+        let done = Set(state.done)
+        var observer = try ImageStatisticsObserver(outlierThreshold: outlierThreshold)
+        var sinceCheckpoint = 0
+        for item in list.shard(shard) where !done.contains(item.index) {
+            progress(.started(item))
+            do {
+                let input = try prepare(item)
+                try session.run(input, observer: &observer)
+                guard let image = observer.result else { throw SessionError.noResult(analysis: "dataset statistics", layer: nil) }
+                if state.statistics == nil {
+                    state.statistics = DatasetStatistics(layers: image.layers, heads: image.heads, layout: image.layout, outlierThreshold: outlierThreshold)
+                }
+                try state.statistics?.add(image)
+                state.done.append(item.index)
+                progress(.done(item))
+            } catch where ImageBatch.stopsBatch(error) {
+                try checkpoint(state)
+                throw error
+            } catch {
+                let f = ImageBatch.Failure(file: item.path, error: error)
+                let failure = StatsState.Failure(index: item.index, file: item.path, reason: f.reason)
+                state.failures.append(failure)
+                state.done.append(item.index)
+                progress(.failed(item, failure))
+                if failFast {
+                    try checkpoint(state)
+                    throw StatsError.failedFast(file: item.path, reason: f.reason)
+                }
+            }
+            sinceCheckpoint += 1
+            if sinceCheckpoint >= checkpointEvery {
+                sinceCheckpoint = 0
+                try checkpoint(state)
+            }
+        }
+        state.done.sort()
+        state.complete = shard.count == 1 && state.finished
+        try checkpoint(state)
+    }
+}
