@@ -7,13 +7,17 @@ public struct ModelFiles: Sendable, Equatable {
     public var directory: URL
     /// `config.json`.
     public var config: URL
-    /// `model.safetensors`, `model.safetensors.index.json`, or the `.safetensors` file given.
+    /// `model.safetensors`, `model.safetensors.index.json`, `pytorch_model.bin`, or the weights
+    /// file given (`.safetensors` or a `torch.save` file such as `.pth`).
     public var weights: URL
+    /// For a `torch.save` file holding several state dicts (`{"model": ..., "teacher": ...}`), the
+    /// entry to read; `nil` picks one (see ``TorchCheckpoint/preferredKeys``).
+    public var stateDictKey: String?
     /// `preprocessor_config.json` when the folder has one.
     public var preprocessorConfig: URL?
 
     /// Collects the files of `directory`, with `weights` when given, else `model.safetensors`, else
-    /// `model.safetensors.index.json`.
+    /// `model.safetensors.index.json`, else `pytorch_model.bin` (read as a `torch.save` state dict).
     /// - Throws: ``CheckpointError/fileNotFound(file:)`` naming `config.json` or
     ///   `model.safetensors` when the folder lacks it.
     public init(directory: URL, weights: URL? = nil) throws {
@@ -30,6 +34,9 @@ public struct ModelFiles: Sendable, Equatable {
         } else if UserFile.check(index.path) != .noSuchFile {
             try CheckpointError.requireRegularFile(index.path)
             chosen = index
+        } else if UserFile.check(directory.appendingPathComponent(Self.torchFileName).path) != .noSuchFile {
+            chosen = directory.appendingPathComponent(Self.torchFileName)
+            try CheckpointError.requireRegularFile(chosen.path)
         } else {
             throw CheckpointError.fileNotFound(file: single.path)
         }
@@ -39,6 +46,9 @@ public struct ModelFiles: Sendable, Equatable {
         self.weights = chosen
         self.preprocessorConfig = UserFile.check(preprocessor.path) == .noSuchFile ? nil : preprocessor
     }
+
+    /// The PyTorch weights file of a Hugging Face folder without safetensors.
+    public static let torchFileName = "pytorch_model.bin"
 
     /// Another file of the folder (`tokenizer.json`, `vocab.txt`, ...) if it exists.
     public func file(_ name: String) -> URL? {

@@ -9,7 +9,8 @@ public enum ModelLocator {
     /// In order:
     /// 1. An existing directory holding `config.json` and `model.safetensors` or
     ///    `model.safetensors.index.json` (a Hub cache repository folder `models--ORG--NAME` works too).
-    /// 2. An existing `.safetensors` / `.safetensors.index.json` file (or a `config.json`) whose
+    /// 2. An existing `.safetensors` / `.safetensors.index.json` file, a `torch.save` state dict
+    ///    (`.pth`, `.pt`, `.bin`, `.ckpt`; read by ``TorchCheckpoint``), or a `config.json`, whose
     ///    folder holds `config.json`.
     /// 3. A Hub id (`org/name` or `name`): the snapshot `refs/main` names in the cache
     ///    (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`) when complete;
@@ -56,6 +57,9 @@ public enum ModelLocator {
             if name.hasSuffix(".safetensors") || name.hasSuffix(".safetensors.index.json") {
                 return try ModelFiles(directory: url.deletingLastPathComponent(), weights: url)
             }
+            if torchExtensions.contains(url.pathExtension.lowercased()) {
+                return try ModelFiles(directory: url.deletingLastPathComponent(), weights: url)
+            }
             throw CheckpointError.modelNotFound(spec: spec)
         }
         guard let id = HubID(spec) else { throw CheckpointError.modelNotFound(spec: spec) }
@@ -65,6 +69,9 @@ public enum ModelLocator {
         let downloader = try HubDownloader(cache: cache, environment: environment, progress: progress, events: downloads)
         return try downloader.download(id)
     }
+
+    /// File extensions taken as `torch.save` state dicts.
+    public static let torchExtensions: Set<String> = ["pth", "pt", "bin", "ckpt"]
 
     /// A model folder, or the current snapshot of a Hub cache repository folder.
     private static func folder(_ url: URL) throws -> ModelFiles {

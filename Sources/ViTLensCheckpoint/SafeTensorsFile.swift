@@ -117,7 +117,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     // MARK: - Conversion
 
     /// Converts `count` little-endian elements at `src` (any alignment) to `Float` at `dst`.
-    private static func widen(_ dtype: SafeTensorsDType, from src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, count n: Int) {
+    static func widen(_ dtype: SafeTensorsDType, from src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, count n: Int) {
         switch dtype {
         case .F32:
             #if _endian(little)

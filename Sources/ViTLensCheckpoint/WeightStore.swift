@@ -16,8 +16,8 @@ import Foundation
 /// ```
 /// Safe to use from several threads.
 public final class WeightStore: @unchecked Sendable {
-    /// The checkpoint the weights come from.
-    public let archive: SafeTensorsArchive
+    /// The checkpoint the weights come from (safetensors or a `torch.save` state dict).
+    public let archive: any TensorSource
     /// The prefix tried after the key as written, e.g. `"vit."`, `"dinov2."`, `"bert."`.
     public let basePrefix: String
 
@@ -26,7 +26,7 @@ public final class WeightStore: @unchecked Sendable {
     private var ignored: Set<String> = []
 
     /// Wraps `archive`; `basePrefix` is the model family's `base_model_prefix` plus a dot, or empty.
-    public init(archive: SafeTensorsArchive, basePrefix: String = "") {
+    public init(archive: any TensorSource, basePrefix: String = "") {
         self.archive = archive
         self.basePrefix = basePrefix
     }
@@ -50,9 +50,9 @@ public final class WeightStore: @unchecked Sendable {
     /// Takes the weight `key` like ``take(_:shape:)``, or returns `nil` when it is absent
     /// (optional parameters such as biases or a pooler). A wrong shape still throws.
     public func takeOptional(_ key: String, shape: [Int]) throws -> [Float]? {
-        guard let stored = resolve(key), let info = archive.info(stored) else { return nil }
-        guard info.shape == shape else {
-            throw CheckpointError.shapeMismatch(key: stored, expected: shape, found: info.shape,
+        guard let stored = resolve(key), let found = archive.shape(of: stored) else { return nil }
+        guard found == shape else {
+            throw CheckpointError.shapeMismatch(key: stored, expected: shape, found: found,
                                                 file: archive.fileName(for: stored) ?? file)
         }
         let values = try archive.floats(stored, requireFinite: true)
@@ -65,7 +65,7 @@ public final class WeightStore: @unchecked Sendable {
 
     /// The stored shape of `key`, or `nil` when absent (does not mark it). Useful to read sizes
     /// a config leaves out, e.g. the number of classes from a classifier's weight.
-    public func shape(of key: String) -> [Int]? { resolve(key).flatMap { archive.info($0)?.shape } }
+    public func shape(of key: String) -> [Int]? { resolve(key).flatMap { archive.shape(of: $0) } }
 
     /// Marks every checkpoint key (as stored) for which `predicate` is true as deliberately unused:
     /// buffers such as `embeddings.position_ids`, or heads the model drops.
@@ -88,13 +88,13 @@ public final class WeightStore: @unchecked Sendable {
 
     /// The stored name for `key`: as written, with `basePrefix` added, or with it removed.
     private func resolve(_ key: String) -> String? {
-        if archive.info(key) != nil { return key }
+        if archive.shape(of: key) != nil { return key }
         guard !basePrefix.isEmpty else { return nil }
         let prefixed = basePrefix + key
-        if archive.info(prefixed) != nil { return prefixed }
+        if archive.shape(of: prefixed) != nil { return prefixed }
         if key.hasPrefix(basePrefix) {
             let bare = String(key.dropFirst(basePrefix.count))
-            if archive.info(bare) != nil { return bare }
+            if archive.shape(of: bare) != nil { return bare }
         }
         return nil
     }

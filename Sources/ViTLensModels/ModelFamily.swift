@@ -24,7 +24,7 @@ extension ModelFamily {
     static func keyPrefix(for modelType: String) -> String { "\(modelType)." }
 
     /// Decodes `config.json` as ``Config`` and loads the model.
-    static func load(configData: ConfigData, archive: SafeTensorsArchive, modelType: String) throws
+    static func load(configData: ConfigData, archive: any TensorSource, modelType: String) throws
         -> (model: LoadedModel, weights: WeightStore)
     {
         let config = try ConfigFile.decode(Config.self, from: configData.bytes, file: configData.file, modelType: modelType)

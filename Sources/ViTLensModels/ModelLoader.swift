@@ -18,9 +18,11 @@ public enum LoadedModel: Sendable {
     }
 }
 
-/// Builds models from Hugging Face folders: reads `config.json`, looks up `model_type` in the
-/// family registry, takes every weight by its Hub name, and rejects checkpoints with missing,
-/// mis-shaped or unexpected weights (optional ones such as poolers and position-id buffers excepted).
+/// Builds models from Hugging Face folders (weights in safetensors or a `torch.save` state dict):
+/// reads `config.json`, looks up `model_type` in the family registry, takes every weight by its Hub
+/// name, and rejects checkpoints with missing, mis-shaped or unexpected weights (optional ones such
+/// as poolers and position-id buffers excepted). A timm `config.json` (`architecture`, no
+/// `model_type`) with timm-named ViT/DeiT/DINO weights is mapped first (``TimmConfig``).
 public enum ModelLoader {
     /// The `model_type` values ViTLens can load, in registry order.
     public static var supportedModelTypes: [String] { ModelFamilies.all.flatMap { $0.modelTypes } }
@@ -38,9 +40,18 @@ public enum ModelLoader {
     /// - Throws: ``ModelError`` for a config problem, `CheckpointError` for a weight problem, each
     ///   naming the file and the key or field at fault.
     public static func load(_ files: ModelFiles) throws -> LoadedModel {
-        let config = ConfigData(bytes: try ConfigFile.read(files.config), file: files.config.path)
-        let type = try ConfigFile.decode(ModelType.self, from: config.bytes, file: config.file).value
-        let archive = try SafeTensorsArchive(url: files.weights)
+        var config = ConfigData(bytes: try ConfigFile.read(files.config), file: files.config.path)
+        let type: String
+        let archive: any TensorSource
+        if try TimmConfig.isTimm(config) {
+            let timm = try TimmConfig(config, weights: try TensorSources.open(files.weights, stateDictKey: files.stateDictKey))
+            config = timm.config
+            type = timm.modelType
+            archive = timm.source
+        } else {
+            type = try ConfigFile.decode(ModelType.self, from: config.bytes, file: config.file).value
+            archive = try TensorSources.open(files.weights, stateDictKey: files.stateDictKey)
+        }
         guard let family = ModelFamilies.family(for: type) else {
             throw ModelError.unknownModelType(file: config.file, type: type)
         }
