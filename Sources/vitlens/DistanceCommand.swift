@@ -30,7 +30,8 @@ struct DistanceCommand: ParsableCommand {
 
     func validate() throws { try input.validate(allowText: false, allowMany: true) }
 
-    func run() throws {
+    mutating func run() throws {
+        try input.expandImageArguments(excluding: output.out)
         compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "distance", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)

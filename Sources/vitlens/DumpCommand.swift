@@ -45,7 +45,8 @@ struct DumpCommand: ParsableCommand {
         return options
     }
 
-    func run() throws {
+    mutating func run() throws {
+        try input.expandImageArguments(excluding: output.out)
         compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "dump", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)

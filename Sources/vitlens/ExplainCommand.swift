@@ -41,7 +41,8 @@ struct ExplainCommand: ParsableCommand {
         do { _ = try TargetSpec(parsing: target) } catch { throw ValidationError("\(error)") }
     }
 
-    func run() throws {
+    mutating func run() throws {
+        try input.expandImageArguments(excluding: output.out)
         compute.apply()
         var job = ExplainJob()
         (job.method, job.target, job.meanOfPatches, job.style) = (method, try TargetSpec(parsing: target), meanOfPatches, render.style)

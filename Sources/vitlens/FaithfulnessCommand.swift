@@ -55,7 +55,8 @@ struct FaithfulnessCommand: ParsableCommand {
         } catch { throw ValidationError("\(error)") }
     }
 
-    func run() throws {
+    mutating func run() throws {
+        try input.expandImageArguments(excluding: output.out)
         compute.apply()
         var job = FaithfulnessJob()
         (job.target, job.methods, job.baseline) = (try TargetSpec(parsing: target), try FaithfulnessJob.methods(parsing: methods),

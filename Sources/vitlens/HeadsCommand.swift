@@ -33,7 +33,8 @@ struct HeadsCommand: ParsableCommand {
         guard threshold > 0, threshold <= 1 else { throw ValidationError("--threshold must be in (0, 1], got \(threshold)") }
     }
 
-    func run() throws {
+    mutating func run() throws {
+        try input.expandImageArguments(excluding: output.out)
         compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "heads", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)

@@ -32,8 +32,7 @@ struct StatsCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @Option(help: ArgumentHelp("Process only shard I of N (0 <= I < N): inputs whose index in the sorted list mod N is I; merge the N folders with vitlens merge.", valueName: "I/N"))
     var shard: String?
-    @Option(help: "Images per forward batch (accepted for the common multi-image interface; images currently run one at a time).")
-    var batchSize: Int = 1
+    @OptionGroup var batch: BatchSizeOptions
     @Flag(help: "Stop at the first image that fails (exit status 1).")
     var failFast = false
     @Flag(help: "Exit with status 0 even if some images failed (they are still listed in failures.csv).")
@@ -51,7 +50,6 @@ struct StatsCommand: ParsableCommand {
         if inputs.isEmpty { throw ValidationError("give INPUTS: image files, folders or @list.txt") }
         if modelOptions.model == nil { throw ValidationError("--model is required") }
         if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") } }
-        if batchSize < 1 || batchSize > 4096 { throw ValidationError("--batch-size must be from 1 to 4096, got \(batchSize)") }
         if !(outlierThreshold.isFinite && outlierThreshold > 1) { throw ValidationError(StatisticsError.badThreshold(outlierThreshold).description) }
     }
 
@@ -71,6 +69,7 @@ struct StatsCommand: ParsableCommand {
         job.size = size.map { ($0.height, $0.width) }
         job.shard = try shard.map(Shard.init(parsing:)) ?? .whole
         job.failFast = failFast
+        job.batchSize = batch.batchSize
         let checkpointName = (output.out as NSString).appendingPathComponent(StatsState.fileName)
         let previous = force ? nil : try StatsCheckpoint.load(from: output.out)
         var state = try job.start(session, list: list, resume: previous, checkpointName: checkpointName)

@@ -52,3 +52,40 @@ import ViTLensTestSupport
         }
     }
 }
+
+/// Folders and `@list.txt` files as IMAGE arguments of the multi-image commands.
+@Suite(.serialized) struct ImageFolderArgumentTests {
+    let vit = Fixtures.url("models/vit-p16-cls").path
+    let never = ["VITLENS_PROGRESS": "never"]
+
+    @Test func aFolderAndAListExpandToTheirImagesSorted() throws {
+        let dir = CLI.temporaryDirectory("image-folder")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let images = dir.appendingPathComponent("images")
+        try FileManager.default.createDirectory(at: images.appendingPathComponent("nested"), withIntermediateDirectories: true)
+        for (source, name) in [("photos/rocket.jpg", "b.jpg"), ("photos/astronaut.png", "nested/a.png"), ("photos/grace_hopper.jpg", ".hidden.jpg")] {
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: source), to: images.appendingPathComponent(name))
+        }
+        try Data("x".utf8).write(to: images.appendingPathComponent("notes.txt"))
+        // The output folder inside the input folder: a second run does not read the first run's pictures.
+        let out = images.appendingPathComponent("out")
+        for _ in 0 ..< 2 {
+            let r = try CLI.run(["heads", images.path, "--model", vit, "--out", out.path, "-q"], environment: never)
+            #expect(r.status == 0, "\(r.stderr)")
+            let folders = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { !$0.hasPrefix(".") }.sorted()
+            #expect(folders == ["a", "b"], "\(folders)")
+        }
+        let list = dir.appendingPathComponent("list.txt")
+        try Data("# two photos\nimages/b.jpg\nimages/nested/a.png\n".utf8).write(to: list)
+        let listed = dir.appendingPathComponent("listed")
+        let r = try CLI.run(["distance", "@" + list.path, "--model", vit, "--out", listed.path, "-q"], environment: never)
+        #expect(r.status == 0, "\(r.stderr)")
+        let perImage = try NPY.decode(Data(contentsOf: listed.appendingPathComponent("per_image_mean_attention_distance.npy")), file: "npy").tensor
+        #expect(perImage.shape.first == 2)
+        let empty = dir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let bad = try CLI.run(["rollout", empty.path, "--model", vit, "--out", dir.appendingPathComponent("o").path], environment: never)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.split(separator: "\n").count == 1 && bad.stderr.contains("no image"), "\(bad.stderr)")
+    }
+}

@@ -22,6 +22,10 @@ public struct StatsJob: Sendable {
     public var failFast = false
     /// Call the checkpoint closure after this many inputs (successes or failures).
     public var checkpointEvery = 25
+    /// Images per forward pass (``AnalysisSession/run(_:batchSize:makeObserver:)``): consecutive
+    /// images of one size share every matrix product. Statistics are added in list order whatever
+    /// the batch size.
+    public var batchSize = 1
 
     public init() {}
 
@@ -71,38 +75,65 @@ public struct StatsJob: Sendable {
         let size = self.size
         let prepare = prepare ?? { try session.image(at: URL(fileURLWithPath: $0.path), size: size) }
         let done = Set(state.done)
-        var observer = try ImageStatisticsObserver(outlierThreshold: outlierThreshold)
+        let threshold = outlierThreshold
+        _ = try ImageStatisticsObserver(outlierThreshold: threshold)
         var sinceCheckpoint = 0
-        for item in list.shard(shard) where !done.contains(item.index) {
-            progress(.started(item))
-            do {
-                let input = try prepare(item)
-                try session.run(input, observer: &observer)
-                guard let image = observer.result else { throw SessionError.noResult(analysis: "dataset statistics", layer: nil) }
-                if state.statistics == nil {
-                    state.statistics = DatasetStatistics(layers: image.layers, heads: image.heads, layout: image.layout, outlierThreshold: outlierThreshold)
-                }
-                try state.statistics?.add(image)
-                state.done.append(item.index)
-                progress(.done(item))
-            } catch where ImageBatch.stopsBatch(error) {
+        let pending = list.shard(shard).filter { !done.contains($0.index) }
+        let step = max(1, batchSize)
+
+        func fail(_ item: InputList.Item, _ error: any Error) throws {
+            let f = ImageBatch.Failure(file: item.path, error: error)
+            let failure = StatsState.Failure(index: item.index, file: item.path, reason: f.reason)
+            state.failures.append(failure)
+            state.done.append(item.index)
+            progress(.failed(item, failure))
+            if failFast {
                 try checkpoint(state)
-                throw error
-            } catch {
-                let f = ImageBatch.Failure(file: item.path, error: error)
-                let failure = StatsState.Failure(index: item.index, file: item.path, reason: f.reason)
-                state.failures.append(failure)
-                state.done.append(item.index)
-                progress(.failed(item, failure))
-                if failFast {
-                    try checkpoint(state)
-                    throw StatsError.failedFast(file: item.path, reason: f.reason)
-                }
+                throw StatsError.failedFast(file: item.path, reason: f.reason)
             }
+        }
+        func counted() throws {
             sinceCheckpoint += 1
             if sinceCheckpoint >= checkpointEvery {
                 sinceCheckpoint = 0
                 try checkpoint(state)
+            }
+        }
+
+        for chunkStart in stride(from: 0, to: pending.count, by: step) {
+            let chunk = pending[chunkStart ..< min(pending.count, chunkStart + step)]
+            // Prepare every image of the chunk; an image that cannot be read fails alone.
+            var prepared: [(item: InputList.Item, input: AnalysisInput)] = []
+            var unreadable: [Int: any Error] = [:]
+            for item in chunk {
+                progress(.started(item))
+                do { prepared.append((item, try prepare(item))) } catch where ImageBatch.stopsBatch(error) {
+                    try checkpoint(state)
+                    throw error
+                } catch { unreadable[item.index] = error }
+            }
+            let results = session.run(prepared.map(\.input), batchSize: step) { _ in try ImageStatisticsObserver(outlierThreshold: threshold) }
+            var outcome: [Int: Result<(output: ForwardOutput, observer: ImageStatisticsObserver), any Error>] = [:]
+            for (p, result) in zip(prepared, results) { outcome[p.item.index] = result }
+            // Add in list order, so the statistics do not depend on the batch size.
+            for item in chunk {
+                do {
+                    if let error = unreadable[item.index] { throw error }
+                    guard let result = outcome[item.index] else { throw SessionError.noResult(analysis: "dataset statistics", layer: nil) }
+                    guard let image = try result.get().observer.result else { throw SessionError.noResult(analysis: "dataset statistics", layer: nil) }
+                    if state.statistics == nil {
+                        state.statistics = DatasetStatistics(layers: image.layers, heads: image.heads, layout: image.layout, outlierThreshold: threshold)
+                    }
+                    try state.statistics?.add(image)
+                    state.done.append(item.index)
+                    progress(.done(item))
+                } catch where ImageBatch.stopsBatch(error) {
+                    try checkpoint(state)
+                    throw error
+                } catch {
+                    try fail(item, error)
+                }
+                try counted()
             }
         }
         state.done.sort()

@@ -5,7 +5,7 @@ import ViTLens
 /// Where attention comes from: an image and an image model, a sentence and a text model, or a
 /// saved `[layers, heads, N, N]` array with a hand-given token layout.
 struct InputOptions: ParsableArguments {
-    @Argument(help: "Image file(s): JPEG or PNG.")
+    @Argument(help: "Image file(s): JPEG or PNG. Commands that take many (heads, rollout, dump, distance, explain, faithfulness) also take folders (searched recursively for .jpg/.jpeg/.png, sorted) and @list.txt files (one path per line).")
     var images: [String] = []
 
     @OptionGroup var modelOptions: ModelOptions
@@ -110,6 +110,31 @@ extension InputOptions {
             return input
         }
         return try image(images[0], session)
+    }
+
+    /// Replaces IMAGE arguments that are folders or `@list.txt` files by the images they name
+    /// (``InputList``: recursive, sorted by path bytes, hidden files skipped), in place; plain files
+    /// stay as given, in argument order. Images inside `outFolder` (a previous run's pictures when the
+    /// output folder sits inside an input folder) are not inputs.
+    mutating func expandImageArguments(excluding outFolder: String) throws {
+        var isFolder: ObjCBool = false
+        func expands(_ argument: String) -> Bool {
+            argument.hasPrefix("@") || (FileManager.default.fileExists(atPath: argument, isDirectory: &isFolder) && isFolder.boolValue)
+        }
+        guard images.contains(where: expands) else { return }
+        let outPath = URL(fileURLWithPath: outFolder).standardizedFileURL.path + "/"
+        var expanded: [String] = []
+        for argument in images {
+            guard expands(argument) else { expanded.append(argument); continue }
+            do {
+                expanded += try InputList(expanding: [argument]).paths
+                    .filter { !URL(fileURLWithPath: $0).standardizedFileURL.path.hasPrefix(outPath) }
+            } catch {
+                throw CommandError("\(error)")
+            }
+        }
+        guard !expanded.isEmpty else { throw CommandError(InputListError.noImages(arguments: images).description) }
+        images = expanded
     }
 
     /// One image input.
