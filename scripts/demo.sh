@@ -4,7 +4,8 @@
 #  2. imports the ONNX graph into a Hugging Face folder with `vitlens import-onnx`;
 #  3. writes per-head attention maps, DINO masks, rollout and mean attention distance for the photos
 #     in photos/, and the token-to-token attention of a sentence, to ${VITLENS_DEMO_OUT:-vitlens-out}/;
-#  4. writes the HTML report of the photos and the sentence, and starts the explorer server briefly to
+#     explanations with gradients, faithfulness curves and dataset statistics (one run and 2 merged shards);
+#  4. writes the HTML reports (one with explanations), and starts the explorer server briefly to
 #     show an upload and two per-query maps answered from its cache.
 # Run through `make demo` (it builds the release binary first).
 set -euo pipefail
@@ -37,6 +38,16 @@ echo "== Grace Hopper at 448x448 (32x32 patches; position embeddings interpolate
 "$bin" heads photos/grace_hopper.jpg --model "$dinov2" --size 448x448 --out "$out/grace_hopper_448/heads" --quiet
 echo "== mean attention distance per layer and head over the three photos"
 "$bin" distance photos/grace_hopper.jpg photos/astronaut.png photos/rocket.jpg --model "$dinov2" --out "$out/distance" --quiet
+echo "== dataset statistics over photos/ (streaming, batched): attention distance, entropy, sink share, prefix mass,"
+echo "   token norms with high-norm outliers, each with a 95% confidence interval; then as 2 shards merged exactly"
+"$bin" stats photos --model "$dinov2" --batch-size 3 --out "$out/stats" --quiet
+for i in 0 1; do "$bin" stats photos --model "$dinov2" --shard "$i/2" --out "$out/stats_shards/$i" --quiet; done
+"$bin" merge "$out/stats_shards/0" "$out/stats_shards/1" --out "$out/stats_merged" --quiet
+python3 - "$out/stats" "$out/stats_merged" <<'PY'
+import json, sys
+a, b = (json.load(open(f"{d}/stats.json")) for d in sys.argv[1:])
+print(f"   single run: {a['image_count']} images; merged shards: {b['image_count']} images, complete: {b['complete']}")
+PY
 echo "== limits: a 8000x8000 forward would need far more memory than this machine; refused before allocating"
 if "$bin" heads photos/rocket.jpg --model "$dinov2" --size 8000x8000 --out "$out/too_big" --quiet 2>"$out/too_big.txt"; then
   echo "demo: the oversized run was not refused" >&2; exit 1
@@ -57,6 +68,10 @@ echo "== report: ONE self-contained HTML file (model card, heads + DINO masks, r
 echo "   distance plot, the sentence's head view); opens offline"
 "$bin" report photos/grace_hopper.jpg photos/astronaut.png photos/rocket.jpg --text "$sentence" \
   --model "$dinov2" --model "$minilm" -o "$out/report.html" --quiet
+echo "== report with explanations (Chefer, gradient rollout, attention x gradient, input x gradient; switcher):"
+echo "   what makes Grace Hopper's and the rocket's photos similar to the astronaut's"
+"$bin" report photos/grace_hopper.jpg photos/rocket.jpg --model "$dinov2" --explain-target similar:photos/astronaut.png \
+  -o "$out/report_explain.html" --quiet
 echo "== explorer: vitlens serve on a free loopback port; upload a photo, then per-query maps from its cache"
 "$bin" serve --model "$dinov2" --model "$minilm" --port 0 >"$out/serve.log" 2>&1 &
 server=$!
@@ -86,8 +101,9 @@ echo
 echo "Done. Open these (PNG):"
 for f in "$out"/grace_hopper/heads/heads.png "$out"/grace_hopper/heads/masks.png "$out"/astronaut/heads/heads.png \
          "$out"/rocket/rollout/rollout.png "$out"/grace_hopper_448/heads/heads.png "$out"/distance/mean_attention_distance.png \
-         "$out"/text/heads.png "$out"/explain/relevance.png "$out"/explain_text/relevance.png "$out"/faithfulness/deletion.png; do
+         "$out"/text/heads.png "$out"/explain/relevance.png "$out"/explain_text/relevance.png "$out"/faithfulness/deletion.png \
+         "$out"/stats/mean_attention_distance.png "$out"/stats/sink_share.png; do
   echo "  $f"
 done
-echo "The report (one HTML file, opens offline): $out/report.html"
+echo "The reports (one HTML file each, open offline): $out/report.html, $out/report_explain.html"
 echo "Arrays (.npy), CSV and JSON with provenance are beside them in $out/."

@@ -18,8 +18,6 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The shard folders (the --out of each vitlens stats --shard I/N).", valueName: "dir"))
     var folders: [String] = []
     @OptionGroup var output: OutputOptions
-    @Flag(help: "Accepted for symmetry with vitlens stats; --out may always be a folder ViTLens wrote.")
-    var force = false
 
     func validate() throws {
         if folders.isEmpty { throw ValidationError("give the shard folders to merge") }
