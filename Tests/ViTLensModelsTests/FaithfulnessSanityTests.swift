@@ -12,6 +12,30 @@ import ViTLensTestSupport
         return try InputGradient.explain(embeddings: g.embeddings, gradient: g.embeddingGradient, layout: g.output.layout).map
     }
 
+    /// A timm-named `torch.save` file (DINO's release format) is shuffled too: read without executing
+    /// code, written back as safetensors under the same names; `top-1` leaves the patch embedding and
+    /// the first block alone and changes the last block.
+    @Test func aTorchCheckpointIsShuffledLayerByLayer() throws {
+        let files = try ModelLocator.resolve(Fixtures.url("torch/timm-dino-p8/dino-p8.pth").path)
+        let folder = try temporaryFolder("faith-sanity-pth")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = try ModelRandomization.shuffledCopy(of: files, randomization: .topLayers(1), seed: 2, into: folder)
+        _ = try ModelLoader.loadVision(copy)
+        let original = try TensorSources.open(files.weights, stateDictKey: files.stateDictKey)
+        let shuffled = try TensorSources.open(copy.weights)
+        #expect(shuffled.names == original.names)
+        let last = try #require(original.names.compactMap { WeightRandomization.layerIndex($0) }.max())
+        #expect(last >= 1)
+        for name in original.names {
+            let same = try original.floats(name) == shuffled.floats(name)
+            if let i = WeightRandomization.layerIndex(name), i == last, original.shape(of: name)?.reduce(1, *) ?? 0 > 4 {
+                #expect(!same, "\(name) should be shuffled")
+            } else if WeightRandomization.layerIndex(name) != nil || name.hasPrefix("patch_embed") || name == "cls_token" || name == "pos_embed" {
+                #expect(same, "\(name) should be kept")
+            }
+        }
+    }
+
     @Test func shuffledModelChangesTheMap() throws {
         let files = try ModelLocator.resolve(Fixtures.url("models/dino-p8").path)
         let model = try ModelLoader.loadVision(files)

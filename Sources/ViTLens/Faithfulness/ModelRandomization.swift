@@ -15,7 +15,8 @@ public enum ModelRandomization {
     ///   `1 ... layers`, checkpoint read errors, ``CheckpointWriteError``, or a file-system error.
     public static func shuffledCopy(of files: ModelFiles, randomization: WeightRandomization, seed: UInt64,
                                     into folder: URL) throws -> ModelFiles {
-        let archive = try SafeTensorsArchive(url: files.weights)
+        // safetensors, or a torch.save state dict (read without executing code); written back as safetensors.
+        let archive = try TensorSources.open(files.weights, stateDictKey: files.stateDictKey)
         let names = archive.names.sorted()
         let layers = (names.compactMap(WeightRandomization.layerIndex).max() ?? -1) + 1
         if case .topLayers(let k) = randomization, k < 1 || k > layers {
@@ -24,10 +25,10 @@ public enum ModelRandomization {
         var rng = SeededRandom(seed: seed)
         var tensors: [String: Tensor] = [:]
         for name in names {
-            guard let info = archive.info(name) else { continue }
-            var values = try archive.floats(name)
+            guard let shape = archive.shape(of: name) else { continue }
+            var values = try archive.floats(name, requireFinite: false)
             if randomization.selects(name, layers: layers) { rng.shuffle(&values) }
-            tensors[name] = Tensor(shape: info.shape, values: values)
+            tensors[name] = Tensor(shape: shape, values: values)
         }
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)

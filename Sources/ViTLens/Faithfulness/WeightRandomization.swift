@@ -23,14 +23,16 @@ public enum WeightRandomization: Sendable, Equatable, Codable {
         case .all: return true
         case .topLayers(let k):
             if let i = Self.layerIndex(name) { return i >= layers - k }
-            return !(name.contains("embeddings") || name.contains("pre_layrnorm"))
+            return !(name.contains("embeddings") || name.contains("pre_layrnorm") || name.hasPrefix("patch_embed")
+                     || ["cls_token", "pos_embed", "dist_token", "reg_token"].contains(name))
         }
     }
 
-    /// The layer index of a tensor name (`...layer.3....`, `...layers.3....`), `nil` outside the layers.
-    static func layerIndex(_ name: String) -> Int? {
+    /// The layer index of a tensor name (`...layer.3....`, `...layers.3....`, timm's `blocks.3....`),
+    /// `nil` outside the layers.
+    public static func layerIndex(_ name: String) -> Int? {
         let parts = name.split(separator: ".")
-        for (a, b) in zip(parts, parts.dropFirst()) where a == "layer" || a == "layers" {
+        for (a, b) in zip(parts, parts.dropFirst()) where a == "layer" || a == "layers" || a == "blocks" {
             if let i = Int(b) { return i }
         }
         return nil
