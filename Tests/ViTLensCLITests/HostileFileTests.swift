@@ -122,8 +122,11 @@ import Darwin
 
     @Test func directoriesWhereFilesBelong() throws {
         let folder = CLI.temporaryDirectory("dir-image")
-        try expectFailure(["heads", folder.path, "--model", vit.path, "--out", out("dir-image")],
+        // A one-image command reads IMAGE as a file; the many-image commands search a folder for images.
+        try expectFailure(["analyze", folder.path, "--model", vit.path, "--out", out("dir-image")],
                           mentions: folder.path, problem: "is a directory")
+        try expectFailure(["heads", folder.path, "--model", vit.path, "--out", out("dir-image-heads")],
+                          mentions: folder.path, problem: "no images found")
         let model = try modelCopy(vit, "dir-config") { folder in
             let config = folder.appendingPathComponent("config.json")
             try FileManager.default.removeItem(at: config)
