@@ -5,6 +5,18 @@ import ViTLensTestSupport
 
 /// The fields of a gradient fixture's `meta.json` (tools/make_gradient_fixtures.py) the tests read.
 struct GradientFixture: Decodable {
+    /// The fixture's text model and its token ids and type ids.
+    func textInputs() throws -> (model: TextTransformer, ids: [Int], types: [Int]) {
+        guard case .text(let model) = try ModelLoader.load(try ModelLocator.resolve(Fixtures.url("models/\(self.model)").path)) else {
+            throw ModelFixtureError(what: "\(self.model) is not a text model")
+        }
+        let ids = try NPY.read(Fixtures.url(try #require(inputIds))).integers.map(Int.init)
+        let types = try NPY.read(Fixtures.url(try #require(tokenTypeIds))).integers.map(Int.init)
+        return (model, ids, types)
+    }
+
+    struct ModelFixtureError: Error { var what: String }
+
     struct Target: Decodable {
         var kind: String
         var resolved: Int?
@@ -82,12 +94,7 @@ func relativeError(_ a: Tensor, _ b: Tensor, start: Int = 0, count: Int? = nil) 
     @Test(arguments: textCases)
     func text(_ name: String) throws {
         let fixture = try GradientFixture.load(name)
-        guard case .text(let model) = try ModelLoader.load(try ModelLocator.resolve(Fixtures.url("models/\(fixture.model)").path)) else {
-            Issue.record("\(fixture.model) is not a text model")
-            return
-        }
-        let ids = try NPY.read(Fixtures.url(try #require(fixture.inputIds))).integers.map(Int.init)
-        let types = try NPY.read(Fixtures.url(try #require(fixture.tokenTypeIds))).integers.map(Int.init)
+        let (model, ids, types) = try fixture.textInputs()
         var recorder = GradientRecorder()
         let result = try model.gradients(ids: ids, typeIds: types, target: try fixture.gradientTarget(name), observer: &recorder)
         try check(name, fixture: fixture, result.value, result.embeddingGradient, recorder, layers: model.spec.layers)

@@ -46,12 +46,7 @@ import ViTLensTestSupport
     @Test(arguments: GradientParityTests.textCases)
     func textMatchesStoredActivations(_ name: String) throws {
         let fixture = try GradientFixture.load(name)
-        guard case .text(let model) = try ModelLoader.load(try ModelLocator.resolve(Fixtures.url("models/\(fixture.model)").path)) else {
-            Issue.record("\(fixture.model) is not a text model")
-            return
-        }
-        let ids = try NPY.read(Fixtures.url(try #require(fixture.inputIds))).integers.map(Int.init)
-        let types = try NPY.read(Fixtures.url(try #require(fixture.tokenTypeIds))).integers.map(Int.init)
+        let (model, ids, types) = try fixture.textInputs()
         let target = try fixture.gradientTarget(name)
         func pass(_ recompute: Bool) throws -> Pass {
             var recorder = GradientRecorder()

@@ -83,7 +83,7 @@ public struct ExplainJob: Sendable {
         let result = try explain(session, input)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let map = result.explanation.map
-        let shown = map.shape.count == 1 + (input.layout.grid == nil ? 1 : 2) ? Self.sumOverFirstAxis(map) : map
+        let shown = Self.shownMap(map, layout: input.layout)
         var product = AnalysisProduct()
         product.add("relevance.npy", .array(map))
         product.add("relevance.png", .png(try style.picture(shown, canvas: input.canvas, title: method.rawValue, tokens: input.encoding?.tokens)))
@@ -117,6 +117,12 @@ public struct ExplainJob: Sendable {
     }
 
     /// `[k, ...] -> [...]`, summing the `k` leading slices.
+    /// The map as `relevance.png` draws it: `map` itself, or for attn-grad's `[layers, ...]` the sum
+    /// over the layers (a map with one axis more than the layout's tokens or grid).
+    public static func shownMap(_ map: Tensor, layout: TokenLayout) -> Tensor {
+        map.shape.count == 1 + (layout.grid == nil ? 1 : 2) ? sumOverFirstAxis(map) : map
+    }
+
     static func sumOverFirstAxis(_ t: Tensor) -> Tensor {
         let inner = Array(t.shape.dropFirst()), size = inner.reduce(1, *)
         var sum = [Float](repeating: 0, count: size)

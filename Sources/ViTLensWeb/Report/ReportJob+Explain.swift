@@ -24,8 +24,7 @@ extension ReportJob {
             }
             let seconds = Self.seconds(since: start)
             let map = result.explanation.map
-            let layered = map.shape.count == 1 + (input.layout.grid == nil ? 1 : 2)
-            let shown = layered ? Self.sumOfSlices(map) : map
+            let shown = ExplainJob.shownMap(map, layout: input.layout)
             var picture: ReportPicture?
             if let canvas = input.canvas { picture = try style.heatPicture(shown, height: canvas.height, width: canvas.width) }
             classIndex = classIndex ?? result.classIndex
@@ -33,15 +32,6 @@ extension ReportJob {
         }
         let label = classIndex.flatMap { session.vision?.model.labels[$0] }
         return ExplanationReport(target: target.description, classIndex: classIndex, label: label, methods: methods)
-    }
-
-    /// `[k, ...] -> [...]`: the sum of the `k` leading slices (attn-grad's layers).
-    static func sumOfSlices(_ t: Tensor) -> Tensor {
-        let count = t.shape.first ?? 0
-        guard count > 0 else { return t }
-        var sum = t.slice(0)
-        for k in 1 ..< count { sum = Tensor(shape: sum.shape, values: zip(sum.values, t.slice(k).values).map(+)) }
-        return sum
     }
 }
 
