@@ -32,7 +32,7 @@ public final class VisionPipeline: @unchecked Sendable {
     public let files: ModelFiles
     /// The model.
     public let model: VisionTransformer
-    /// The preprocessing from `preprocessor_config.json`.
+    /// The preprocessing from `preprocessor_config.json` (or a timm `pretrained_cfg`).
     public let processor: ImageProcessor
 
     /// Loads the model and its processor from resolved model files.
@@ -42,21 +42,36 @@ public final class VisionPipeline: @unchecked Sendable {
     }
 
     /// Wraps an already loaded image model with the processor from `files`.
-    /// - Throws: `CheckpointError.fileNotFound` when `preprocessor_config.json` is missing; `ImageError` for a
+    /// Without `preprocessor_config.json`, a timm `config.json`'s `pretrained_cfg` gives the processor
+    /// (timm's eval transform, ``TimmDataConfig``).
+    /// - Throws: `CheckpointError.fileNotFound` when `preprocessor_config.json` is missing (and no
+    ///   `pretrained_cfg` stands in); `ImageError` for a
     ///   bad one; `ModelError.configInvalid` for a model that does not take 3-channel images.
     public init(files: ModelFiles, model: VisionTransformer) throws {
         self.files = files
         self.model = model
-        guard let pp = files.preprocessorConfig else {
+        if let pp = files.preprocessorConfig {
+            processor = try ImageProcessor(contentsOf: pp)
+        } else if let timm = try Self.timmProcessor(files) {
+            processor = timm
+        } else {
             throw CheckpointError.fileNotFound(file: files.directory.appendingPathComponent("preprocessor_config.json").path)
         }
-        processor = try ImageProcessor(contentsOf: pp)
         // Images are decoded to RGB; a model for another channel count is refused here, naming
         // config.json, rather than failing on each photo.
         guard model.channels == 3 else {
             throw ModelError.configInvalid(file: files.config.path,
                                                 reason: "num_channels is \(model.channels); ViTLens feeds RGB images (3 channels)")
         }
+    }
+
+    /// timm's eval transform from `config.json`'s `pretrained_cfg` (``TimmDataConfig``), for a timm
+    /// folder without `preprocessor_config.json`; `nil` when the config has no `pretrained_cfg`.
+    private static func timmProcessor(_ files: ModelFiles) throws -> ImageProcessor? {
+        let file = files.config.path
+        let data: Data
+        do { data = try UserFile.read(file) } catch { throw ImageError.file(file, error) }
+        return try TimmDataConfig.read(configJSON: data, file: file).map { ImageProcessor(config: $0.processorConfig) }
     }
 
     /// Resolves `spec` (folder, file or Hub id) and loads it.

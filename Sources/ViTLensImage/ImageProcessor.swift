@@ -61,7 +61,7 @@ public struct ImageProcessor: Sendable {
             result = PillowResize.resize(result, width: w, height: h, filter: config.resample)
         }
         if config.doCenterCrop {
-            result = Self.centerCrop(result, height: config.cropHeight, width: config.cropWidth)
+            result = Self.centerCrop(result, height: config.cropHeight, width: config.cropWidth, placement: config.cropPlacement)
         }
         return result
     }
@@ -151,12 +151,24 @@ public struct ImageProcessor: Sendable {
 
     /// transformers' NumPy `center_crop`: crop at `((H - h) // 2, (W - w) // 2)`, zero-padding first
     /// (image at offset `ceil((h - H) / 2)`) in a dimension where the image is smaller than the crop.
-    public static func centerCrop(_ image: RGBImage, height: Int, width: Int) -> RGBImage {
+    /// `placement` `.torchvision` uses torchvision's offsets instead (see
+    /// ``ImageProcessorConfig/CropPlacement``).
+    public static func centerCrop(_ image: RGBImage, height: Int, width: Int,
+                                  placement: ImageProcessorConfig.CropPlacement = .transformers) -> RGBImage {
         precondition(height > 0 && width > 0, "crop size \(height) x \(width) must be positive")
         // For each dimension: output offset where the image starts, and input offset read from.
         func place(_ original: Int, _ crop: Int) -> (out: Int, from: Int) {
-            if crop > original { return ((crop - original + 1) / 2, 0) }
-            return (0, (original - crop) / 2)
+            switch placement {
+            case .transformers:
+                if crop > original { return ((crop - original + 1) / 2, 0) }
+                return (0, (original - crop) / 2)
+            case .torchvision:
+                if crop > original { return ((crop - original) / 2, 0) }
+                // Python's round((H - h) / 2.0): half to even.
+                let surplus = original - crop
+                let half = surplus / 2
+                return (0, surplus % 2 == 1 && half % 2 == 1 ? half + 1 : half)
+            }
         }
         let (outTop, top) = place(image.height, height)
         let (outLeft, left) = place(image.width, width)

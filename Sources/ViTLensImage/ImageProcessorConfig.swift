@@ -65,6 +65,20 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
     public var doConvertRGB: Bool
     /// `default_to_square`: how an integer `size` is read.
     public var defaultToSquare: Bool
+    /// Where the center crop is placed: transformers' floor rule, or torchvision's (timm's eval
+    /// transform). Never read from `preprocessor_config.json`; set by ``TimmDataConfig``.
+    public var cropPlacement: CropPlacement = .transformers
+
+    /// How a center crop rounds an odd surplus (or deficit) of pixels.
+    public enum CropPlacement: String, Sendable, Equatable {
+        /// `image_transforms.center_crop`: read from `(H - h) // 2`; pad with `ceil((h - H) / 2)`
+        /// rows before the image.
+        case transformers
+        /// torchvision's `center_crop`: read from `round((H - h) / 2)` (Python's half-to-even
+        /// `round`, so a surplus of 3, 7, 11, ... starts one row lower than transformers'); pad
+        /// with `(h - H) // 2` rows before the image.
+        case torchvision
+    }
 
     /// The transformers defaults for `type`.
     public init(processorType type: ProcessorType = .vit) {
