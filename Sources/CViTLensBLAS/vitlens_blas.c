@@ -25,12 +25,22 @@ typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int
 typedef void (*set_threads_fn)(int);
 typedef int (*get_threads_fn)(void);
 typedef char *(*corename_fn)(void);
+// oneDNN's BLAS-like product (row-major; 64-bit sizes; returns a status, 0 = success).
+typedef int (*dnnl_sgemm_fn)(char, char, long long, long long, long long, float, const float *, long long,
+                             const float *, long long, float, float *, long long);
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static sgemm_fn sgemm_ptr;
 static set_threads_fn set_threads_ptr;
 static get_threads_fn get_threads_ptr;
 static corename_fn corename_ptr;
+static dnnl_sgemm_fn dnnl_sgemm_ptr;
+// OpenMP's thread count is per calling thread, OpenBLAS's per process: with oneDNN the wanted count
+// is kept here and applied on each calling thread before its next product (ViTLens's attention calls
+// BLAS from several threads after setting 1 thread on the main one).
+static _Atomic int omp_wanted = 0;
+static _Thread_local int omp_applied = 0;
+static int using_omp = 0;
 static char error_text[512];
 static char library_name[256];
 static char chosen[32];
@@ -57,6 +67,22 @@ static void choose_coretype(int *did_set) {
     if (setenv("OPENBLAS_CORETYPE", type, 0) == 0) {
         snprintf(chosen, sizeof chosen, "%s", type);
         *did_set = 1;
+    }
+}
+
+static void dnnl_sgemm_row_major(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                                 int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    (void)order;
+    int wanted = omp_wanted;
+    if (wanted > 0 && wanted != omp_applied) {
+        set_threads_ptr(wanted);
+        omp_applied = wanted;
+    }
+    int status = dnnl_sgemm_ptr(trans_a == TRANS ? 'T' : 'N', trans_b == TRANS ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb,
+                                beta, c, ldc);
+    if (status != 0) {
+        fprintf(stderr, "ViTLens: dnnl_sgemm failed with status %d (m %d, n %d, k %d)\n", status, m, n, k);
+        exit(70);
     }
 }
 
@@ -88,13 +114,22 @@ static void load_once(void) {
     }
     sgemm_ptr = (sgemm_fn)dlsym(handle, "cblas_sgemm");
     if (sgemm_ptr == NULL) {
-        snprintf(error_text, sizeof error_text, "the BLAS library %s has no cblas_sgemm", library_name);
+        dnnl_sgemm_ptr = (dnnl_sgemm_fn)dlsym(handle, "dnnl_sgemm");
+        if (dnnl_sgemm_ptr != NULL) sgemm_ptr = dnnl_sgemm_row_major;
+    }
+    if (sgemm_ptr == NULL) {
+        snprintf(error_text, sizeof error_text, "the BLAS library %s has neither cblas_sgemm nor dnnl_sgemm", library_name);
         return;
     }
     set_threads_ptr = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
     get_threads_ptr = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
     if (set_threads_ptr == NULL) set_threads_ptr = (set_threads_fn)dlsym(handle, "bli_thread_set_num_threads");
     if (get_threads_ptr == NULL) get_threads_ptr = (get_threads_fn)dlsym(handle, "bli_thread_get_num_threads");
+    if (set_threads_ptr == NULL && dnnl_sgemm_ptr != NULL) {
+        set_threads_ptr = (set_threads_fn)dlsym(handle, "omp_set_num_threads");
+        get_threads_ptr = (get_threads_fn)dlsym(handle, "omp_get_max_threads");
+        using_omp = set_threads_ptr != NULL;
+    }
     corename_ptr = (corename_fn)dlsym(handle, "openblas_get_corename");
 }
 
@@ -119,10 +154,13 @@ void vitlens_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, c
 }
 
 void vitlens_blas_set_threads(int n) {
-    if (vitlens_blas_load() == 0 && set_threads_ptr != NULL) set_threads_ptr(n < 1 ? 1 : n);
+    if (vitlens_blas_load() != 0 || set_threads_ptr == NULL) return;
+    if (using_omp) omp_wanted = n < 1 ? 1 : n;
+    else set_threads_ptr(n < 1 ? 1 : n);
 }
 
 int vitlens_blas_get_threads(void) {
+    if (vitlens_blas_load() == 0 && using_omp && omp_wanted > 0) return omp_wanted;
     if (vitlens_blas_load() == 0 && get_threads_ptr != NULL) {
         int n = get_threads_ptr();
         return n < 1 ? 1 : n;
