@@ -44,6 +44,7 @@ struct ConfigData {
 enum ModelFamilies {
     static let all: [any ModelFamily.Type] = [
         ViTFamily.self, DeiTFamily.self, DINOv2Family.self, CLIPVisionFamily.self, BERTFamily.self,
+        SigLIPVisionFamily.self,
     ]
 
     /// The family that loads `modelType`, if any.
