@@ -73,6 +73,19 @@ import ViTLensTestSupport
         #expect(compare(pixels, expected).maxAbsDiff == 0, "\(compare(pixels, expected))")
     }
 
+    /// `SiglipImageProcessor` defaults (transformers 5.23 `SiglipImageProcessorPil`): exact 224 x 224,
+    /// bicubic, no crop, mean = std = 0.5, and an integer `size` is the shortest edge.
+    @Test func processorDefaults() throws {
+        let c = try ImageProcessorConfig(jsonData: Data(#"{"image_processor_type": "SiglipImageProcessor"}"#.utf8), file: "p.json")
+        #expect(c.size == .exact(height: 224, width: 224) && c.resample == .bicubic && !c.doCenterCrop)
+        #expect(c.imageMean == [0.5, 0.5, 0.5] && c.imageStd == [0.5, 0.5, 0.5] && c.doConvertRGB)
+        let int = try ImageProcessorConfig(jsonData: Data(#"{"image_processor_type": "SiglipImageProcessorPil", "size": 96}"#.utf8), file: "p.json")
+        #expect(int.size == .shortestEdge(96))
+        #expect(throws: ImageError.self) {
+            _ = try ImageProcessorConfig(jsonData: Data(#"{"image_processor_type": "SiglipImageProcessor", "do_center_crop": true}"#.utf8), file: "p.json")
+        }
+    }
+
     /// The pooling head's layer carries logits, queries and keys that agree with its
     /// probabilities: `softmax(q·k / sqrt(dh)) = p` in every row.
     @Test func poolingLayerCaptures() throws {

@@ -58,7 +58,9 @@ enum SigLIPVisionFamily: ModelFamily {
         }
     }
 
-    static let modelTypes = ["siglip_vision_model", "siglip", "siglip2_vision_model", "siglip2"]
+    static let modelTypes = ["siglip_vision_model", "siglip"]
+    /// SigLIP 2, refused by ``Config`` naming what differs.
+    static let refusedModelTypes = ["siglip2_vision_model", "siglip2"]
 
     static func keyPrefix(for modelType: String) -> String { "vision_model." }
 
