@@ -10,7 +10,9 @@ extension VisionTransformer {
     /// The delivered layer is square like every other: `probabilities[h, i, :]` is the probe's
     /// attention of head `h` for every query row `i` (and `logits`, `queries`, `keys` when asked
     /// for: the probe's scaled scores and query in every row, the head's keys), so an observer
-    /// reading any row of that layer reads the probe. Row statistics run on it as on any layer.
+    /// reading any row of that layer reads the probe. Row statistics run on it as on any layer, and
+    /// an observer that wants hidden states gets the head's input (the final, post-LayerNorm tokens)
+    /// as layer `L`'s.
     /// - Throws: ``CheckpointError/nonFiniteActivation(file:stage:)`` for a non-finite probe score,
     ///   or what the observer throws.
     func finishWithPoolingHead<O: AttentionObserver>(_ hidden: UnsafePointer<Float>, layout: TokenLayout,
@@ -42,6 +44,11 @@ extension VisionTransformer {
                     }
                 }
             }
+        }
+        if observer.wantsHiddenStates {
+            // The tokens the head reads (after post_layernorm) stand as layer L's output.
+            try observer.observeHiddenState(layer: layer, tokens: n, hidden: spec.hidden,
+                                            states: UnsafeBufferPointer(start: hidden, count: n * spec.hidden))
         }
         try observer.finish()
         if Finite.firstNonFinite(result.pooled) != nil {

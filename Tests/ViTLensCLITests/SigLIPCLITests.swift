@@ -78,6 +78,27 @@ import ViTLensTestSupport
         try expectLayout(dir.appendingPathComponent("meta.json"))
     }
 
+    /// `stats` gets the pooling head's layer too (its token norms are those of the head's input).
+    @Test func statsCoverThreeLayers() throws {
+        let dir = out("stats")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["stats", "photos/astronaut.png", "photos/rocket.jpg", "--model", model, "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try NPY.read(dir.appendingPathComponent("token_norm_mean.npy")).shape == [3])
+        #expect(try NPY.read(dir.appendingPathComponent("sink_share.npy")).shape == [3, 2])
+    }
+
+    /// `report` draws every layer; its facts line says the last one is the pooling head.
+    @Test func reportNamesThePoolingHead() throws {
+        let dir = out("report")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let page = dir.appendingPathComponent("report.html")
+        let r = try CLI.run(["report", "photos/astronaut.png", "--model", model, "--out", page.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        #expect(html.contains("layer 2, the attention pooling head"))
+    }
+
     @Test func explainIsRefused() throws {
         let r = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--target", "similar:photos/astronaut.png",
                              "--out", out("explain").path])
