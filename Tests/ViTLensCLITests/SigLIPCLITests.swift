@@ -54,6 +54,19 @@ import ViTLensTestSupport
         #expect(q.status == 0, "\(q.stderr)")
     }
 
+    /// `analyze` (one pass: rollout, last-layer heads with masks, distance) reads the probe too.
+    @Test func analyzeReadsTheProbe() throws {
+        let dir = out("analyze")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["analyze", "photos/astronaut.png", "--model", model, "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let maps = try NPY.read(dir.appendingPathComponent("cls_attention.npy"))
+        let probe = try fixtureTensor("cases/siglip-vision-astronaut-native/probe_attention.npy")
+        #expect(compare(maps.tensor, Tensor(shape: [2, 6, 6], values: probe.values)).within(.attention))
+        #expect(try NPY.read(dir.appendingPathComponent("rollout.npy")).shape == [6, 6])
+        #expect(try NPY.read(dir.appendingPathComponent("mean_attention_distance.npy")).shape == [3, 2])
+    }
+
     @Test func distanceCoversThreeLayers() throws {
         let dir = out("distance")
         defer { try? FileManager.default.removeItem(at: dir) }
