@@ -105,7 +105,8 @@ public final class AnalysisSession: @unchecked Sendable {
     }
 
     /// Runs many inputs, sharing forward passes: consecutive images of one size (up to
-    /// `batchSize` of them, in input order) go through one batched forward pass
+    /// `batchSize` of them, in input order; ``BatchSize/automatic`` decides per group from its token
+    /// count) go through one batched forward pass
     /// (``VisionPipeline/run(batch:observers:)``), each with its own observer from `makeObserver`;
     /// an image of another size starts a new group, and text or saved stacks run alone.
     ///
@@ -115,10 +116,10 @@ public final class AnalysisSession: @unchecked Sendable {
     /// ``run(_:observer:)`` (docs/PERFORMANCE.md states the tolerance).
     /// - Parameters:
     ///   - inputs: the inputs, in order.
-    ///   - batchSize: images per forward pass, at least 1.
+    ///   - batchSize: images per forward pass.
     ///   - makeObserver: a fresh observer for an input; an error it throws is that input's result.
     /// - Returns: one result per input, in order: the forward's output and the observer after `finish`.
-    public func run<O: AttentionObserver>(_ inputs: [AnalysisInput], batchSize: Int,
+    public func run<O: AttentionObserver>(_ inputs: [AnalysisInput], batchSize: BatchSize,
                                           makeObserver: (AnalysisInput) throws -> O) -> [Result<(output: ForwardOutput, observer: O), any Error>] {
         var results: [Result<(output: ForwardOutput, observer: O), any Error>] = []
         results.reserveCapacity(inputs.count)
@@ -131,13 +132,17 @@ public final class AnalysisSession: @unchecked Sendable {
         }
         var start = 0
         while start < inputs.count {
-            guard case .image(let first) = inputs[start].source, let vision, batchSize > 1 else {
+            guard case .image(let first) = inputs[start].source, let vision, batchSize.chunk > 1 else {
                 results.append(single(inputs[start]))
                 start += 1
                 continue
             }
             var group = [first]
-            while group.count < batchSize, start + group.count < inputs.count,
+            let shape = first.pixels.shape
+            let patch = max(1, vision.model.patchSize)
+            let tokens = shape.count == 3 ? (shape[1] / patch) * (shape[2] / patch) : 1  // patches; the few prefix tokens do not matter here
+            let limit = batchSize.images(tokens: tokens)
+            while group.count < limit, start + group.count < inputs.count,
                   case .image(let next) = inputs[start + group.count].source, next.pixels.shape == first.pixels.shape {
                 group.append(next)
             }

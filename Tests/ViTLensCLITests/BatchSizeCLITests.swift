@@ -27,7 +27,7 @@ import ViTLensTestSupport
         let dir = CLI.temporaryDirectory("batch-size")
         defer { try? FileManager.default.removeItem(at: dir) }
         var written: [[String: Data]] = []
-        for b in ["1", "2", "8"] {
+        for b in ["1", "2", "8", "auto"] {
             let out = dir.appendingPathComponent("b\(b)")
             let r = try CLI.run([command] + photos + ["--model", vit, "--out", out.path, "--batch-size", b, "-q"], environment: never)
             #expect(r.status == 0, "\(command) --batch-size \(b): \(r.stderr)")
@@ -48,8 +48,11 @@ import ViTLensTestSupport
         for bad in ["0", "257"] {
             let r = try CLI.run(["distance"] + photos + ["--model", vit, "--out", "/nonexistent", "--batch-size", bad], environment: never)
             #expect(r.status != 0)
-            #expect(r.stderr.contains("--batch-size must be from 1 to 256, got \(bad)"), "\(r.stderr)")
+            #expect(r.stderr.contains("--batch-size must be from 1 to 256 or auto, got \(bad)"), "\(r.stderr)")
         }
+        let r = try CLI.run(["distance"] + photos + ["--model", vit, "--out", "/nonexistent", "--batch-size", "many"], environment: never)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("many"), "\(r.stderr)")
     }
 }
 

@@ -81,6 +81,7 @@ struct StatsCLITests {
         let session = try AnalysisSession(model: model)
         let list = try InputList(expanding: [dir.path])
         var job = StatsJob()
+        job.batchSize = 1
         job.checkpointEvery = 4
         var state = try job.start(session, list: list, resume: nil)
         struct Killed: Error {}

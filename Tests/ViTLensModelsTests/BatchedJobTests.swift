@@ -68,7 +68,7 @@ import ViTLensTestSupport
         let inputs = try Self.inputs(session)
         func run(_ batchSize: Int) throws -> AnalysisProduct {
             var job = DistanceJob()
-            job.batchSize = batchSize
+            job.batchSize = .fixed(batchSize)
             var next = 0
             let (product, failed) = try job.run(session, inputs: inputs.map(\.name)) { _ in
                 defer { next += 1 }
@@ -88,7 +88,7 @@ import ViTLensTestSupport
         func check<J: BatchableJob>(_ job: J) throws {
             let singles = try inputs.map { try job.run(session, $0) }
             for b in [1, 3] {
-                let batched = job.run(session, inputs, batchSize: b)
+                let batched = job.run(session, inputs, batchSize: .fixed(b))
                 #expect(batched.count == inputs.count)
                 for (i, product) in batched.enumerated() { #expect(Self.same(try product.get(), singles[i]), "\(J.self) batch \(b) input \(i)") }
             }

@@ -18,7 +18,7 @@ extension BatchableJob {
     /// the one ``run(_:_:)`` builds for it alone (byte for byte where the batched forward is exact).
     /// Inputs that are not images run alone through ``run(_:_:)``.
     /// - Returns: one product or error per input, in order.
-    public func run(_ session: AnalysisSession, _ inputs: [AnalysisInput], batchSize: Int) -> [Result<AnalysisProduct, any Error>] {
+    public func run(_ session: AnalysisSession, _ inputs: [AnalysisInput], batchSize: BatchSize) -> [Result<AnalysisProduct, any Error>] {
         guard inputs.allSatisfy({ if case .image = $0.source { return true } else { return false } }) else {
             return inputs.map { input in Result { try run(session, input) } }
         }

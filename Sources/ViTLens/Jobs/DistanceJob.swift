@@ -8,7 +8,7 @@ public struct DistanceJob: Sendable {
     public var renormalize = false
     /// Images per forward pass (see ``AnalysisSession/run(_:batchSize:makeObserver:)``); the
     /// files do not depend on it where the batched forward is exact.
-    public var batchSize = 1
+    public var batchSize: BatchSize = .automatic
 
     public init() {}
 
@@ -34,7 +34,7 @@ public struct DistanceJob: Sendable {
         let renormalize = self.renormalize
         var start = 0
         while start < names.count {
-            let chunk = start ..< min(names.count, start + max(1, batchSize))
+            let chunk = start ..< min(names.count, start + batchSize.chunk)
             var prepared: [(index: Int, input: AnalysisInput)] = []
             var errors: [Int: any Error] = [:]
             for i in chunk {

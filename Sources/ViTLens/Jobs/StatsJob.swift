@@ -25,7 +25,7 @@ public struct StatsJob: Sendable {
     /// Images per forward pass (``AnalysisSession/run(_:batchSize:makeObserver:)``): consecutive
     /// images of one size share every matrix product. Statistics are added in list order whatever
     /// the batch size.
-    public var batchSize = 1
+    public var batchSize: BatchSize = .automatic
 
     public init() {}
 
@@ -79,7 +79,7 @@ public struct StatsJob: Sendable {
         _ = try ImageStatisticsObserver(outlierThreshold: threshold)
         var sinceCheckpoint = 0
         let pending = list.shard(shard).filter { !done.contains($0.index) }
-        let step = max(1, batchSize)
+        let step = batchSize.chunk
 
         func fail(_ item: InputList.Item, _ error: any Error) throws {
             let f = ImageBatch.Failure(file: item.path, error: error)
@@ -112,7 +112,7 @@ public struct StatsJob: Sendable {
                     throw error
                 } catch { unreadable[item.index] = error }
             }
-            let results = session.run(prepared.map(\.input), batchSize: step) { _ in try ImageStatisticsObserver(outlierThreshold: threshold) }
+            let results = session.run(prepared.map(\.input), batchSize: batchSize) { _ in try ImageStatisticsObserver(outlierThreshold: threshold) }
             var outcome: [Int: Result<(output: ForwardOutput, observer: ImageStatisticsObserver), any Error>] = [:]
             for (p, result) in zip(prepared, results) { outcome[p.item.index] = result }
             // Add in list order, so the statistics do not depend on the batch size.

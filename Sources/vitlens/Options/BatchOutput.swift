@@ -16,22 +16,30 @@ enum BatchHelp {
     """
 }
 
-/// `--batch-size`: images per forward pass in multi-image runs (heads, rollout, dump, distance).
+/// `--batch-size`: images per forward pass in multi-image runs (heads, rollout, dump, distance, stats).
 struct BatchSizeOptions: ParsableArguments {
-    /// The default: 1 until the batch-8 throughput is measured in a release build (docs/PERFORMANCE.md).
-    static let defaultSize = 1
     static let maximum = 256
 
     @Option(help: ArgumentHelp(
-        "Images per forward pass when there are many IMAGEs (1 to \(BatchSizeOptions.maximum); default \(BatchSizeOptions.defaultSize); docs/PERFORMANCE.md). Consecutive images of one size (in argument order) share every matrix product; an image of another size starts a new batch. Arrays equal those of --batch-size 1 to 1e-6 relative.",
-        valueName: "n"))
-    var batchSize = BatchSizeOptions.defaultSize
+        "Images per forward pass when there are many IMAGEs: 1 to \(BatchSizeOptions.maximum), or auto (the default: up to \(BatchSize.automaticMaximum) images while their patches stay within \(BatchSize.automaticRows), so 8 at 224x224 and 1 at 3,601 tokens; docs/PERFORMANCE.md). Consecutive images of one size (in argument order) share every matrix product; an image of another size starts a new batch. Arrays equal those of --batch-size 1 to 1e-6 relative.",
+        valueName: "n|auto"))
+    var batchSize: BatchSize = .automatic
 
     func validate() throws {
-        guard batchSize >= 1, batchSize <= Self.maximum else {
-            throw ValidationError("--batch-size must be from 1 to \(Self.maximum), got \(batchSize)")
+        if case .fixed(let n) = batchSize, n < 1 || n > Self.maximum {
+            throw ValidationError("--batch-size must be from 1 to \(Self.maximum) or auto, got \(n)")
         }
     }
+}
+
+extension BatchSize: ExpressibleByArgument {
+    public init?(argument: String) {
+        if argument.lowercased() == "auto" { self = .automatic; return }
+        guard let n = Int(argument) else { return nil }
+        self = .fixed(n)
+    }
+
+    public var defaultValueDescription: String { description }
 }
 
 extension OutputOptions {
@@ -40,8 +48,8 @@ extension OutputOptions {
     /// images per forward pass, with a progress bar, `failures.csv` and exit status 1 when any image
     /// failed.
     func run<Job: BatchableJob>(_ input: InputOptions, _ session: AnalysisSession, into folder: OutputDirectory,
-                                job: Job, batchSize: Int) throws {
-        try run(input, session, into: folder, batchSize: batchSize, single: { try job.run(session, $0) },
+                                job: Job, batchSize: BatchSize) throws {
+        try run(input, session, into: folder, batchSize: batchSize.chunk, single: { try job.run(session, $0) },
                 compute: { job.run(session, $0, batchSize: batchSize) })
     }
 
