@@ -11,6 +11,7 @@ import ViTLensCore
 /// | `BitImageProcessor` (DINOv2) | shortest edge 224 | bicubic | 224 x 224 | CLIP |
 /// | `CLIPImageProcessor` | shortest edge 224 | bicubic | 224 x 224 | CLIP |
 /// | `DeiTImageProcessor` | 256 x 256 | bicubic | 224 x 224 | 0.5 / 0.5 |
+/// | `BeitImageProcessor` (BEiT, Data2Vec-vision) | 224 x 224 | bicubic | no (224 x 224 when on) | 0.5 / 0.5 |
 ///
 /// The type is read from `image_processor_type`, else from `feature_extractor_type`
 /// (`ViTFeatureExtractor` means `ViTImageProcessor`); `Fast`/`Pil` suffixes are ignored. A JSON
@@ -25,6 +26,7 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
         case bit = "BitImageProcessor"
         case clip = "CLIPImageProcessor"
         case deit = "DeiTImageProcessor"
+        case beit = "BeitImageProcessor"
     }
 
     /// A target size: transformers' `SizeDict` forms that these processors accept.
@@ -106,10 +108,10 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
             imageStd = [0.26862954, 0.26130258, 0.27577711]
             doConvertRGB = true
             defaultToSquare = false
-        case .deit:
-            size = .exact(height: 256, width: 256)
+        case .deit, .beit:
+            size = type == .deit ? .exact(height: 256, width: 256) : .exact(height: 224, width: 224)
             resample = .bicubic
-            doCenterCrop = true
+            doCenterCrop = type == .deit
             (cropHeight, cropWidth) = (224, 224)
             imageMean = [0.5, 0.5, 0.5]
             imageStd = [0.5, 0.5, 0.5]

@@ -43,7 +43,7 @@ struct ConfigData {
 /// ``ModelLoader/supportedModelTypes`` is derived from.
 enum ModelFamilies {
     static let all: [any ModelFamily.Type] = [
-        ViTFamily.self, DeiTFamily.self, DINOv2Family.self, CLIPVisionFamily.self, BERTFamily.self,
+        ViTFamily.self, DeiTFamily.self, DINOv2Family.self, CLIPVisionFamily.self, BERTFamily.self, BEiTFamily.self,
     ]
 
     /// The family that loads `modelType`, if any.
