@@ -29,7 +29,7 @@ import ViTLensTestSupport
         }
     }
 
-    /// As GradientCheckTests: `h = 1e-2` central differences in Double on the largest and a few
+    /// GradientCheckTests' check: `h = 1e-2` central differences in Double on the largest and a few
     /// spread entries of dTarget/dEmbeddings, within `1e-3 * max|gradient|`.
     @Test(arguments: 0 ..< 5)
     func finiteDifferences(_ i: Int) throws {
@@ -37,26 +37,10 @@ import ViTLensTestSupport
         let model = try model(c.model)
         let pixels = try fixtureTensor("cases/\(c.pixels)/pixel_values.npy")
         let target = target(c.target, model)
-        var none = NoGradientObserver()
-        let analytic = try model.gradients(pixels, target: target, observer: &none)
+        let analytic = try GradientCheckTests.expectFiniteDifferencesAgree(model, pixels, target)
         // The value is the forward's: the logit, the cosine of the pooled vector.
         let value = try model.targetValue(target, pixels: pixels)
         #expect(abs(value - analytic.value) <= 1e-5, "\(value) vs \(analytic.value)")
-        let layout = analytic.output.layout
-        let g = analytic.embeddingGradient.values
-        let scale = g.map(abs).max() ?? 0
-        #expect(scale > 0)
-        let largest = g.indices.sorted { abs(g[$0]) > abs(g[$1]) }.prefix(4)
-        let h: Float = 1e-2
-        for e in Array(largest) + [0, g.count / 3, g.count / 2, g.count - 1] {
-            var plus = analytic.embeddings.values, minus = plus
-            plus[e] += h
-            minus[e] -= h
-            let fp = try model.gradients(embeddings: plus, layout: layout, target: target, observer: &none).value
-            let fm = try model.gradients(embeddings: minus, layout: layout, target: target, observer: &none).value
-            let fd = (Double(fp) - Double(fm)) / (Double(plus[e]) - Double(minus[e]))
-            #expect(abs(fd - Double(g[e])) <= 1e-3 * Double(scale), "entry \(e): finite difference \(fd), analytic \(g[e]), max \(scale)")
-        }
     }
 
     /// torch autograd's gradient of one class logit (tools/make_beit_fixtures.py): every layer's
