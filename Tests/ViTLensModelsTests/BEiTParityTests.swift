@@ -75,4 +75,29 @@ import ViTLensTestSupport
             #expect(model.pooledEmbedding(out) == Array(out.hiddenState.values[0 ..< model.spec.hidden]))
         }
     }
+
+    /// A `BeitForMaskedImageModeling` checkpoint: the backbone under `beit.`, the head's own
+    /// `layernorm` and `lm_head` at the root. The backbone's final LayerNorm is `beit.layernorm`, not
+    /// the head's; the head is ignored. Built from beit-shared (no mean pooling, so a final LayerNorm).
+    @Test func maskedImageModelingCheckpointUsesTheBackboneNorm() throws {
+        let copy = try FixtureModelCopy("beit-shared")
+        defer { copy.remove() }
+        try copy.setJSON("config.json", "architectures", "[\"BeitForMaskedImageModeling\"]")
+        try copy.setJSON("config.json", "use_mask_token", "true")
+        try copy.editWeights { t in
+            var renamed: [String: Tensor] = [:]
+            for (k, v) in t { renamed["beit." + k] = v }
+            renamed["beit.embeddings.mask_token"] = Tensor(shape: [1, 1, 48], values: [Float](repeating: 0.3, count: 48))
+            renamed["layernorm.weight"] = Tensor(shape: [48], values: [Float](repeating: 2, count: 48))
+            renamed["layernorm.bias"] = Tensor(shape: [48], values: [Float](repeating: 1, count: 48))
+            renamed["lm_head.weight"] = Tensor(shape: [8, 48], values: [Float](repeating: 0.1, count: 8 * 48))
+            renamed["lm_head.bias"] = Tensor(zeros: [8])
+            t = renamed
+        }
+        let model = try ModelLoader.loadVision(try ModelLocator.resolve(copy.url.path))
+        let out = try model.forward(try fixtureTensor("cases/beit-shared-rocket-native/pixel_values.npy"))
+        let c = compare(out.hiddenState, try fixtureTensor("cases/beit-shared-rocket-native/hidden_state.npy"))
+        #expect(c.within(.hidden), "hidden_state: \(c)")
+        #expect(out.logits == nil)
+    }
 }
