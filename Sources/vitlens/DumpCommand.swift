@@ -47,7 +47,7 @@ struct DumpCommand: ParsableCommand {
 
     mutating func run() throws {
         try input.expandImageArguments(excluding: output.out)
-        compute.apply()
+        try compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "dump", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)
         var job = DumpJob()

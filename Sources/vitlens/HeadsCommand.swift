@@ -35,7 +35,7 @@ struct HeadsCommand: ParsableCommand {
 
     mutating func run() throws {
         try input.expandImageArguments(excluding: output.out)
-        compute.apply()
+        try compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "heads", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)
         var job = HeadsJob()
