@@ -35,6 +35,7 @@ bench: release
 fixtures:
 	bash tools/make_fixtures.sh
 	tools/.venv/bin/python tools/make_siglip_fixtures.py
+	tools/.venv/bin/python tools/make_beit_fixtures.py
 
 # libFuzzer targets for the parsers (Fuzz/, scripts/fuzz.sh): each runs RUNS executions or SECONDS seconds
 # (0: no limit), one after another, and the target fails on any crash, leak, timeout or memory blow-up.

@@ -12,6 +12,7 @@ import ViTLensCore
 /// | `CLIPImageProcessor` | shortest edge 224 | bicubic | 224 x 224 | CLIP |
 /// | `DeiTImageProcessor` | 256 x 256 | bicubic | 224 x 224 | 0.5 / 0.5 |
 /// | `SiglipImageProcessor` | 224 x 224 | bicubic | no | 0.5 / 0.5 |
+/// | `BeitImageProcessor` (BEiT, Data2Vec-vision) | 224 x 224 | bicubic | no (224 x 224 when on) | 0.5 / 0.5 |
 ///
 /// The type is read from `image_processor_type`, else from `feature_extractor_type`
 /// (`ViTFeatureExtractor` means `ViTImageProcessor`); `Fast`/`Pil` suffixes are ignored. A JSON
@@ -27,6 +28,7 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
         case clip = "CLIPImageProcessor"
         case deit = "DeiTImageProcessor"
         case siglip = "SiglipImageProcessor"
+        case beit = "BeitImageProcessor"
     }
 
     /// A target size: transformers' `SizeDict` forms that these processors accept.
@@ -117,10 +119,10 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
             imageStd = [0.5, 0.5, 0.5]
             doConvertRGB = true
             defaultToSquare = false
-        case .deit:
-            size = .exact(height: 256, width: 256)
+        case .deit, .beit:
+            size = type == .deit ? .exact(height: 256, width: 256) : .exact(height: 224, width: 224)
             resample = .bicubic
-            doCenterCrop = true
+            doCenterCrop = type == .deit
             (cropHeight, cropWidth) = (224, 224)
             imageMean = [0.5, 0.5, 0.5]
             imageStd = [0.5, 0.5, 0.5]

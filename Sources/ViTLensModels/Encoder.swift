@@ -14,7 +14,7 @@ public final class Encoder: @unchecked Sendable {
     /// - Throws: what `store` throws, and ``ModelError/configInvalid(file:reason:)`` for a bias
     ///   whose head count is not `spec.heads`.
     init(_ store: WeightStore, spec: EncoderSpec, keys: EncoderKeys,
-         attentionBias: (Int) throws -> AttentionBias? = { _ in nil }) throws {
+         attentionBias: (Int) throws -> AttentionBiasSource? = { _ in nil }) throws {
         self.spec = spec
         weightsFile = store.file
         layers = try (0 ..< spec.layers).map { index in
@@ -23,6 +23,16 @@ public final class Encoder: @unchecked Sendable {
                 throw ModelError.configInvalid(file: store.file, reason: "layer \(index)'s attention bias has \(bias.heads) heads, the model \(spec.heads)")
             }
             return try EncoderLayer(store, spec: spec, keys: keys, index: index, attentionBias: bias)
+        }
+    }
+
+    /// Floats the layers' attention biases keep (a table shared by several layers counted once).
+    var biasParameterCount: Int {
+        var seen = Set<ObjectIdentifier>()
+        return layers.reduce(0) { total, layer in
+            guard let source = layer.attentionBias else { return total }
+            if case .relativePosition(let r) = source, !seen.insert(ObjectIdentifier(r)).inserted { return total }
+            return Limits.sum(total, source.parameterCount) ?? .max
         }
     }
 
@@ -45,7 +55,8 @@ public final class Encoder: @unchecked Sendable {
     ///     geometry announces `spec.layers + readoutLayers` layers and, when it is not 0, the caller
     ///     (not this pass) calls the observers' `finish()`.
     /// - Throws: also ``ModelInputError/attentionBiasTokens(tokens:biasTokens:)`` when a layer's
-    ///   ``AttentionBias`` covers another token count than `tokens`.
+    ///   ``AttentionBias`` covers another token count than `tokens` (a relative position table is
+    ///   first resolved for `layout`'s patch grid).
     func forward<O: AttentionObserver>(
         _ x: UnsafeMutablePointer<Float>, tokens n: Int, layout: TokenLayout,
         additiveMask: UnsafePointer<Float>? = nil, tape: EncoderTape? = nil, only: Range<Int>? = nil, readoutLayers: Int = 0,
@@ -84,9 +95,7 @@ public final class Encoder: @unchecked Sendable {
             throw ModelInputError.batchNotSupported(reason: "gradients and attention masks take one input at a time")
         }
         guard let rows = Limits.product(images, n) else { throw ModelInputError.batchTooLarge(images: images, tokens: n) }
-        for layer in layers {
-            if let bias = layer.attentionBias, bias.tokens != n { throw ModelInputError.attentionBiasTokens(tokens: n, biasTokens: bias.tokens) }
-        }
+        let biases = try ResolvedAttentionBiases(layers.map(\.attentionBias), layout: layout, tokens: n, only: only).biases
         try requireFinite(x, count: rows * d, stage: "the embeddings (input of layer 0)", tokensPerImage: images > 1 ? n : nil)
         let options = observers.reduce(into: CaptureOptions()) { $0.formUnion($1.captureOptions) }
         let geometry = AttentionGeometry(layers: spec.layers + readoutLayers, heads: h, tokens: n, headDim: dh, layout: layout)
@@ -112,7 +121,7 @@ public final class Encoder: @unchecked Sendable {
             let attnInput = branchInput(x, norm: layer.norm1, rows: rows, work: work, record: record?.norm1Input)
             layer.qkv(attnInput, rows: rows, into: work.qkv)
             for b in 0 ..< images {
-                if let bad = MultiHeadAttention.run(work: work, image: b, tokens: n, heads: h, headDim: dh, hidden: d, bias: layer.attentionBias,
+                if let bad = MultiHeadAttention.run(work: work, image: b, tokens: n, heads: h, headDim: dh, hidden: d, bias: biases[index],
                                                     mask: additiveMask, layer: index, statistics: statistics[b]) {
                     throw CheckpointError.nonFiniteActivation(
                         file: weightsFile, stage: "\(which(b))layer \(index) head \(bad.head) attention scores (query token \(bad.row))")

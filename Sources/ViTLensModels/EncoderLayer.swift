@@ -11,9 +11,9 @@ struct EncoderLayer {
     let fc1, fc2: Linear
     let scale1, scale2: Param?
     /// The additive per-head score bias of this layer (BEiT's relative positions), if any.
-    let attentionBias: AttentionBias?
+    let attentionBias: AttentionBiasSource?
 
-    init(_ store: WeightStore, spec: EncoderSpec, keys: EncoderKeys, index: Int, attentionBias: AttentionBias?) throws {
+    init(_ store: WeightStore, spec: EncoderSpec, keys: EncoderKeys, index: Int, attentionBias: AttentionBiasSource?) throws {
         let p = keys.layer(index)
         self.attentionBias = attentionBias
         let d = spec.hidden

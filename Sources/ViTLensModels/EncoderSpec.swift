@@ -33,7 +33,7 @@ public struct EncoderSpec: Sendable, Equatable {
     public var norm: NormPlacement
     /// Feed-forward variant.
     public var feedForward: FeedForward
-    /// Whether the residual branches are scaled per channel (DINOv2 `layer_scale1/2.lambda1`).
+    /// Whether the residual branches are scaled per channel (DINOv2 `layer_scale1/2.lambda1`, BEiT `lambda_1/2`).
     public var layerScale: Bool
     /// Which of the query, key and value projections have biases (`qkv_bias` sets all three).
     public var biases: ProjectionBiases

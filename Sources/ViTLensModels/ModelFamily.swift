@@ -49,7 +49,7 @@ struct ConfigData {
 enum ModelFamilies {
     static let all: [any ModelFamily.Type] = [
         ViTFamily.self, DeiTFamily.self, DINOv2Family.self, CLIPVisionFamily.self, BERTFamily.self,
-        SigLIPVisionFamily.self,
+        SigLIPVisionFamily.self, BEiTFamily.self,
     ]
 
     /// The family that loads `modelType` (or refuses it with a reason), if any.

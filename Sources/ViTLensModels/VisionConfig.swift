@@ -70,16 +70,17 @@ struct StemKeys: Sendable {
 
 extension VisionConfig {
     /// The embedding block: the family's prefix vectors (which get position embeddings), optional
-    /// registers (which do not), the patch projection and the position table, taken from `store`.
+    /// registers (which do not), the patch projection and (unless `positions` is false) the
+    /// position table, taken from `store`.
     func embeddings(_ store: WeightStore, keys: StemKeys, prefix: [(kind: PrefixToken, vector: Param)],
-                    registers: Param? = nil, preNorm: LayerNorm? = nil) throws -> VisionEmbeddings {
+                    registers: Param? = nil, preNorm: LayerNorm? = nil, positions: Bool = true) throws -> VisionEmbeddings {
         let d = encoder.hidden
         let w = try store.take("\(keys.projection).weight", shape: [d, channels, patch, patch])
         let bias = keys.projectionBias ? try store.param("\(keys.projection).bias", [d]) : nil
         let rows = prefix.count + grid * grid
-        let table = try store.take(keys.positions, shape: keys.batchedPositions ? [1, rows, d] : [rows, d])
+        let table = try positions ? Param(store.take(keys.positions, shape: keys.batchedPositions ? [1, rows, d] : [rows, d]), shape: [rows, d]) : nil
         return VisionEmbeddings(
-            positioned: prefix, registers: registers, positions: Param(table, shape: [rows, d]), positionGrid: grid,
+            positioned: prefix, registers: registers, positions: table, positionGrid: grid,
             patchWeight: Param(w, shape: [d, channels * patch * patch]), patchBias: bias, patchSize: patch,
             channels: channels, preNorm: preNorm)
     }
@@ -93,21 +94,23 @@ extension WeightStore {
 }
 
 extension VisionConfig {
-    /// The rest of a vision model around the family's embeddings: the encoder (`keys`), the final
-    /// LayerNorm (`finalNorm`, on every token) or CLIP's `poolNorm` (on the pooled CLS only), the
-    /// optional `pooler.dense` (`pooler`), the classification head `head` builds, which gets the
+    /// The rest of a vision model around the family's embeddings: the encoder (`keys`, with
+    /// `attentionBiases[layer]` where given), the final LayerNorm (`finalNorm`, on every token) or a `poolNorm`
+    /// on the pooled vector only (CLIP's CLS, BEiT's patch mean: `poolInput`), the optional
+    /// `pooler.dense` (`pooler`), the classification head `head` builds, which gets the
     /// `id2label` names, and SigLIP's attention `poolingHead`.
     func model(_ modelType: String, _ store: WeightStore, spec: EncoderSpec, keys: EncoderKeys, embeddings: VisionEmbeddings,
-               finalNorm: String? = "layernorm", poolNorm: String? = nil, pooler: Bool = false,
+               attentionBiases: [AttentionBiasSource?] = [],
+               finalNorm: String? = "layernorm", poolNorm: String? = nil, poolInput: PoolInput = .cls, pooler: Bool = false,
                head: (WeightStore) throws -> VisionHead? = { _ in nil }, poolingHead: AttentionPoolingHead? = nil) throws -> LoadedModel {
         let d = encoder.hidden
-        let encoder = try Encoder(store, spec: spec, keys: keys)
+        let encoder = try Encoder(store, spec: spec, keys: keys, attentionBias: { $0 < attentionBiases.count ? attentionBiases[$0] : nil })
         let final = try finalNorm.map { try LayerNorm(store, $0, dim: d, eps: spec.eps) }
         let pool = try poolNorm.map { try LayerNorm(store, $0, dim: d, eps: spec.eps) }
         let dense = pooler && store.has("pooler.dense.weight") ? try Linear(store, "pooler.dense", out: d, in: d) : nil
         let classifier = try head(store)
         return .vision(VisionTransformer(modelType: modelType, imageSize: imageSize, labels: classifier == nil ? [:] : labels,
-                                         embeddings: embeddings, encoder: encoder, finalNorm: final, poolNorm: pool,
+                                         embeddings: embeddings, encoder: encoder, finalNorm: final, poolNorm: pool, poolInput: poolInput,
                                          pooler: dense, head: classifier, poolingHead: poolingHead))
     }
 }

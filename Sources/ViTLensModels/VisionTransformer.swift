@@ -7,8 +7,9 @@ struct VisionEmbeddings {
     let positioned: [(kind: PrefixToken, vector: Param)]
     /// Learned register vectors inserted after the positioned prefix, without position embeddings.
     let registers: Param?
-    /// `[positioned.count + gridRows * gridCols, hidden]`.
-    let positions: Param
+    /// `[positioned.count + gridRows * gridCols, hidden]`; nil for models without absolute
+    /// position embeddings (BEiT with `use_absolute_position_embeddings: false`).
+    let positions: Param?
     /// Side of the square grid the position table was trained on.
     let positionGrid: Int
     /// Patch projection `[hidden, channels * patch * patch]` (a Conv2d weight, flattened).
@@ -22,7 +23,7 @@ struct VisionEmbeddings {
     var antialiasedPositions = false
 
     var registerCount: Int { registers.map { $0.count / hiddenSize } ?? 0 }
-    var hiddenSize: Int { positions.shape[1] }
+    var hiddenSize: Int { patchWeight.shape[0] }
 
     func layout(rows: Int, cols: Int) -> TokenLayout {
         TokenLayout(prefix: positioned.map(\.kind) + Array(repeating: .register, count: registerCount),
@@ -63,9 +64,26 @@ struct VisionEmbeddings {
         // (Hugging Face keeps the table only for square inputs of the trained size).
         for (i, item) in positioned.enumerated() {
             let dst = out + i * d
-            for j in 0 ..< d { dst[j] = item.vector.ptr[j] + positions.ptr[i * d + j] }
+            if let positions {
+                for j in 0 ..< d { dst[j] = item.vector.ptr[j] + positions.ptr[i * d + j] }
+            } else {
+                dst.update(from: item.vector.ptr, count: d)
+            }
         }
-        let gridTable = positions.ptr + np * d
+        if let positions { addGridPositions(positions.ptr + np * d, rows: gh, cols: gw, into: patchOut) }
+        if let registers {
+            (out + np * d).update(from: registers.ptr, count: r * d)
+        }
+        if let preNorm {
+            preNorm(out, rows: np + r + g, into: out)
+        }
+    }
+
+    /// Adds the grid part of the position table, `gridTable` `[positionGrid^2, hidden]`, to the
+    /// `rows x cols` patch embeddings, interpolated when the grid differs.
+    private func addGridPositions(_ gridTable: UnsafePointer<Float>, rows gh: Int, cols gw: Int, into patchOut: UnsafeMutablePointer<Float>) {
+        let d = hiddenSize
+        let g = gh * gw
         if gh == positionGrid && gw == positionGrid {
             Kernels.addInPlace(patchOut, gridTable, count: g * d)
         } else {
@@ -80,12 +98,6 @@ struct VisionEmbeddings {
             }
             Kernels.addInPlace(patchOut, resized, count: g * d)
         }
-        if let registers {
-            (out + np * d).update(from: registers.ptr, count: r * d)
-        }
-        if let preNorm {
-            preNorm(out, rows: np + r + g, into: out)
-        }
     }
 }
 
@@ -97,6 +109,16 @@ enum VisionHead {
     case distilled(cls: Linear, distillation: Linear)
     /// DINOv2: `classifier([hidden[0], mean(patch tokens)])`.
     case clsAndPatchMean(Linear)
+    /// BEiT with mean pooling: `classifier(pooled)`, the pooled vector of ``PoolInput/patchMean``.
+    case pooled(Linear)
+}
+
+/// What the pooling LayerNorm (``VisionTransformer``'s `poolNorm`) normalises.
+enum PoolInput {
+    /// The first token's final hidden state (CLIP's `post_layernorm`).
+    case cls
+    /// The mean of the patch tokens' final hidden states (BEiT's `pooler.layernorm` with `use_mean_pooling`).
+    case patchMean
 }
 
 /// The result of a vision forward pass.
@@ -106,7 +128,7 @@ public struct VisionOutput: Sendable {
     public var hiddenState: Tensor
     /// The pooled vector where the family defines one (CLIP: `post_layernorm(hidden[0])`;
     /// DINOv2: `hidden[0]`; ViT with a pooler: `tanh(dense(hidden[0]))`; SigLIP: the attention
-    /// pooling head's output).
+    /// pooling head's output; BEiT with mean pooling: `pooler.layernorm(mean(patch tokens))`).
     public var pooled: Tensor?
     /// Class logits when the checkpoint has a classifier.
     public var logits: Tensor?
@@ -117,8 +139,8 @@ public struct VisionOutput: Sendable {
 }
 
 /// A Vision Transformer (ViT, DeiT, DINO, DINOv2 with or without registers, CLIP's and SigLIP's
-/// vision towers) that delivers every layer's attention to an ``AttentionObserver``; SigLIP's
-/// attention pooling head arrives as one more layer (``observedLayers``).
+/// vision towers, BEiT and Data2Vec-vision) that delivers every layer's attention to an
+/// ``AttentionObserver``; SigLIP's attention pooling head arrives as one more layer (``observedLayers``).
 public final class VisionTransformer: @unchecked Sendable {
     /// The Hugging Face `model_type` the model was loaded as.
     public let modelType: String
@@ -137,12 +159,15 @@ public final class VisionTransformer: @unchecked Sendable {
     let encoder: Encoder
     let finalNorm: LayerNorm?
     let poolNorm: LayerNorm?
+    /// What `poolNorm` normalises.
+    let poolInput: PoolInput
     let pooler: Linear?
     let head: VisionHead?
     let poolingHead: AttentionPoolingHead?
 
     init(modelType: String, imageSize: Int, labels: [Int: String], embeddings: VisionEmbeddings, encoder: Encoder,
-         finalNorm: LayerNorm?, poolNorm: LayerNorm?, pooler: Linear?, head: VisionHead?, poolingHead: AttentionPoolingHead? = nil) {
+         finalNorm: LayerNorm?, poolNorm: LayerNorm?, poolInput: PoolInput = .cls, pooler: Linear?, head: VisionHead?,
+         poolingHead: AttentionPoolingHead? = nil) {
         self.modelType = modelType
         self.imageSize = imageSize
         self.labels = labels
@@ -150,6 +175,7 @@ public final class VisionTransformer: @unchecked Sendable {
         self.encoder = encoder
         self.finalNorm = finalNorm
         self.poolNorm = poolNorm
+        self.poolInput = poolInput
         self.pooler = pooler
         self.head = head
         self.poolingHead = poolingHead
@@ -290,7 +316,8 @@ public final class VisionTransformer: @unchecked Sendable {
             out.pooled = Tensor(shape: [d], values: headOutput)
         } else if let poolNorm {
             var pooled = [Float](repeating: 0, count: d)
-            cls.withUnsafeBufferPointer { c in pooled.withUnsafeMutableBufferPointer { poolNorm(c.baseAddress!, rows: 1, into: $0.baseAddress!) } }
+            let input = poolNormInput(hidden: hidden, layout: layout)
+            input.withUnsafeBufferPointer { c in pooled.withUnsafeMutableBufferPointer { poolNorm(c.baseAddress!, rows: 1, into: $0.baseAddress!) } }
             out.pooled = Tensor(shape: [d], values: pooled)
         } else if let pooler {
             var pooled = apply(pooler, cls)
@@ -308,11 +335,10 @@ public final class VisionTransformer: @unchecked Sendable {
             out.extraLogits["distillation_logits"] = Tensor(shape: [b.count], values: b)
             out.logits = Tensor(shape: [a.count], values: zip(a, b).map { ($0 + $1) / 2 })
         case .clsAndPatchMean(let linear)?:
-            var mean = [Float](repeating: 0, count: d)
-            for t in layout.patchRange { for j in 0 ..< d { mean[j] += hidden[t * d + j] } }
-            let g = Float(layout.patchRange.count)
-            for j in 0 ..< d { mean[j] /= g }
-            let v = apply(linear, cls + mean)
+            let v = apply(linear, cls + patchMean(hidden: hidden, layout: layout))
+            out.logits = Tensor(shape: [v.count], values: v)
+        case .pooled(let linear)?:
+            let v = apply(linear, out.pooled?.values ?? cls)
             out.logits = Tensor(shape: [v.count], values: v)
         case nil:
             break
@@ -325,6 +351,27 @@ public final class VisionTransformer: @unchecked Sendable {
         return out
     }
 
+    /// The vector `poolNorm` normalises: the CLS row or the mean of the patch rows of `hidden`.
+    func poolNormInput(hidden: [Float], layout: TokenLayout) -> [Float] {
+        let d = spec.hidden
+        switch poolInput {
+        case .cls:
+            return Array(hidden[0 ..< d])
+        case .patchMean:
+            return patchMean(hidden: hidden, layout: layout)
+        }
+    }
+
+    /// The mean of the patch rows of `hidden` (summed in token order, then divided).
+    func patchMean(hidden: [Float], layout: TokenLayout) -> [Float] {
+        let d = spec.hidden
+        var mean = [Float](repeating: 0, count: d)
+        for t in layout.patchRange { for j in 0 ..< d { mean[j] += hidden[t * d + j] } }
+        let g = Float(layout.patchRange.count)
+        for j in 0 ..< d { mean[j] /= g }
+        return mean
+    }
+
     /// The estimated peak memory of ``forward(_:observer:)`` on a `height x width` input with
     /// `observer`: weights, the forward's working memory (with the patch matrix and interpolated
     /// position table), and what the observer keeps. ``forward(_:observer:)`` refuses inputs whose
@@ -334,8 +381,9 @@ public final class VisionTransformer: @unchecked Sendable {
         let n = layout.tokenCount, d = spec.hidden
         let g = layout.grid?.count ?? 0
         let patchInputs = Limits.product(channels, patchSize, patchSize) ?? .max
-        let embeddingParameters = Limits.sum(Limits.product(embeddings.positions.shape[0], d) ?? .max, Limits.product(patchInputs, d) ?? .max) ?? .max
-        let weights = MemoryEstimate.floats(Limits.sum(spec.blockParameterCount, embeddingParameters, poolingHead?.parameterCount ?? 0) ?? .max)
+        let embeddingParameters = Limits.sum(embeddings.positions?.count ?? 0, Limits.product(patchInputs, d) ?? .max) ?? .max
+        let weights = MemoryEstimate.floats(Limits.sum(spec.blockParameterCount, embeddingParameters, encoder.biasParameterCount,
+                                                       poolingHead?.parameterCount ?? 0) ?? .max)
         let embed = Limits.sum(MemoryEstimate.floats(g, patchInputs), MemoryEstimate.floats(g, d), MemoryEstimate.floats(2, channels, height, width)) ?? .max
         let forward = Limits.sum(spec.forwardBytes(tokens: n, options: observer.captureOptions), embed,
                                  poolingHeadBytes(tokens: n, options: observer.captureOptions)) ?? .max

@@ -12,17 +12,18 @@ struct DumpCommand: ParsableCommand {
         hidden_state.npy float32 [N,D] (after the final LayerNorm); logits.npy float32 [classes] when the \
         model has a classifier (the top 5 are printed); meta.json (token layout, model, input). \
         Text models (--text) write input_ids.npy int64 [T], tokens.json, attentions.npy [layers,heads,T,T], \
-        hidden_state.npy [T,D] and meta.json. --with adds attention_logits.npy (QK^T/sqrt(d)), queries.npy \
-        and keys.npy [layers,heads,N,headDim]. SigLIP: the last of the layers is the attention pooling head \
-        (meta.json's layout names it poolingHeadLayer): every row of head h is the probe's attention of head h, \
-        and with --with every row holds the probe's scaled scores (logits) and query (queries), keys the \
-        head's keys. Memory: all layers are kept (layers*heads*N^2*4 bytes), one image at a time. \(BatchHelp.text)
+        hidden_state.npy [T,D] and meta.json. --with adds attention_logits.npy (the softmax input QK^T/sqrt(d), \
+        plus BEiT's relative position bias), queries.npy and keys.npy [layers,heads,N,headDim]. SigLIP: the last \
+        of the layers is the attention pooling head (meta.json's layout names it poolingHeadLayer): every row of \
+        head h is the probe's attention of head h, and with --with every row holds the probe's scaled scores \
+        (logits) and query (queries), keys the head's keys. Memory: all layers are kept \
+        (layers*heads*N^2*4 bytes), one image at a time. \(BatchHelp.text)
         """)
 
     @OptionGroup var input: InputOptions
     @OptionGroup var output: OutputOptions
     @Option(name: .customLong("with"), parsing: .upToNextOption,
-            help: ArgumentHelp("Extra tensors, comma- or space-separated: logits (QK^T/sqrt(d), attention_logits.npy), queries, keys.", valueName: "kind"))
+            help: ArgumentHelp("Extra tensors, comma- or space-separated: logits (QK^T/sqrt(d) + bias, attention_logits.npy), queries, keys.", valueName: "kind"))
     var extras: [String] = []
     @OptionGroup var batch: BatchSizeOptions
     @OptionGroup var compute: ComputeOptions

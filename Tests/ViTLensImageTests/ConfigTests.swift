@@ -20,6 +20,11 @@ import ViTLensTestSupport
         #expect(clip.processorType == .clip && clip.size == .shortestEdge(224) && clip.doConvertRGB)
         let deit = try Self.parse(#"{"image_processor_type": "DeiTImageProcessorPil"}"#)
         #expect(deit.size == .exact(height: 256, width: 256) && deit.resample == .bicubic && deit.doCenterCrop)
+        // BeitImageProcessorPil: 224 x 224 bicubic, no crop unless asked (then 224), mean and std 0.5.
+        let beit = try Self.parse(#"{"feature_extractor_type": "BeitFeatureExtractor", "reduce_labels": false}"#)
+        #expect(beit.processorType == .beit && beit.size == .exact(height: 224, width: 224) && beit.resample == .bicubic)
+        #expect(!beit.doCenterCrop && beit.cropHeight == 224 && beit.imageMean == [0.5, 0.5, 0.5] && beit.imageStd == [0.5, 0.5, 0.5])
+        #expect(try Self.parse(#"{"image_processor_type": "BeitImageProcessor", "size": 96}"#).size == .exact(height: 96, width: 96))
     }
 
     @Test func sizeForms() throws {
@@ -83,7 +88,7 @@ import ViTLensTestSupport
         (#"{"resample": 7}"#, "cfg.json: unsupported: field 'resample': filter code 7 (supported: 0 to 5)"),
         (#"{"do_resize": "yes"}"#, "cfg.json: corrupt: field 'do_resize': expected Bool"),
         (#"{"image_mean": [0.5, 0.5]}"#, "cfg.json: corrupt: field 'image_mean': needs 1 or 3 values"),
-        (#"{"image_processor_type": "ConvNextImageProcessor"}"#, "cfg.json: unsupported: field 'image_processor_type': 'ConvNextImageProcessor' (supported: ViTImageProcessor, BitImageProcessor, CLIPImageProcessor, DeiTImageProcessor, SiglipImageProcessor)"),
+        (#"{"image_processor_type": "ConvNextImageProcessor"}"#, "cfg.json: unsupported: field 'image_processor_type': 'ConvNextImageProcessor' (supported: ViTImageProcessor, BitImageProcessor, CLIPImageProcessor, DeiTImageProcessor, SiglipImageProcessor, BeitImageProcessor)"),
         (#"{"crop_size": {"shortest_edge": 3}}"#, "cfg.json: unsupported: field 'crop_size': keys [\"shortest_edge\"] (supported: {height, width})"),
         (#"[1, 2]"#, "cfg.json: corrupt: expected a JSON object at the top level"),
         (#"{"do_center_crop": true}"#, "cfg.json: corrupt: field 'crop_size': required when do_center_crop is true"),

@@ -49,7 +49,7 @@ import ViTLensTestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         try SafeTensorsWriter.write(t, to: url)
         let store = WeightStore(archive: try SafeTensorsArchive(url: url))
-        let encoder = try Encoder(store, spec: spec, keys: ViTFamily.keys, attentionBias: { _ in bias })
+        let encoder = try Encoder(store, spec: spec, keys: ViTFamily.keys, attentionBias: { _ in bias.map(AttentionBiasSource.fixed) })
         try store.finish()
         return (encoder, t)
     }

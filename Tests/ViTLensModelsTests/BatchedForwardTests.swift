@@ -19,6 +19,7 @@ import ViTLensTestSupport
     static let cases = [
         "vit-p16-rocket-240x240", "dino-p8-astronaut-96x96", "dinov2-rocket-70x98", "dinov2-reg-rocket-70x98",
         "dinov2-swiglu-hopper-native", "deit-distilled-hopper-native", "clip-vision-rocket-64x96", "clip-full-astronaut-native",
+        "beit-rel-astronaut-48x80", "beit-shared-hopper-64x40", "data2vec-vision-rocket-80x48",
     ]
 
     /// Three different images of one size from a fixture's pixels: as given, scaled and shifted,

@@ -27,12 +27,20 @@ import ViTLensTestSupport
         let fixture = try GradientFixture.load(name)
         let target = try fixture.gradientTarget(name)
         let pixels = try fixtureTensor(try #require(fixture.pixelValues))
+        try Self.expectFiniteDifferencesAgree(model, pixels, target)
+    }
+
+    /// The check of ``finiteDifferences(_:_:)`` for `target` on `pixels` (shared with the BEiT tests).
+    /// - Returns: the analytic result.
+    @discardableResult
+    static func expectFiniteDifferencesAgree(_ model: VisionTransformer, _ pixels: Tensor, _ target: GradientTarget,
+                                             sourceLocation: SourceLocation = #_sourceLocation) throws -> GradientResult<VisionOutput> {
         var none = NoGradientObserver()
         let analytic = try model.gradients(pixels, target: target, observer: &none)
         let layout = analytic.output.layout
         let g = analytic.embeddingGradient.values
         let scale = g.map(abs).max() ?? 0
-        #expect(scale > 0)
+        #expect(scale > 0, sourceLocation: sourceLocation)
         let largest = g.indices.sorted { abs(g[$0]) > abs(g[$1]) }.prefix(4)
         let entries = Array(largest) + [0, g.count / 3, g.count / 2, g.count - 1]
         let h: Float = 1e-2
@@ -43,8 +51,10 @@ import ViTLensTestSupport
             let fp = try model.gradients(embeddings: plus, layout: layout, target: target, observer: &none).value
             let fm = try model.gradients(embeddings: minus, layout: layout, target: target, observer: &none).value
             let fd = (Double(fp) - Double(fm)) / (Double(plus[i]) - Double(minus[i]))
-            #expect(abs(fd - Double(g[i])) <= 1e-3 * Double(scale), "entry \(i): finite difference \(fd), analytic \(g[i]), max \(scale)")
+            #expect(abs(fd - Double(g[i])) <= 1e-3 * Double(scale), "entry \(i): finite difference \(fd), analytic \(g[i]), max \(scale)",
+                    sourceLocation: sourceLocation)
         }
+        return analytic
     }
 
     @Test func badVisionTargets() throws {

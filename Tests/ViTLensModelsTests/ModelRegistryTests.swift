@@ -8,20 +8,21 @@ import ViTLensTestSupport
 @Suite struct ModelRegistryTests {
     @Test func supportedTypesComeFromTheRegistry() {
         #expect(ModelLoader.supportedModelTypes == ["vit", "deit", "dinov2", "dinov2_with_registers", "clip_vision_model", "clip", "bert",
-                                                    "siglip_vision_model", "siglip"])
+                                                    "siglip_vision_model", "siglip", "beit", "data2vec-vision"])
         #expect(ModelLoader.supportedModelTypes == ModelFamilies.all.flatMap { $0.modelTypes })
         for type in ModelLoader.supportedModelTypes { #expect(ModelFamilies.family(for: type) != nil) }
         #expect(ModelFamilies.family(for: "swin") == nil)
         #expect(ModelFamilies.family(for: "siglip2").map { ObjectIdentifier($0) } == ObjectIdentifier(SigLIPVisionFamily.self))
         #expect(CLIPVisionFamily.keyPrefix(for: "clip") == "vision_model.")
         #expect(DINOv2Family.keyPrefix(for: "dinov2_with_registers") == "dinov2_with_registers.")
+        #expect(BEiTFamily.keyPrefix(for: "beit") == "beit." && BEiTFamily.keyPrefix(for: "data2vec-vision") == "data2vec_vision.")
     }
 
     @Test func configErrorsReadAsBefore() {
         #expect("\(ModelError.configMissingField(file: "c.json", field: "f"))" == "c.json: missing field 'f'")
         #expect("\(ModelError.configInvalid(file: "c.json", reason: "r"))" == "c.json: invalid config: r")
         #expect("\(ModelError.unknownModelType(file: "c.json", type: "swin"))"
-            == "c.json: unknown model_type 'swin' (supported: vit, deit, dinov2, dinov2_with_registers, clip_vision_model, clip, bert, siglip_vision_model, siglip)")
+            == "c.json: unknown model_type 'swin' (supported: vit, deit, dinov2, dinov2_with_registers, clip_vision_model, clip, bert, siglip_vision_model, siglip, beit, data2vec-vision)")
     }
 
     /// Copies the fixture `model` with `config.json` fields replaced by JSON text, and loads it.
@@ -61,6 +62,11 @@ import ViTLensTestSupport
         ("dinov2", "use_swiglu_ffn", "1", "invalid config: 'use_swiglu_ffn' is not a boolean (true or false)"),
         ("clip-full", "vision_config", "[]", "invalid config: 'vision_config' is not an object"),
         ("clip-full", "vision_config", "null", "missing field 'vision_config'"),
+        ("beit-rel", "use_mean_pooling", "\"yes\"", "invalid config: 'use_mean_pooling' is not a boolean (true or false)"),
+        ("beit-rel", "image_size", "[64, 64]", "invalid config: 'image_size' is not an integer"),
+        ("beit-shared", "use_relative_position_bias", "true",
+         "invalid config: 'use_relative_position_bias' and 'use_shared_relative_position_bias' are both true"),
+        ("data2vec-vision", "layer_scale_init_value", "1e999", "invalid config: 'layer_scale_init_value'"),
     ])
     func badConfigsAreOneLineModelErrors(_ model: String, _ key: String, _ json: String, _ problem: String) throws {
         let (config, error) = try Self.load(model, [(key, json)])

@@ -14,7 +14,7 @@ import ViTLensTestSupport
         "dinov2-reg-astronaut-native", "dinov2-reg-rocket-70x98", "dinov2-swiglu-hopper-native",
         "deit-distilled-hopper-native", "clip-vision-astronaut-native", "clip-vision-rocket-64x96",
         "clip-full-astronaut-native",
-    ]
+    ] + BEiTParityTests.cases
 
     @Test(arguments: cases)
     func parity(_ name: String) throws {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Every layer's attention and the model's outputs as NumPy files; what `vitlens dump` writes.
 public struct DumpJob: BatchableJob, Sendable {
-    /// Extra tensors: logits (QK^T/sqrt(d)), queries, keys.
+    /// Extra tensors: logits (QK^T/sqrt(d) plus any attention bias: the softmax input), queries, keys.
     public var capture = CaptureOptions()
 
     public init() {}

@@ -70,6 +70,7 @@ extension VisionTransformer {
         case .token(_, let l)?: return l.outFeatures
         case .distilled(let c, _)?: return c.outFeatures
         case .clsAndPatchMean(let l)?: return l.outFeatures
+        case .pooled(let l)?: return l.outFeatures
         case nil: return nil
         }
     }
@@ -122,20 +123,17 @@ extension VisionTransformer {
                 HiddenTarget.add(Array(w[0 ..< d]), toRow: 0, of: &dh, width: d)
                 let patches = output.layout.patchRange
                 for t in patches { HiddenTarget.add(Array(w[d ..< 2 * d]), scaled: 1 / Float(patches.count), toRow: t, of: &dh, width: d) }
+            case .pooled(let linear)?:
+                try addPooledGradient(linear.weightRow(i), hidden: h, layout: output.layout, into: &dh)
             case nil:
                 throw GradientTargetError.noClassifier(modelType: modelType)
             }
             guard let logits = output.logits else { throw GradientTargetError.noClassifier(modelType: modelType) }
             return (logits.values[i], dh)
         case .pooledCosine(let v):
-            let cls = HiddenTarget.row(h, 0, width: d)
-            if let poolNorm, let pooled = output.pooled {
+            if poolNorm != nil, let pooled = output.pooled {
                 let (c, dp) = try Cosine.value(pooled.values, v)
-                cls.withUnsafeBufferPointer { x in
-                    dp.withUnsafeBufferPointer { g in
-                        dh.withUnsafeMutableBufferPointer { poolNorm.backward(input: x.baseAddress!, gradient: g.baseAddress!, rows: 1, into: $0.baseAddress!) }
-                    }
-                }
+                try addPooledGradient(dp, hidden: h, layout: output.layout, into: &dh)
                 return (c, dh)
             } else if let pooler, let pooled = output.pooled {
                 let (c, dp) = try Cosine.value(pooled.values, v)
@@ -150,6 +148,28 @@ extension VisionTransformer {
             return try HiddenTarget.meanCosine(h, to: v, width: d)
         case .tokenCosine(let a, let b):
             return try HiddenTarget.tokenCosine(h, a, b, width: d)
+        }
+    }
+
+    /// Adds to `dh` `[tokens, hidden]` the gradient reaching the final hidden states from `dPooled`
+    /// at the pooled vector `poolNorm(input)`: back through the pooling LayerNorm to its input, then
+    /// to the CLS row or, for a patch mean, `1 / patches` of it to every patch row.
+    private func addPooledGradient(_ dPooled: [Float], hidden h: [Float], layout: TokenLayout, into dh: inout [Float]) throws {
+        let d = spec.hidden
+        guard let poolNorm else { throw GradientTargetError.unsupported("the model has no pooling LayerNorm") }
+        let input = poolNormInput(hidden: h, layout: layout)
+        var dInput = [Float](repeating: 0, count: d)
+        input.withUnsafeBufferPointer { x in
+            dPooled.withUnsafeBufferPointer { g in
+                dInput.withUnsafeMutableBufferPointer { poolNorm.backward(input: x.baseAddress!, gradient: g.baseAddress!, rows: 1, into: $0.baseAddress!) }
+            }
+        }
+        switch poolInput {
+        case .cls:
+            HiddenTarget.add(dInput, toRow: 0, of: &dh, width: d)
+        case .patchMean:
+            let patches = layout.patchRange
+            for t in patches { HiddenTarget.add(dInput, scaled: 1 / Float(patches.count), toRow: t, of: &dh, width: d) }
         }
     }
 
