@@ -22,7 +22,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    processor = AutoImageProcessor.from_pretrained(a.model, use_fast=False)
+    processor = AutoImageProcessor.from_pretrained(a.model, backend="pil")
     model = AutoModel.from_pretrained(a.model, attn_implementation="eager").eval()
     pixels = processor(images=Image.open(a.image).convert("RGB"), return_tensors="pt")["pixel_values"]
     with torch.inference_mode():

@@ -106,8 +106,11 @@ echo "== vitlens dump vs a transformers script, ViT-B/16, whole processes (load 
 dumps=()
 for r in $(seq "$rounds"); do
   rm -rf "$cache/dump-out" "$cache/dump-py.npy"
-  vt=$( { /usr/bin/time -f "%e" "$bin" dump photos/grace_hopper.jpg --model "$cache/vit-base" --threads "$threads" --out "$cache/dump-out" --quiet >/dev/null; } 2>&1 | tail -1)
-  pt=$( { /usr/bin/time -f "%e" "$py" bench/pytorch_dump.py --model "$cache/vit-base" --image photos/grace_hopper.jpg --threads "$threads" --out "$cache/dump-py.npy" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+  /usr/bin/time -f "%e" -o "$cache/time-vitlens.txt" "$bin" dump photos/grace_hopper.jpg --model "$cache/vit-base" \
+    --threads "$threads" --out "$cache/dump-out" --quiet >/dev/null
+  /usr/bin/time -f "%e" -o "$cache/time-python.txt" "$py" bench/pytorch_dump.py --model "$cache/vit-base" \
+    --image photos/grace_hopper.jpg --threads "$threads" --out "$cache/dump-py.npy" >/dev/null 2>&1
+  vt=$(tail -1 "$cache/time-vitlens.txt"); pt=$(tail -1 "$cache/time-python.txt")
   s=$(ratio "$pt" "$vt"); dumps+=("$s")
   echo "round $r: vitlens dump $vt s, python script $pt s, speedup $s"
 done

@@ -73,7 +73,11 @@ import ViTLensTestSupport
         var mad = MeanAttentionDistance()
         try e.model.session.run(e.input, observer: &mad)
         let distance = try explorer.distance(e, try ServerFixtures.parameters([:], ["renormalize"]))
-        #expect(distance.values == (try #require(mad.result)).mean.values)
+        // Two forward passes: other suites running at once change the process-wide BLAS thread count,
+        // and with AVX-512 kernels the GEMM's last bits depend on it; the distances agree to 1e-6.
+        let expectedDistance = try #require(mad.result).mean.values
+        #expect(distance.values.count == expectedDistance.count)
+        #expect(zip(distance.values, expectedDistance).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
     }
 
     @Test func float16CacheStaysWithinItsStatedBound() async throws {
