@@ -300,9 +300,10 @@ struct PickleMachine {
     /// `NEWOBJ` (`cls.__new__(cls, *args)`): only an `argparse.Namespace` without arguments, kept as
     /// an empty dict (its attributes, set by `BUILD`, are not read).
     private func newObject(_ cls: PickleValue, _ args: PickleValue, at: Int) throws -> PickleValue {
-        guard case .global("argparse.Namespace") = cls, case .tuple(let t) = args, t.items.isEmpty else {
+        guard case .global("argparse.Namespace") = cls else {
             throw fail("NEWOBJ at byte \(at - origin) creates a \(cls.kind), not an argparse.Namespace")
         }
+        guard case .tuple(let t) = args, t.items.isEmpty else { throw fail("NEWOBJ at byte \(at - origin) passes arguments to argparse.Namespace") }
         return .dict(PickleDict())
     }
 
