@@ -34,6 +34,7 @@ bench: release
 # Regenerates Tests/Fixtures/{models,cases} from Hugging Face (needs python3 with pip; see tools/).
 fixtures:
 	bash tools/make_fixtures.sh
+	tools/.venv/bin/python tools/make_siglip_fixtures.py
 
 # libFuzzer targets for the parsers (Fuzz/, scripts/fuzz.sh): each runs RUNS executions or SECONDS seconds
 # (0: no limit), one after another, and the target fails on any crash, leak, timeout or memory blow-up.

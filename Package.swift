@@ -20,8 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libturbojpeg0-dev, libpng-dev; see scripts/setup.sh).
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // System libraries (Debian: libturbojpeg0-dev, libpng-dev; see scripts/setup.sh).
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         // PNG decoding through libpng's low-level API (setjmp stays in C); see Sources/CViTLensPNG.
@@ -29,10 +28,12 @@ let package = Package(
 
         // System calls Swift's Glibc module lacks (atomic folder exchange for output folders).
         .target(name: "CViTLensSystem"),
+        // OpenBLAS loaded at first use, after choosing its kernels from the CPU's features (see the .c file).
+        .target(name: "CViTLensBLAS"),
         // Tensors, BLAS, kernels, NumPy files, token layout, the attention-observer seam, output folders, limits.
         .target(name: "ViTLensCore", dependencies: [
             "CViTLensSystem",
-            .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+            .target(name: "CViTLensBLAS", condition: .when(platforms: [.linux])),
         ]),
         // safetensors, config.json / preprocessor_config.json, weight store, model resolution (Hub cache).
         .target(name: "ViTLensCheckpoint", dependencies: ["ViTLensCore"]),

@@ -225,7 +225,7 @@ public struct AnalysisInput: Sendable {
 
     init(image prepared: PreparedImage, model: VisionTransformer, requestedSize: (height: Int, width: Int)?) {
         self.init(source: .image(prepared), name: prepared.file,
-                  layout: model.layout(height: prepared.pixels.shape[1], width: prepared.pixels.shape[2]), layers: model.spec.layers,
+                  layout: model.layout(height: prepared.pixels.shape[1], width: prepared.pixels.shape[2]), layers: model.observedLayers,
                   requestedSize: requestedSize.map { [$0.height, $0.width] })
     }
 
@@ -308,17 +308,20 @@ public struct Provenance: Codable, Sendable, Equatable {
 }
 
 /// A token layout as metadata files record it: `prefix`, `tokens`, and `grid` (`rows`, `columns`,
-/// `patchSize`) for images or `textTokens` for text.
+/// `patchSize`) for images or `textTokens` for text, and `poolingHeadLayer` for SigLIP.
 public struct LayoutRecord: Codable, Sendable, Equatable {
     public var prefix: [String]
     public var tokens: Int
     public var grid: PatchGrid?
     public var textTokens: Int?
+    /// The layer that holds the attention pooling head's probe (SigLIP), absent for other models.
+    public var poolingHeadLayer: Int?
 
     public init(_ layout: TokenLayout) {
         prefix = layout.prefix.map(\.rawValue)
         tokens = layout.tokenCount
         grid = layout.grid
         textTokens = layout.grid == nil ? layout.textTokens : nil
+        poolingHeadLayer = layout.poolingHeadLayer
     }
 }

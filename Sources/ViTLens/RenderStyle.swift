@@ -66,12 +66,13 @@ public enum QuerySpec: Sendable, Equatable {
     case patch(row: Int, column: Int)
     case token(Int)
 
-    /// The query in `layout`; `input` names the input in errors.
+    /// The query in `layout`; `input` names the input in errors. ``automatic`` is CLS for layouts
+    /// with a CLS token or an attention pooling probe (which CLS then names), else token 0.
     /// - Throws: ``InputError`` for a pixel outside the patches; `SessionError`-style messages for a
     ///   pixel query on text.
     public func resolve(in layout: TokenLayout, input: String) throws -> TokenQuery {
         switch self {
-        case .automatic: return layout.clsIndex != nil ? .cls : .token(0)
+        case .automatic: return layout.clsIndex != nil || layout.poolingHeadLayer != nil ? .cls : .token(0)
         case .patch(let r, let c): return .patch(row: r, column: c)
         case .token(let k): return .token(k)
         case .pixel(let x, let y):

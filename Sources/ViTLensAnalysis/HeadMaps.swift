@@ -4,6 +4,8 @@ import ViTLensCore
 ///
 /// For layer `l` (default the last; negative indices count from the end) and query token `q`
 /// (CLS by default, or any token or patch), keeps the raw rows `A_l[h, q, :]` for every head `h`.
+/// On a layout without CLS, the CLS query reads the attention pooling probe at its layer (SigLIP's
+/// last observed layer; see `TokenQuery.index(in:layer:)`).
 /// Nothing is renormalised: ``HeadMapsResult/maps`` drops the prefix columns, so a map sums to
 /// `1 − (attention of q to the prefix tokens)`.
 public struct HeadMaps: AttentionObserver {
@@ -28,7 +30,7 @@ public struct HeadMaps: AttentionObserver {
 
     public mutating func begin(_ geometry: AttentionGeometry) throws {
         resolvedLayer = try Rollout.resolve(layer: layer, layers: geometry.layers)
-        queryIndex = try query.index(in: geometry.layout)
+        queryIndex = try query.index(in: geometry.layout, layer: resolvedLayer)
         layout = geometry.layout
         heads = 0
         rows = []

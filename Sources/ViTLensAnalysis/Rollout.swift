@@ -11,6 +11,12 @@ import ViTLensCore
 /// 4. chain: `R = Â_last · … · Â_first` (deeper layers multiply on the left).
 ///
 /// The result reads one row of `R`: `rowᵀ = uᵀ R` with `u = e_CLS` by default (``Readout``).
+///
+/// Models without CLS whose layout marks an attention pooling head (`TokenLayout.poolingHeadLayer`,
+/// SigLIP) read the probe instead: when the CLS readout is asked for and the range ends at the
+/// pooling head's layer `P`, `u` is the probe's attention row fused over the heads (no discard, no
+/// residual: the probe is not a token, so no identity path runs through it) and `R` is the product
+/// over `first ... P-1`; the result is exactly `probe-attention · rollout(first ... P-1)`.
 /// Invariants: with mean fusion, no discard and either identity residual, every row of `R` sums to
 /// 1 and all entries are ≥ 0, so ``RolloutResult/map`` + CLS mass + prefix mass = 1.
 ///
@@ -113,6 +119,11 @@ public struct Rollout: AttentionObserver {
 
     private var layout: TokenLayout?
     private var layerRange: ClosedRange<Int> = 0 ... 0
+    /// The layers multiplied into `R`: `layerRange`, less the pooling head's layer when the probe
+    /// is the readout; `nil` when that leaves none.
+    private var productRange: ClosedRange<Int>? = 0 ... 0
+    /// The pooling head's layer when its probe row is the readout.
+    private var probeLayer: Int?
     private var readoutWeights: [Double] = []
     private var fullProduct = true
     private var started = false
@@ -148,7 +159,16 @@ public struct Rollout: AttentionObserver {
         let last = try Self.resolve(layer: options.lastLayer, layers: geometry.layers)
         guard first <= last else { throw AnalysisError.emptyLayerRange(first: first, last: last) }
         try options.fusion.validate(heads: geometry.heads)
-        readoutWeights = try options.readout.weights(in: geometry.layout)
+        let g = geometry.layout
+        if options.readout == .cls, g.clsIndex == nil, let p = g.poolingHeadLayer, p == last {
+            probeLayer = p
+            productRange = first < p ? first ... p - 1 : nil
+            readoutWeights = []
+        } else {
+            probeLayer = nil
+            productRange = first ... last
+            readoutWeights = try options.readout.weights(in: g)
+        }
         let n = geometry.layout.tokenCount
         layout = geometry.layout
         layerRange = first ... last
@@ -168,7 +188,10 @@ public struct Rollout: AttentionObserver {
         work = []
         let scratchCount = options.discardRatio > 0 ? (options.discardMode == .global ? n * n : n) : 0
         scratch = [Float](repeating: 0, count: scratchCount)
-        rowKernel = !fullProduct && RolloutRowKernel.supports(options) ? RolloutRowKernel(options: options, layers: first ... last, tokens: n) : nil
+        rowKernel = nil
+        if !fullProduct, RolloutRowKernel.supports(options), let range = productRange {
+            rowKernel = RolloutRowKernel(options: options, layers: range, tokens: n)
+        }
     }
 
     /// The in-pass fusion kernel, when the stored-layers strategy is used with row-local options.
@@ -201,6 +224,12 @@ public struct Rollout: AttentionObserver {
             throw AnalysisError.geometryMismatch(analysis: "rollout", expected: "\(n) tokens", found: "\(attention.tokens) tokens")
         }
         try options.fusion.validate(heads: attention.heads)
+        if attention.layer == probeLayer {
+            // Every row of the pooling head's layer is the probe's attention: row 0, fused, is u.
+            readoutWeights = try options.fusion.fuse(attention).values[0 ..< n].map(Double.init)
+            return
+        }
+        guard productRange?.contains(attention.layer) == true else { return }
         let options = self.options
         var scratch = self.scratch
         let prepare = { (f: UnsafeMutableBufferPointer<Float>) in
@@ -251,11 +280,15 @@ public struct Rollout: AttentionObserver {
     }
 
     public mutating func finish() throws {
-        guard let layout, started else { throw AnalysisError.noLayersObserved(analysis: "rollout") }
+        guard let layout, started || (productRange == nil && !readoutWeights.isEmpty), !readoutWeights.isEmpty else {
+            throw AnalysisError.noLayersObserved(analysis: "rollout")
+        }
         let n = layout.tokenCount
         var row = readoutWeights
         var matrix: Tensor?
-        if fullProduct {
+        if !started {
+            // Only the pooling head's layer: the readout is the probe's attention itself.
+        } else if fullProduct {
             row = product.withUnsafeBufferPointer { AnalysisKernels.rowTimesMatrix(row, $0, n: n) }
             matrix = Tensor(shape: [n, n], values: product)
         } else {

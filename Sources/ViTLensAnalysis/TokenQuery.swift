@@ -31,6 +31,16 @@ public enum TokenQuery: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The sequence index this query names in `layer` of `layout`: as ``index(in:)``, except that
+    /// ``cls`` on a layout without CLS names row 0 of the attention pooling head's layer
+    /// (`layout.poolingHeadLayer`), every row of which is the probe's attention: the probe is the
+    /// CLS-like readout of models such as SigLIP. At any other layer such a layout has no CLS row.
+    /// - Throws: as ``index(in:)``.
+    public func index(in layout: TokenLayout, layer: Int) throws -> Int {
+        if self == .cls, layout.clsIndex == nil, let probe = layout.poolingHeadLayer, probe == layer { return 0 }
+        return try index(in: layout)
+    }
+
     public var description: String {
         switch self {
         case .cls: return "cls"

@@ -45,12 +45,18 @@ public struct TokenLayout: Codable, Sendable, Equatable, CustomStringConvertible
     public var grid: PatchGrid?
     /// Number of non-prefix tokens for text layouts (ignored when `grid` is set).
     public var textTokens: Int
+    /// The layer index at which a model without CLS delivers its attention-pooling head (SigLIP's
+    /// probe) as one more layer, `nil` for models without one. That layer's `[heads, N, N]`
+    /// probabilities repeat the probe's attention over the `N` tokens in every row, and analyses
+    /// that read the CLS row by default read the probe's row there instead.
+    public var poolingHeadLayer: Int?
 
     /// An image layout: `prefix` tokens followed by the patches of `grid`.
-    public init(prefix: [PrefixToken], grid: PatchGrid) {
+    public init(prefix: [PrefixToken], grid: PatchGrid, poolingHeadLayer: Int? = nil) {
         self.prefix = prefix
         self.grid = grid
         self.textTokens = 0
+        self.poolingHeadLayer = poolingHeadLayer
     }
 
     /// A text layout of `tokens` positions with no prefix and no grid.
@@ -87,7 +93,8 @@ public struct TokenLayout: Codable, Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         let p = prefix.isEmpty ? "no prefix" : prefix.map(\.rawValue).joined(separator: ",")
-        if let grid { return "\(p) + \(grid) (\(tokenCount) tokens)" }
+        let probe = poolingHeadLayer.map { ", pooling head probe at layer \($0)" } ?? ""
+        if let grid { return "\(p) + \(grid) (\(tokenCount) tokens\(probe))" }
         return "\(textTokens) text tokens"
     }
 }

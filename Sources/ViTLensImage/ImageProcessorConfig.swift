@@ -11,12 +11,13 @@ import ViTLensCore
 /// | `BitImageProcessor` (DINOv2) | shortest edge 224 | bicubic | 224 x 224 | CLIP |
 /// | `CLIPImageProcessor` | shortest edge 224 | bicubic | 224 x 224 | CLIP |
 /// | `DeiTImageProcessor` | 256 x 256 | bicubic | 224 x 224 | 0.5 / 0.5 |
+/// | `SiglipImageProcessor` | 224 x 224 | bicubic | no | 0.5 / 0.5 |
 ///
 /// The type is read from `image_processor_type`, else from `feature_extractor_type`
 /// (`ViTFeatureExtractor` means `ViTImageProcessor`); `Fast`/`Pil` suffixes are ignored. A JSON
 /// `null` means "the default", as in transformers. `size` may be an int (a square when
-/// `default_to_square`, the shortest edge otherwise; `default_to_square` is false only for Bit and
-/// CLIP), `{"height", "width"}`, `{"shortest_edge"}` or `{"shortest_edge", "longest_edge"}`;
+/// `default_to_square`, the shortest edge otherwise; `default_to_square` is false for Bit, CLIP and
+/// SigLIP), `{"height", "width"}`, `{"shortest_edge"}` or `{"shortest_edge", "longest_edge"}`;
 /// `crop_size` an int or `{"height", "width"}`.
 public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
     /// The slow image processors whose behaviour is reproduced.
@@ -25,6 +26,7 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
         case bit = "BitImageProcessor"
         case clip = "CLIPImageProcessor"
         case deit = "DeiTImageProcessor"
+        case siglip = "SiglipImageProcessor"
     }
 
     /// A target size: transformers' `SizeDict` forms that these processors accept.
@@ -110,6 +112,15 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
             imageStd = [0.26862954, 0.26130258, 0.27577711]
             doConvertRGB = true
             defaultToSquare = false
+        case .siglip:
+            size = .exact(height: 224, width: 224)
+            resample = .bicubic
+            doCenterCrop = false
+            (cropHeight, cropWidth) = (224, 224)
+            imageMean = [0.5, 0.5, 0.5]
+            imageStd = [0.5, 0.5, 0.5]
+            doConvertRGB = true
+            defaultToSquare = false
         case .deit:
             size = .exact(height: 256, width: 256)
             resample = .bicubic
@@ -192,7 +203,7 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
         doCenterCrop = try c.decodeIfPresent(Bool.self, forKey: .doCenterCrop) ?? doCenterCrop
         if let s = try Self.decodeSize(c, .cropSize, defaultToSquare: true, allowShortest: false) {
             if case .exact(let h, let w) = s { (cropHeight, cropWidth) = (h, w) }
-        } else if doCenterCrop && type == .vit {
+        } else if doCenterCrop && (type == .vit || type == .siglip) {
             // ViTImageProcessor has no default crop size; transformers refuses to crop without one.
             throw ConfigFieldError(field: "crop_size", unsupported: false, reason: "required when do_center_crop is true")
         }

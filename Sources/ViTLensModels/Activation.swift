@@ -1,4 +1,5 @@
 import ViTLensCheckpoint
+import ViTLensCore
 
 /// The MLP's non-linearity (`hidden_act`).
 public enum Activation: String, Sendable, Equatable {
@@ -20,6 +21,16 @@ public enum Activation: String, Sendable, Equatable {
         case "quick_gelu": self = .quickGELU
         case "relu": self = .relu
         default: throw ModelError.configInvalid(file: file, reason: "hidden_act '\(name)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, quick_gelu, relu)")
+        }
+    }
+
+    /// Applies the non-linearity to `x[0 ..< count]` in place.
+    func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .gelu: Kernels.gelu(x, count: count)
+        case .geluTanh: Kernels.geluTanh(x, count: count)
+        case .quickGELU: Kernels.quickGELU(x, count: count)
+        case .relu: Kernels.relu(x, count: count)
         }
     }
 }

@@ -41,17 +41,22 @@ public final class Encoder: @unchecked Sendable {
     ///   - tape: when given, every layer's activations are copied into it for ``backward(_:tape:layout:observer:)``
     ///     (the plain forward passes `nil` and copies nothing).
     ///   - only: run just these layers (the backward's recompute of one layer); `nil`: all of them.
+    ///   - readoutLayers: layers the caller delivers after the blocks (SigLIP's pooling head): the
+    ///     geometry announces `spec.layers + readoutLayers` layers and, when it is not 0, the caller
+    ///     (not this pass) calls the observers' `finish()`.
     /// - Throws: also ``ModelInputError/attentionBiasTokens(tokens:biasTokens:)`` when a layer's
     ///   ``AttentionBias`` covers another token count than `tokens`.
     func forward<O: AttentionObserver>(
         _ x: UnsafeMutablePointer<Float>, tokens n: Int, layout: TokenLayout,
-        additiveMask: UnsafePointer<Float>? = nil, tape: EncoderTape? = nil, only: Range<Int>? = nil, observer: inout O
+        additiveMask: UnsafePointer<Float>? = nil, tape: EncoderTape? = nil, only: Range<Int>? = nil, readoutLayers: Int = 0,
+        observer: inout O
     ) throws {
         // An array, not a pointer to `observer`: a zero-sized observer's address may be nil.
         var one = [observer]
         defer { observer = one[0] }
         try one.withUnsafeMutableBufferPointer { list in
-            try forward(x, tokens: n, layout: layout, additiveMask: additiveMask, tape: tape, only: only, observers: list)
+            try forward(x, tokens: n, layout: layout, additiveMask: additiveMask, tape: tape, only: only, readoutLayers: readoutLayers,
+                        observers: list)
         }
     }
 
@@ -67,7 +72,7 @@ public final class Encoder: @unchecked Sendable {
     /// shows it. A `tape` or an `additiveMask` requires one image.
     func forward<O: AttentionObserver>(
         _ x: UnsafeMutablePointer<Float>, tokens n: Int, layout: TokenLayout,
-        additiveMask: UnsafePointer<Float>? = nil, tape: EncoderTape? = nil, only: Range<Int>? = nil,
+        additiveMask: UnsafePointer<Float>? = nil, tape: EncoderTape? = nil, only: Range<Int>? = nil, readoutLayers: Int = 0,
         observers: UnsafeMutableBufferPointer<O>
     ) throws {
         let d = spec.hidden
@@ -84,7 +89,7 @@ public final class Encoder: @unchecked Sendable {
         }
         try requireFinite(x, count: rows * d, stage: "the embeddings (input of layer 0)", tokensPerImage: images > 1 ? n : nil)
         let options = observers.reduce(into: CaptureOptions()) { $0.formUnion($1.captureOptions) }
-        let geometry = AttentionGeometry(layers: spec.layers, heads: h, tokens: n, headDim: dh, layout: layout)
+        let geometry = AttentionGeometry(layers: spec.layers + readoutLayers, heads: h, tokens: n, headDim: dh, layout: layout)
         for b in 0 ..< images { try observers[b].begin(geometry) }
         let statistics = (0 ..< images).map { observers[$0].rowStatistics }
         let wantsHidden = (0 ..< images).map { observers[$0].wantsHiddenStates }
@@ -129,15 +134,7 @@ public final class Encoder: @unchecked Sendable {
             switch spec.feedForward {
             case .mlp(let i):
                 // Per image: the vector kernels' tails then fall on the same elements as in a single-image pass.
-                for b in 0 ..< images {
-                    let ff = work.ff + b * n * i
-                    switch spec.activation {
-                    case .gelu: Kernels.gelu(ff, count: n * i)
-                    case .geluTanh: Kernels.geluTanh(ff, count: n * i)
-                    case .quickGELU: Kernels.quickGELU(ff, count: n * i)
-                    case .relu: Kernels.relu(ff, count: n * i)
-                    }
-                }
+                for b in 0 ..< images { spec.activation.apply(work.ff + b * n * i, count: n * i) }
                 hiddenActs = work.ff
             case .swiGLU(let hid):
                 Kernels.swiGLU(work.ff, rows: rows, hidden: hid, out: work.gate)
@@ -151,7 +148,9 @@ public final class Encoder: @unchecked Sendable {
                                                     states: UnsafeBufferPointer(start: x + b * n * d, count: n * d))
             }
         }
-        for b in 0 ..< images { try observers[b].finish() }
+        if readoutLayers == 0 {
+            for b in 0 ..< images { try observers[b].finish() }
+        }
     }
 
     /// Throws ``CheckpointError/nonFiniteActivation(file:stage:)`` when `x[0 ..< count]` holds a

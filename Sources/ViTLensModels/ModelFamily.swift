@@ -11,6 +11,10 @@ protocol ModelFamily {
     /// The `model_type` values this family loads.
     static var modelTypes: [String] { get }
 
+    /// Related `model_type` values the family recognises only to refuse them with a precise reason
+    /// (its config decoding throws); not listed as supported. Defaults to none.
+    static var refusedModelTypes: [String] { get }
+
     /// The prefix of the backbone's weights in task checkpoints (e.g. `vit.`); `WeightStore` also
     /// finds them at the root, as in base-model checkpoints. Defaults to `"<model_type>."`.
     static func keyPrefix(for modelType: String) -> String
@@ -22,6 +26,7 @@ protocol ModelFamily {
 
 extension ModelFamily {
     static func keyPrefix(for modelType: String) -> String { "\(modelType)." }
+    static var refusedModelTypes: [String] { [] }
 
     /// Decodes `config.json` as ``Config`` and loads the model.
     static func load(configData: ConfigData, archive: any TensorSource, modelType: String) throws
@@ -44,10 +49,11 @@ struct ConfigData {
 enum ModelFamilies {
     static let all: [any ModelFamily.Type] = [
         ViTFamily.self, DeiTFamily.self, DINOv2Family.self, CLIPVisionFamily.self, BERTFamily.self,
+        SigLIPVisionFamily.self,
     ]
 
-    /// The family that loads `modelType`, if any.
+    /// The family that loads `modelType` (or refuses it with a reason), if any.
     static func family(for modelType: String) -> (any ModelFamily.Type)? {
-        all.first { $0.modelTypes.contains(modelType) }
+        all.first { $0.modelTypes.contains(modelType) || $0.refusedModelTypes.contains(modelType) }
     }
 }

@@ -63,6 +63,9 @@ struct StemKeys: Sendable {
     /// CLIP's vision tower.
     static let clip = StemKeys(projection: "embeddings.patch_embedding", projectionBias: false,
                                positions: "embeddings.position_embedding.weight", batchedPositions: false)
+    /// SigLIP's vision tower (CLIP's names, with a patch bias).
+    static let siglip = StemKeys(projection: "embeddings.patch_embedding", projectionBias: true,
+                                 positions: "embeddings.position_embedding.weight", batchedPositions: false)
 }
 
 extension VisionConfig {
@@ -92,11 +95,11 @@ extension WeightStore {
 extension VisionConfig {
     /// The rest of a vision model around the family's embeddings: the encoder (`keys`), the final
     /// LayerNorm (`finalNorm`, on every token) or CLIP's `poolNorm` (on the pooled CLS only), the
-    /// optional `pooler.dense` (`pooler`), and the classification head `head` builds, which gets the
-    /// `id2label` names.
+    /// optional `pooler.dense` (`pooler`), the classification head `head` builds, which gets the
+    /// `id2label` names, and SigLIP's attention `poolingHead`.
     func model(_ modelType: String, _ store: WeightStore, spec: EncoderSpec, keys: EncoderKeys, embeddings: VisionEmbeddings,
                finalNorm: String? = "layernorm", poolNorm: String? = nil, pooler: Bool = false,
-               head: (WeightStore) throws -> VisionHead? = { _ in nil }) throws -> LoadedModel {
+               head: (WeightStore) throws -> VisionHead? = { _ in nil }, poolingHead: AttentionPoolingHead? = nil) throws -> LoadedModel {
         let d = encoder.hidden
         let encoder = try Encoder(store, spec: spec, keys: keys)
         let final = try finalNorm.map { try LayerNorm(store, $0, dim: d, eps: spec.eps) }
@@ -105,6 +108,6 @@ extension VisionConfig {
         let classifier = try head(store)
         return .vision(VisionTransformer(modelType: modelType, imageSize: imageSize, labels: classifier == nil ? [:] : labels,
                                          embeddings: embeddings, encoder: encoder, finalNorm: final, poolNorm: pool,
-                                         pooler: dense, head: classifier))
+                                         pooler: dense, head: classifier, poolingHead: poolingHead))
     }
 }

@@ -105,7 +105,8 @@ public struct VisionOutput: Sendable {
     /// CLIP's `last_hidden_state` is the encoder output, as in Hugging Face).
     public var hiddenState: Tensor
     /// The pooled vector where the family defines one (CLIP: `post_layernorm(hidden[0])`;
-    /// DINOv2: `hidden[0]`; ViT with a pooler: `tanh(dense(hidden[0]))`).
+    /// DINOv2: `hidden[0]`; ViT with a pooler: `tanh(dense(hidden[0]))`; SigLIP: the attention
+    /// pooling head's output).
     public var pooled: Tensor?
     /// Class logits when the checkpoint has a classifier.
     public var logits: Tensor?
@@ -115,8 +116,9 @@ public struct VisionOutput: Sendable {
     public var layout: TokenLayout
 }
 
-/// A Vision Transformer (ViT, DeiT, DINO, DINOv2 with or without registers, CLIP's vision tower)
-/// that delivers every layer's attention to an ``AttentionObserver``.
+/// A Vision Transformer (ViT, DeiT, DINO, DINOv2 with or without registers, CLIP's and SigLIP's
+/// vision towers) that delivers every layer's attention to an ``AttentionObserver``; SigLIP's
+/// attention pooling head arrives as one more layer (``observedLayers``).
 public final class VisionTransformer: @unchecked Sendable {
     /// The Hugging Face `model_type` the model was loaded as.
     public let modelType: String
@@ -137,9 +139,10 @@ public final class VisionTransformer: @unchecked Sendable {
     let poolNorm: LayerNorm?
     let pooler: Linear?
     let head: VisionHead?
+    let poolingHead: AttentionPoolingHead?
 
     init(modelType: String, imageSize: Int, labels: [Int: String], embeddings: VisionEmbeddings, encoder: Encoder,
-         finalNorm: LayerNorm?, poolNorm: LayerNorm?, pooler: Linear?, head: VisionHead?) {
+         finalNorm: LayerNorm?, poolNorm: LayerNorm?, pooler: Linear?, head: VisionHead?, poolingHead: AttentionPoolingHead? = nil) {
         self.modelType = modelType
         self.imageSize = imageSize
         self.labels = labels
@@ -149,11 +152,18 @@ public final class VisionTransformer: @unchecked Sendable {
         self.poolNorm = poolNorm
         self.pooler = pooler
         self.head = head
+        self.poolingHead = poolingHead
     }
 
-    /// The token layout for an input of `height x width` pixels.
+    /// The number of attention layers an observer sees: the encoder's blocks, plus one for an
+    /// attention pooling head (SigLIP), delivered last as layer `spec.layers`.
+    public var observedLayers: Int { spec.layers + (poolingHead == nil ? 0 : 1) }
+
+    /// The token layout for an input of `height x width` pixels (marking the pooling head's layer).
     public func layout(height: Int, width: Int) -> TokenLayout {
-        embeddings.layout(rows: height / patchSize, cols: width / patchSize)
+        var layout = embeddings.layout(rows: height / patchSize, cols: width / patchSize)
+        if poolingHead != nil { layout.poolingHeadLayer = spec.layers }
+        return layout
     }
 
     /// Runs the model on `pixels [channels, H, W]`, delivering each layer's attention to `observer`.
@@ -172,16 +182,18 @@ public final class VisionTransformer: @unchecked Sendable {
         let d = spec.hidden
         try memoryEstimate(height: height, width: width, observer: observer).check()
         var hidden = [Float](repeating: 0, count: n * d)
+        var pooled: [Float]?
         try hidden.withUnsafeMutableBufferPointer { hb in
             let x = hb.baseAddress!
             pixels.values.withUnsafeBufferPointer { embeddings.embed($0.baseAddress!, height: height, width: width, into: x) }
-            try encoder.forward(x, tokens: n, layout: layout, observer: &observer)
+            try encoder.forward(x, tokens: n, layout: layout, readoutLayers: observedLayers - spec.layers, observer: &observer)
             if let finalNorm {
                 finalNorm(x, rows: n, into: x)
                 try encoder.requireFinite(x, count: n * d, stage: "the final layernorm")
             }
+            pooled = try finishWithPoolingHead(x, layout: layout, observer: &observer)
         }
-        return try outputs(hidden: hidden, layout: layout)
+        return try outputs(hidden: hidden, layout: layout, pooled: pooled)
     }
 
     /// Runs the model on a batch of images of one size, `pixels[b]` `[channels, H, W]`, in one
@@ -210,21 +222,25 @@ public final class VisionTransformer: @unchecked Sendable {
         try memoryEstimate(height: height, width: width, observers: observers).check()
         let perImage = n * d
         var hidden = [Float](repeating: 0, count: pixels.count * perImage)
+        var pooled = [[Float]?](repeating: nil, count: pixels.count)
         try hidden.withUnsafeMutableBufferPointer { hb in
             let x = hb.baseAddress!
             for (b, p) in pixels.enumerated() {
                 p.values.withUnsafeBufferPointer { embeddings.embed($0.baseAddress!, height: height, width: width, into: x + b * perImage) }
             }
             try observers.withUnsafeMutableBufferPointer { obs in
-                try encoder.forward(x, tokens: n, layout: layout, observers: obs)
+                try encoder.forward(x, tokens: n, layout: layout, readoutLayers: observedLayers - spec.layers, observers: obs)
             }
             if let finalNorm {
                 finalNorm(x, rows: pixels.count * n, into: x)
                 try encoder.requireFinite(x, count: pixels.count * perImage, stage: "the final layernorm", tokensPerImage: pixels.count > 1 ? n : nil)
             }
+            for b in 0 ..< pixels.count {
+                pooled[b] = try finishWithPoolingHead(x + b * perImage, layout: layout, observer: &observers[b])
+            }
         }
         return try (0 ..< pixels.count).map { b in
-            try outputs(hidden: Array(hidden[(b * perImage) ..< ((b + 1) * perImage)]), layout: layout)
+            try outputs(hidden: Array(hidden[(b * perImage) ..< ((b + 1) * perImage)]), layout: layout, pooled: pooled[b])
         }
     }
 
@@ -242,7 +258,7 @@ public final class VisionTransformer: @unchecked Sendable {
                                   MemoryEstimate.floats(n, max(1, gate)), MemoryEstimate.floats(channels, height, width)) ?? .max
         let more = Limits.product(observers.count - 1, rowBytes) ?? .max
         one.forward = Limits.sum(one.forward, more) ?? .max
-        let geometry = AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: n, headDim: spec.headDim,
+        let geometry = AttentionGeometry(layers: observedLayers, heads: spec.heads, tokens: n, headDim: spec.headDim,
                                          layout: layout(height: height, width: width))
         one.observers = observers.reduce(0) { Limits.sum($0, $1.estimatedBytes(for: geometry)) ?? .max }
         return one
@@ -262,14 +278,17 @@ public final class VisionTransformer: @unchecked Sendable {
         return (height, width)
     }
 
-    /// The model's outputs (pooled vector, logits) from the final hidden states `[tokens, hidden]`.
+    /// The model's outputs (pooled vector, logits) from the final hidden states `[tokens, hidden]`;
+    /// `pooled` is the attention pooling head's output when the model has one.
     /// - Throws: ``CheckpointError/nonFiniteActivation(file:stage:)`` when one overflows.
-    func outputs(hidden: [Float], layout: TokenLayout) throws -> VisionOutput {
+    func outputs(hidden: [Float], layout: TokenLayout, pooled headOutput: [Float]? = nil) throws -> VisionOutput {
         let d = spec.hidden
         var out = VisionOutput(hiddenState: Tensor(shape: [hidden.count / d, d], values: hidden), pooled: nil, logits: nil,
                                extraLogits: [:], layout: layout)
         let cls = Array(hidden[0 ..< d])
-        if let poolNorm {
+        if let headOutput {
+            out.pooled = Tensor(shape: [d], values: headOutput)
+        } else if let poolNorm {
             var pooled = [Float](repeating: 0, count: d)
             cls.withUnsafeBufferPointer { c in pooled.withUnsafeMutableBufferPointer { poolNorm(c.baseAddress!, rows: 1, into: $0.baseAddress!) } }
             out.pooled = Tensor(shape: [d], values: pooled)
@@ -316,10 +335,11 @@ public final class VisionTransformer: @unchecked Sendable {
         let g = layout.grid?.count ?? 0
         let patchInputs = Limits.product(channels, patchSize, patchSize) ?? .max
         let embeddingParameters = Limits.sum(Limits.product(embeddings.positions.shape[0], d) ?? .max, Limits.product(patchInputs, d) ?? .max) ?? .max
-        let weights = MemoryEstimate.floats(Limits.sum(spec.blockParameterCount, embeddingParameters) ?? .max)
+        let weights = MemoryEstimate.floats(Limits.sum(spec.blockParameterCount, embeddingParameters, poolingHead?.parameterCount ?? 0) ?? .max)
         let embed = Limits.sum(MemoryEstimate.floats(g, patchInputs), MemoryEstimate.floats(g, d), MemoryEstimate.floats(2, channels, height, width)) ?? .max
-        let forward = Limits.sum(spec.forwardBytes(tokens: n, options: observer.captureOptions), embed) ?? .max
-        let geometry = AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: n, headDim: spec.headDim, layout: layout)
+        let forward = Limits.sum(spec.forwardBytes(tokens: n, options: observer.captureOptions), embed,
+                                 poolingHeadBytes(tokens: n, options: observer.captureOptions)) ?? .max
+        let geometry = AttentionGeometry(layers: observedLayers, heads: spec.heads, tokens: n, headDim: spec.headDim, layout: layout)
         return MemoryEstimate(weights: weights, forward: forward, observers: observer.estimatedBytes(for: geometry), tokens: n)
     }
 

@@ -31,11 +31,15 @@ struct LayoutInfo: Encodable {
     var prefix: [String]
     var tokens: Int
     var grid: Grid?
+    /// SigLIP's attention pooling head layer; absent for other models.
+    var poolingHeadLayer: Int?
+    enum CodingKeys: String, CodingKey { case prefix, tokens, grid, poolingHeadLayer = "pooling_head_layer" }
 
     init(_ layout: TokenLayout) {
         prefix = layout.prefix.map(\.rawValue)
         tokens = layout.tokenCount
         grid = layout.grid.map { Grid(rows: $0.rows, columns: $0.columns, patchSize: $0.patchSize) }
+        poolingHeadLayer = layout.poolingHeadLayer
     }
 }
 

@@ -22,7 +22,7 @@ extension Explorer {
             heads = [h]
         }
         let choice = try QueryChoice(p["query"])
-        let queries = try choice.indices(in: layout, input: e.name)
+        let queries = try choice.indices(in: layout, input: e.name, layer: layers.count == 1 ? layers[0] : nil)
         let keysAll = try p.choice("keys", ["patches", "all"], default: layout.grid == nil ? "all" : "patches") == "all"
         guard keysAll || layout.grid != nil else { throw ExplorerError.badRequest("keys=patches needs an image input; text has keys=all") }
         let keyCount = keysAll ? n : layout.patchRange.count
@@ -137,7 +137,7 @@ extension Explorer {
         let l = try e.input.layerIndex(try p.int("layer", default: -1), option: "layer")
         let threshold = try p.double("threshold", default: DINOMasks.defaultThreshold, in: 0 ... 1)
         guard threshold > 0 else { throw ExplorerError.badRequest("threshold must be in (0, 1], got 0") }
-        let q = try QueryChoice(p["query"]).indices(in: e.layout, input: e.name)[0]
+        let q = try QueryChoice(p["query"]).indices(in: e.layout, input: e.name, layer: l)[0]
         let (rows, recomputed) = try await rows(e, layers: [l], queries: [q])
         guard let r = rows[l]?[q] else { throw ExplorerError.badRequest("no attention for layer \(l)") }
         let n = e.attention.tokens, heads = e.attention.heads, range = e.layout.patchRange

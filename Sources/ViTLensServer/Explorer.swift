@@ -39,7 +39,7 @@ public final class Explorer: Sendable {
             if let v = m.session.vision {
                 let size = v.processor.outputSize(height: 1024, width: 1024, size: nil)
                 let layout = v.model.layout(height: size.height, width: size.width)
-                return ModelInfo(id: m.id, name: m.name, modelType: v.model.modelType, kind: "image", layers: v.model.spec.layers,
+                return ModelInfo(id: m.id, name: m.name, modelType: v.model.modelType, kind: "image", layers: v.model.observedLayers,
                                  heads: v.model.spec.heads, patchSize: v.model.patchSize, defaultSize: [size.height, size.width],
                                  prefix: layout.prefix.map(\.rawValue), classifier: !v.model.labels.isEmpty,
                                  labels: v.model.classCount.map { n in (0 ..< n).map { v.model.labels[$0] ?? String($0) } })
@@ -94,7 +94,7 @@ public final class Explorer: Sendable {
     }
 
     static func shape(of m: ServedModel) throws -> (layers: Int, heads: Int) {
-        if let v = m.session.vision { return (v.model.spec.layers, v.model.spec.heads) }
+        if let v = m.session.vision { return (v.model.observedLayers, v.model.spec.heads) }
         if let t = m.session.text { return (t.model.spec.layers, t.model.spec.heads) }
         throw ExplorerError.badRequest("model \(m.id) has no encoder")
     }

@@ -114,9 +114,11 @@ enum QueryChoice: Equatable {
         }
     }
 
-    /// The sequence indices this choice names in `layout` (all tokens for `.all`).
-    func indices(in layout: TokenLayout, input: String) throws -> [Int] {
+    /// The sequence indices this choice names in `layout` (all tokens for `.all`); with one
+    /// `layer`, CLS names the attention pooling probe's row there (SigLIP's last layer).
+    func indices(in layout: TokenLayout, input: String, layer: Int? = nil) throws -> [Int] {
         if self == .all { return Array(0 ..< layout.tokenCount) }
-        return [try token(in: layout, input: input).index(in: layout)]
+        let query = try token(in: layout, input: input)
+        return [try layer.map { try query.index(in: layout, layer: $0) } ?? query.index(in: layout)]
     }
 }

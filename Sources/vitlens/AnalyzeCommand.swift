@@ -27,7 +27,7 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     func run() throws {
-        compute.apply()
+        try compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "analyze", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)
         var job = AnalyzeJob()

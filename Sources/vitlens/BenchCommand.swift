@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        compute.apply()
+        try compute.apply()
         guard let model = try modelOptions.session().vision?.model else { throw CommandError("bench needs an image model") }
         let h = size?.height ?? model.imageSize
         let w = size?.width ?? model.imageSize

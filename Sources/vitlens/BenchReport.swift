@@ -20,12 +20,14 @@ struct BenchReport: Encodable {
         }
     }
     var engine = "vitlens"
+    /// The BLAS library and the kernels it runs (``BLAS/description``).
+    var blas = BLAS.description
     var threads: Int, size: String, tokens: Int, runs: Int
     var withAttentions: Timing?, streaming: Timing?
     var batched: Batched?
     var peakRSSMB: Double
     enum CodingKeys: String, CodingKey {
-        case engine, threads, size, tokens, runs, withAttentions = "with_attentions", streaming, batched, peakRSSMB = "peak_rss_mb"
+        case engine, blas, threads, size, tokens, runs, withAttentions = "with_attentions", streaming, batched, peakRSSMB = "peak_rss_mb"
     }
 }
 

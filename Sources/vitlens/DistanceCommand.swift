@@ -32,7 +32,7 @@ struct DistanceCommand: ParsableCommand {
 
     mutating func run() throws {
         try input.expandImageArguments(excluding: output.out)
-        compute.apply()
+        try compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "distance", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)
         var job = DistanceJob()

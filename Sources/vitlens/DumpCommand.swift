@@ -13,8 +13,10 @@ struct DumpCommand: ParsableCommand {
         model has a classifier (the top 5 are printed); meta.json (token layout, model, input). \
         Text models (--text) write input_ids.npy int64 [T], tokens.json, attentions.npy [layers,heads,T,T], \
         hidden_state.npy [T,D] and meta.json. --with adds attention_logits.npy (QK^T/sqrt(d)), queries.npy \
-        and keys.npy [layers,heads,N,headDim]. Memory: all layers are kept (layers*heads*N^2*4 bytes), one \
-        image at a time. \(BatchHelp.text)
+        and keys.npy [layers,heads,N,headDim]. SigLIP: the last of the layers is the attention pooling head \
+        (meta.json's layout names it poolingHeadLayer): every row of head h is the probe's attention of head h, \
+        and with --with every row holds the probe's scaled scores (logits) and query (queries), keys the \
+        head's keys. Memory: all layers are kept (layers*heads*N^2*4 bytes), one image at a time. \(BatchHelp.text)
         """)
 
     @OptionGroup var input: InputOptions
@@ -47,7 +49,7 @@ struct DumpCommand: ParsableCommand {
 
     mutating func run() throws {
         try input.expandImageArguments(excluding: output.out)
-        compute.apply()
+        try compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "dump", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)
         var job = DumpJob()

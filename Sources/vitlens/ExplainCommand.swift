@@ -43,7 +43,7 @@ struct ExplainCommand: ParsableCommand {
 
     mutating func run() throws {
         try input.expandImageArguments(excluding: output.out)
-        compute.apply()
+        try compute.apply()
         var job = ExplainJob()
         (job.method, job.target, job.meanOfPatches, job.style) = (method, try TargetSpec(parsing: target), meanOfPatches, render.style)
         job.options = AttentionGradientAccumulator.Options(fusion: gradientFusion, firstLayer: firstLayer, lastLayer: lastLayer)

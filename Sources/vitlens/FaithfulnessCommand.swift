@@ -57,7 +57,7 @@ struct FaithfulnessCommand: ParsableCommand {
 
     mutating func run() throws {
         try input.expandImageArguments(excluding: output.out)
-        compute.apply()
+        try compute.apply()
         var job = FaithfulnessJob()
         (job.target, job.methods, job.baseline) = (try TargetSpec(parsing: target), try FaithfulnessJob.methods(parsing: methods),
                                                    try FaithfulnessJob.baseline(parsing: baseline))

@@ -23,7 +23,7 @@ struct FlowCommand: ParsableCommand {
     func validate() throws { try input.validate(allowText: true, allowMany: false) }
 
     func run() throws {
-        compute.apply()
+        try compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "flow", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)
         var job = FlowJob()

@@ -14,8 +14,9 @@ struct HeadsCommand: ParsableCommand {
         of patches holding a fraction --threshold of that head's patch mass, as in the DINO paper), \
         head_NN.png overlays, the fused map (mean.png by default), heads.png (all in one mosaic), \
         masks.png and heads.json. Text (--text) writes token_attention.npy [heads,T] for the query token, \
-        layer_attention.npy [heads,T,T], tokens.json and heads.png (one T x T matrix per head). \
-        \(BatchHelp.text)
+        layer_attention.npy [heads,T,T], tokens.json and heads.png (one T x T matrix per head). SigLIP has no \
+        CLS: its last layer is the attention pooling head, whose probe is the default query there \
+        (cls_attention.npy holds the probe's attention); other layers need a --query. \(BatchHelp.text)
         """)
 
     @OptionGroup var input: InputOptions
@@ -35,7 +36,7 @@ struct HeadsCommand: ParsableCommand {
 
     mutating func run() throws {
         try input.expandImageArguments(excluding: output.out)
-        compute.apply()
+        try compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "heads", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)
         var job = HeadsJob()

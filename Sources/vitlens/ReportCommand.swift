@@ -98,7 +98,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        compute.apply()
+        try compute.apply()
         try ReportFile.check(out)
         let (imageModel, textModel) = try sessions()
         var job = ReportJob()

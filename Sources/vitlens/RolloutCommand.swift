@@ -13,7 +13,8 @@ struct RolloutCommand: ParsableCommand {
         R_l = Â_l · R_(l-1). The map is the readout row (CLS by default) over the patch tokens, prefix tokens \
         (registers, distillation) excluded. Writes rollout.npy float32 [gh,gw] (raw, not rescaled; [T] for \
         text), rollout.png and rollout.json (layers, options, mass left on CLS and other prefix tokens). \
-        \(BatchHelp.text)
+        SigLIP (no CLS): the readout is the attention pooling head's probe (the last layer), head-fused, \
+        times the rollout of the encoder layers. \(BatchHelp.text)
         """)
 
     @OptionGroup var input: InputOptions
@@ -47,7 +48,7 @@ struct RolloutCommand: ParsableCommand {
 
     mutating func run() throws {
         try input.expandImageArguments(excluding: output.out)
-        compute.apply()
+        try compute.apply()
         let folder = try output.open(Self.configuration.commandName ?? "rollout", inputs: input.inputPaths)
         let session = try input.session(quiet: output.quiet)
         let job = self.job

@@ -45,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        compute.apply()
+        try compute.apply()
         var config = ServerConfiguration()
         (config.host, config.port, config.extraAllowedHosts) = (host, port, allowHost)
         (config.maxUploadBytes, config.maxPixels, config.cacheBytes) = (maxUpload, maxPixels, cacheMemory)

@@ -54,7 +54,7 @@ struct StatsCommand: ParsableCommand {
     }
 
     func run() throws {
-        compute.apply()
+        try compute.apply()
         // Files inside --out (its plots, after a first run into a folder among the inputs) are not inputs.
         let outPath = URL(fileURLWithPath: output.out).standardizedFileURL.path + "/"
         let expanded = try InputList(expanding: inputs)

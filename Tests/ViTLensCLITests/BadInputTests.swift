@@ -35,6 +35,14 @@ import ViTLensTestSupport
 
     // MARK: - Images
 
+    /// A BLAS library that cannot be loaded is one line naming it, not a crash at the first product.
+    @Test func missingBLASLibrary() throws {
+        let out = CLI.temporaryDirectory("noblas")
+        try expectFailure(["heads", "photos/grace_hopper.jpg", "--model", vit.path, "--out", out.appendingPathComponent("o").path],
+                          mentions: "libvitlens-missing-blas.so", problem: "cannot load the BLAS library",
+                          environment: ["VITLENS_BLAS_LIBRARY": "libvitlens-missing-blas.so"])
+    }
+
     @Test func missingImage() throws {
         try expectFailure(heads("/no/such/photo.jpg", model: vit.path), mentions: "/no/such/photo.jpg", problem: "no such file")
     }

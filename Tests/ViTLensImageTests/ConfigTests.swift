@@ -83,7 +83,7 @@ import ViTLensTestSupport
         (#"{"resample": 7}"#, "cfg.json: unsupported: field 'resample': filter code 7 (supported: 0 to 5)"),
         (#"{"do_resize": "yes"}"#, "cfg.json: corrupt: field 'do_resize': expected Bool"),
         (#"{"image_mean": [0.5, 0.5]}"#, "cfg.json: corrupt: field 'image_mean': needs 1 or 3 values"),
-        (#"{"image_processor_type": "ConvNextImageProcessor"}"#, "cfg.json: unsupported: field 'image_processor_type': 'ConvNextImageProcessor' (supported: ViTImageProcessor, BitImageProcessor, CLIPImageProcessor, DeiTImageProcessor)"),
+        (#"{"image_processor_type": "ConvNextImageProcessor"}"#, "cfg.json: unsupported: field 'image_processor_type': 'ConvNextImageProcessor' (supported: ViTImageProcessor, BitImageProcessor, CLIPImageProcessor, DeiTImageProcessor, SiglipImageProcessor)"),
         (#"{"crop_size": {"shortest_edge": 3}}"#, "cfg.json: unsupported: field 'crop_size': keys [\"shortest_edge\"] (supported: {height, width})"),
         (#"[1, 2]"#, "cfg.json: corrupt: expected a JSON object at the top level"),
         (#"{"do_center_crop": true}"#, "cfg.json: corrupt: field 'crop_size': required when do_center_crop is true"),

@@ -7,10 +7,12 @@ import ViTLensTestSupport
 /// The family registry, config errors as ``ModelError``, and the text model's input errors.
 @Suite struct ModelRegistryTests {
     @Test func supportedTypesComeFromTheRegistry() {
-        #expect(ModelLoader.supportedModelTypes == ["vit", "deit", "dinov2", "dinov2_with_registers", "clip_vision_model", "clip", "bert"])
+        #expect(ModelLoader.supportedModelTypes == ["vit", "deit", "dinov2", "dinov2_with_registers", "clip_vision_model", "clip", "bert",
+                                                    "siglip_vision_model", "siglip"])
         #expect(ModelLoader.supportedModelTypes == ModelFamilies.all.flatMap { $0.modelTypes })
         for type in ModelLoader.supportedModelTypes { #expect(ModelFamilies.family(for: type) != nil) }
         #expect(ModelFamilies.family(for: "swin") == nil)
+        #expect(ModelFamilies.family(for: "siglip2").map { ObjectIdentifier($0) } == ObjectIdentifier(SigLIPVisionFamily.self))
         #expect(CLIPVisionFamily.keyPrefix(for: "clip") == "vision_model.")
         #expect(DINOv2Family.keyPrefix(for: "dinov2_with_registers") == "dinov2_with_registers.")
     }
@@ -19,7 +21,7 @@ import ViTLensTestSupport
         #expect("\(ModelError.configMissingField(file: "c.json", field: "f"))" == "c.json: missing field 'f'")
         #expect("\(ModelError.configInvalid(file: "c.json", reason: "r"))" == "c.json: invalid config: r")
         #expect("\(ModelError.unknownModelType(file: "c.json", type: "swin"))"
-            == "c.json: unknown model_type 'swin' (supported: vit, deit, dinov2, dinov2_with_registers, clip_vision_model, clip, bert)")
+            == "c.json: unknown model_type 'swin' (supported: vit, deit, dinov2, dinov2_with_registers, clip_vision_model, clip, bert, siglip_vision_model, siglip)")
     }
 
     /// Copies the fixture `model` with `config.json` fields replaced by JSON text, and loads it.

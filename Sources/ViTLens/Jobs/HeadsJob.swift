@@ -36,7 +36,7 @@ public struct HeadsJob: BatchableJob, Sendable {
     public func observer(for input: AnalysisInput) throws -> HeadMaps {
         let l = try input.layerIndex(layer)
         let q = try query.resolve(in: input.layout, input: input.name)
-        _ = try q.index(in: input.layout)
+        _ = try q.index(in: input.layout, layer: l)
         return HeadMaps(layer: l, query: q)
     }
 

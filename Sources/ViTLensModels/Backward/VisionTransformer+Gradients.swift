@@ -74,9 +74,14 @@ extension VisionTransformer {
         }
     }
 
-    /// Checks `target` against the model and an input of `tokens` tokens.
+    /// Checks `target` against the model and an input of `tokens` tokens. Models with an
+    /// attention pooling head (SigLIP) are refused whatever the target: the backward pass does not
+    /// go through the head yet.
     /// - Throws: ``GradientTargetError``.
     public func checkTarget(_ target: GradientTarget, tokens: Int) throws {
+        if poolingHead != nil {
+            throw GradientTargetError.unsupported("gradients are not available for \(modelType) yet: the backward pass does not go through its attention pooling head (the probe's nn.MultiheadAttention, layernorm and MLP); use the attention analyses (rollout, heads, masks, distance)")
+        }
         switch target {
         case .classLogit(let i):
             guard let classes = classCount else { throw GradientTargetError.noClassifier(modelType: modelType) }

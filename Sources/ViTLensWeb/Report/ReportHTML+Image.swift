@@ -12,7 +12,8 @@ extension ReportPageWriter {
         var out = "<section class=\"input image\" id=\"\(id)\" data-layers=\"\(layers)\" data-heads=\"\(heads)\" style=\"--ar: \(w) / \(h)\">\n"
         out += "<h2>\(number). \(XMLText.escape(r.name))</h2>\n"
         out += "<p class=\"facts\">Model input \(h)x\(w) px; tokens: \(XMLText.escape(Self.layoutText(r.layout))); "
-            + "maps show the \(XMLText.escape(r.query.description)) query's attention; "
+            + "maps show the \(XMLText.escape(r.query.description)) query's attention"
+            + (r.layout.poolingHeadLayer.map { " (layer \($0), the attention pooling head, and rollout: the probe's)" } ?? "") + "; "
             + String(format: "one forward pass with all analyses: %.2f s.", r.seconds) + "</p>\n"
         out += prediction(r.prediction)
         out += explanation(r.explanation, note: r.explanationNote, tokens: nil)

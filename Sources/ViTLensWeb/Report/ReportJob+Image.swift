@@ -11,7 +11,11 @@ extension ReportJob {
         let query = try QuerySpec.automatic.resolve(in: input.layout, input: input.name)
         var rolloutOptions = Rollout.Options()
         rolloutOptions.readout = .query(query)
-        let perLayer = ObserverList((0 ..< input.layers).map { HeadMaps(layer: $0, query: query) })
+        // SigLIP: CLS names the pooling head's probe, which exists in the last layer only. The
+        // per-layer maps read token 0 (no-CLS models' query), and since every row of the probe's
+        // layer is the probe's attention, the last layer's maps are the probe's; rollout reads the probe.
+        let mapQuery: TokenQuery = query == .cls && input.layout.clsIndex == nil ? .token(0) : query
+        let perLayer = ObserverList((0 ..< input.layers).map { HeadMaps(layer: $0, query: mapQuery) })
         var observers = ObserverPair(ObserverPair(try Rollout(rolloutOptions), MeanAttentionDistance()), perLayer)
         let start = DispatchTime.now().uptimeNanoseconds
         let output = try session.run(input, observer: &observers)
@@ -39,7 +43,7 @@ extension ReportJob {
         }
         let plot = try ScatterPlot.meanAttentionDistance(distance.mean, title: "Mean attention distance")
         var report = ImageReport(
-            name: path, inputSize: [height, width], layout: input.layout, query: query,
+            name: path, inputSize: [height, width], layout: input.layout, query: mapQuery,
             canvas: try ImageIO.encodePNG(canvas), prediction: prediction, maps: maps, mapPictures: mapPictures,
             masks: masks, maskPictures: maskPictures, rollout: rollout.map,
             rolloutPicture: try style.heatPicture(rollout.map, height: height, width: width),

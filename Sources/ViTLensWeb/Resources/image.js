@@ -42,7 +42,8 @@ const ImageTab = (() => {
       input: s.input ? s.input.id : "", layer: s.layer, head: s.fusion === "head" ? s.head : "",
       fusion: s.fusion, query: s.query, pinned: s.pinned || "",
     });
-    $("layer-out").textContent = s.input ? `${s.layer} / ${s.input.layers - 1}` : "–";
+    const probe = s.input && s.input.layout.pooling_head_layer === s.layer ? " (pooling head: every row is the probe's)" : "";
+    $("layer-out").textContent = s.input ? `${s.layer} / ${s.input.layers - 1}${probe}` : "–";
     $("head-out").textContent = s.input ? (s.fusion === "head" ? `${s.head} / ${s.input.heads - 1}` : `(${s.fusion})`) : "–";
     $("query-label").textContent = s.input ? `${queryLabel(s.query)}${s.pinned ? " (pinned)" : ""}` : "–";
     for (const b of document.querySelectorAll("#prefix-buttons button")) b.classList.toggle("active", b.dataset.query === s.query);

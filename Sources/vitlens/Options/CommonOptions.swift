@@ -91,8 +91,10 @@ struct ComputeOptions: ParsableArguments {
         }
     }
 
-    /// Applies the thread count to BLAS and the kernels.
-    func apply() {
+    /// Loads BLAS and applies the thread count to it and the kernels.
+    /// - Throws: a one-line error when the BLAS library cannot be loaded.
+    func apply() throws {
+        try BLAS.load()
         let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
         Compute.threads = n
         BLAS.setThreads(n)
