@@ -25,7 +25,7 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
-        compute.apply()
+        try compute.apply()
         let job = ConvertJob(model: model, stateDictKey: key.stateDictKey, preset: try architecture.preset())
         let report = try job.run(into: output.out, arguments: Array(CommandLine.arguments.dropFirst()))
         for note in report.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
