@@ -106,6 +106,7 @@ if Context.environment["VITLENS_FUZZ"] == "1" {
         ("FuzzONNX", ["ViTLensONNX"]),
         ("FuzzTokenizer", ["ViTLensText"]),
         ("FuzzImage", ["ViTLensImage", "ViTLensCore"]),
+        ("FuzzTorch", ["ViTLensCheckpoint"]),
     ]
     for target in fuzzTargets {
         package.products.append(.executable(name: target.name, targets: [target.name]))

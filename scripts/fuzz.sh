@@ -19,7 +19,7 @@ RUNS=${RUNS:-1000000}
 FUZZ_SECONDS=${FUZZ_SECONDS:-0}
 FUZZ_FLAGS=${FUZZ_FLAGS:-}
 SCRATCH=${FUZZ_SCRATCH:-.build-fuzz}
-ALL=(SafeTensors NPY Config ONNX Tokenizer Image)
+ALL=(SafeTensors NPY Config ONNX Tokenizer Image Torch)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 for t in "${TARGETS[@]}"; do
@@ -102,6 +102,11 @@ PY
       done ;;
     Image)
       for f in $(find Tests/Fixtures photos \( -name '*.jpg' -o -name '*.png' \) -size -64k | sort); do
+        i=$((i + 1)); cp "$f" "$dir/seed$i"
+      done ;;
+    Torch)
+      # torch.save files in both formats and four dtypes, nested dicts and the hostile files (small).
+      for f in $(find Tests/Fixtures/torch \( -name '*.pth' -o -name '*.bin' \) -size -64k | sort); do
         i=$((i + 1)); cp "$f" "$dir/seed$i"
       done ;;
   esac

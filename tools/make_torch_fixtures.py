@@ -19,8 +19,18 @@ Writes, with the pinned reference stack (run with tools/.venv/bin/python, from a
   (``model.safetensors``), ``timm-deit-distilled`` (``pytorch_model.bin``) and ``timm-dino-p8``
   (``dino-p8.pth``, DINO's headless ViT), so the loader's timm mapping can be compared with the
   Hugging Face models the files came from.
+* ``dino-full/dino-p8_full_checkpoint.pth``: ``timm-dino-p8``'s weights as a DINO training checkpoint
+  (``main_dino.py``'s ``save_dict``): ``teacher`` under ``backbone.`` with a DINO projection head
+  (``head.mlp.*``, ``head.last_layer.weight_g/_v``), ``student`` under ``module.backbone.`` (DDP) with
+  other values, an ``optimizer`` state, ``epoch``, ``args`` (an ``argparse.Namespace``) and
+  ``dino_loss`` (its ``center`` buffer).
+* ``dino-vis/``: DINO's ``visualize_attention.py`` preprocessing of ``timm-preprocess/source.png``
+  (``Resize(image_size)``, ``ToTensor``, ``Normalize`` with ImageNet statistics, then the crop to a
+  multiple of the patch size from the top left), written with Pillow and NumPy as torchvision does it
+  (torchvision's PyPI build does not load against the CPU torch here): ``short60-p8.npy``
+  (``--image_size 60``: a one-element list, so the shorter side) and ``45x70-p8.npy`` (an exact size).
 
-    tools/.venv/bin/python tools/make_torch_fixtures.py
+    tools/.venv/bin/python tools/make_torch_fixtures.py [--only dino]
 """
 
 from __future__ import annotations
@@ -234,11 +244,73 @@ def write_timm() -> None:
             torch.save(sd, out / weights)
 
 
+def write_dino_full() -> None:
+    import argparse
+    out = fresh_dir(OUT / "dino-full")
+    teacher = torch.load(OUT / "timm-dino-p8" / "dino-p8.pth", weights_only=True)
+    gen = torch.Generator().manual_seed(31)
+    width = teacher["cls_token"].shape[-1]
+    head = {"head.mlp.0.weight": torch.randn(64, width, generator=gen), "head.mlp.0.bias": torch.zeros(64),
+            "head.mlp.2.weight": torch.randn(16, 64, generator=gen), "head.mlp.2.bias": torch.zeros(16),
+            "head.last_layer.weight_g": torch.ones(32, 1), "head.last_layer.weight_v": torch.randn(32, 16, generator=gen)}
+    student = {k: v + 0.25 * torch.randn(v.shape, generator=gen) for k, v in teacher.items()}
+    save = {
+        "student": {**{f"module.backbone.{k}": v for k, v in student.items()}, **{f"module.{k}": v for k, v in head.items()}},
+        "teacher": {**{f"backbone.{k}": v for k, v in teacher.items()}, **head},
+        "optimizer": {"state": {}, "param_groups": [{"lr": 0.0005, "weight_decay": 0.04, "params": [0, 1, 2]}]},
+        "epoch": 3,
+        "args": argparse.Namespace(arch="vit_small", patch_size=8, out_dim=32, lr=0.0005, global_crops_scale=(0.4, 1.0)),
+        "dino_loss": {"center": torch.zeros(1, 32)},
+    }
+    torch.save(save, out / "dino-p8_full_checkpoint.pth")
+
+
+def dino_vis(image, size: list[int], patch: int):
+    """visualize_attention.py: Resize(size) (one int: the shorter side), ToTensor, Normalize, crop."""
+    import numpy as np
+    from PIL import Image
+    w, h = image.size
+    if len(size) == 1:
+        short, long = (w, h) if w <= h else (h, w)
+        new_short, new_long = size[0], int(size[0] * long / short)
+        new_w, new_h = (new_short, new_long) if w <= h else (new_long, new_short)
+    else:
+        new_h, new_w = size
+    resized = np.asarray(image.resize((new_w, new_h), Image.BILINEAR), dtype=np.uint8)
+    x = resized.transpose(2, 0, 1).astype(np.float32) / np.float32(255)
+    mean = np.array([0.485, 0.456, 0.406], dtype=np.float32)[:, None, None]
+    std = np.array([0.229, 0.224, 0.225], dtype=np.float32)[:, None, None]
+    x = (x - mean) / std
+    rows, cols = x.shape[1] - x.shape[1] % patch, x.shape[2] - x.shape[2] % patch
+    return np.ascontiguousarray(x[:, :rows, :cols])
+
+
+def write_dino_vis() -> None:
+    import numpy as np
+    from PIL import Image
+    out = fresh_dir(OUT / "dino-vis")
+    image = Image.open(OUT / "timm-preprocess" / "source.png").convert("RGB")
+    cases = {"short60-p8": ([60], 8), "45x70-p8": ([45, 70], 8)}
+    for name, (size, patch) in cases.items():
+        np.save(out / f"{name}.npy", dino_vis(image, size, patch))
+    import PIL
+    meta = {"generator": "tools/make_torch_fixtures.py", "numpy": np.__version__, "pillow": PIL.__version__,
+            "source": "timm-preprocess/source.png", "cases": {k: {"image_size": v[0], "patch": v[1]} for k, v in cases.items()}}
+    (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--only", "dino"]:
+        write_dino_full()
+        write_dino_vis()
+        print(f"wrote {OUT / 'dino-full'} and {OUT / 'dino-vis'}")
+        return
     write_tensors()
     write_hostile()
     write_vit_cls()
     write_timm()
+    write_dino_full()
+    write_dino_vis()
     meta = {"torch": torch.__version__, "generator": "tools/make_torch_fixtures.py"}
     (OUT / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     print(f"wrote {OUT}")

@@ -32,12 +32,25 @@ public final class AnalysisSession: @unchecked Sendable {
     ///   - environment: `HF_HOME`, `HF_HUB_OFFLINE`, ... (default: the process's).
     ///   - progress: receives one line per file a Hub download fetches.
     ///   - downloads: receives each downloaded file's start, bytes and end (for a ``ProgressBar``).
-    /// - Throws: errors naming the file at fault (`CheckpointError`, `ImageError`, `TextError`).
+    ///   - stateDictKey: for a `torch.save` file with several state dicts, the one to load
+    ///     (`teacher`, `student`, `model`, ...; ``ModelFiles/stateDictKey``).
+    ///   - preset: the architecture of a weights file without `config.json` (``DINOPreset``); `spec`
+    ///     must then be that file.
+    ///   - preprocessing: how images are prepared (default: the model's processor).
+    /// - Throws: errors naming the file at fault (`CheckpointError`, `ImageError`, `TextError`,
+    ///   `ModelError.presetMismatch`).
     public init(model spec: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                progress: (@Sendable (String) -> Void)? = nil, downloads: (@Sendable (DownloadEvent) -> Void)? = nil) throws {
-        let files = try ModelLocator.resolve(spec, environment: environment, progress: progress, downloads: downloads)
+                progress: (@Sendable (String) -> Void)? = nil, downloads: (@Sendable (DownloadEvent) -> Void)? = nil,
+                stateDictKey: String? = nil, preset: DINOPreset? = nil, preprocessing: Preprocessing = .model) throws {
+        var files: ModelFiles
+        if let preset {
+            files = try preset.files(weights: try ModelLocator.weightsFile(spec, environment: environment), stateDictKey: stateDictKey)
+        } else {
+            files = try ModelLocator.resolve(spec, environment: environment, progress: progress, downloads: downloads)
+            files.stateDictKey = stateDictKey
+        }
         switch try ModelLoader.load(files) {
-        case .vision(let vision): model = .vision(try VisionPipeline(files: files, model: vision))
+        case .vision(let vision): model = .vision(try VisionPipeline(files: files, model: vision, preprocessing: preprocessing))
         case .text: model = .text(try TextPipeline(files: files))
         }
         modelSpec = spec

@@ -47,10 +47,13 @@ public final class VisionPipeline: @unchecked Sendable {
     /// - Throws: `CheckpointError.fileNotFound` when `preprocessor_config.json` is missing (and no
     ///   `pretrained_cfg` stands in); `ImageError` for a
     ///   bad one; `ModelError.configInvalid` for a model that does not take 3-channel images.
-    public init(files: ModelFiles, model: VisionTransformer) throws {
+    /// - Parameter preprocessing: ``Preprocessing/model`` (the files' processor) or another one.
+    public init(files: ModelFiles, model: VisionTransformer, preprocessing: Preprocessing = .model) throws {
         self.files = files
         self.model = model
-        if let pp = files.preprocessorConfig {
+        if case .dinoVisualization(let size) = preprocessing {
+            processor = ImageProcessor(config: .dinoVisualization(size: size, patchSize: model.patchSize))
+        } else if let pp = files.preprocessorConfig {
             processor = try ImageProcessor(contentsOf: pp)
         } else if let timm = try Self.timmProcessor(files) {
             processor = timm
@@ -69,8 +72,7 @@ public final class VisionPipeline: @unchecked Sendable {
     /// folder without `preprocessor_config.json`; `nil` when the config has no `pretrained_cfg`.
     private static func timmProcessor(_ files: ModelFiles) throws -> ImageProcessor? {
         let file = files.config.path
-        let data: Data
-        do { data = try UserFile.read(file) } catch { throw ImageError.file(file, error) }
+        let data = try files.readConfig()
         return try TimmDataConfig.read(configJSON: data, file: file).map { ImageProcessor(config: $0.processorConfig) }
     }
 

@@ -15,6 +15,9 @@ public struct ModelFiles: Sendable, Equatable {
     public var stateDictKey: String?
     /// `preprocessor_config.json` when the folder has one.
     public var preprocessorConfig: URL?
+    /// The `config.json` bytes when they come from flags rather than a file (a DINO preset); then
+    /// ``config`` is the weights file, which messages name.
+    public var configData: Data?
 
     /// Collects the files of `directory`, with `weights` when given, else `model.safetensors`, else
     /// `model.safetensors.index.json`, else `pytorch_model.bin` (read as a `torch.save` state dict).
@@ -45,6 +48,22 @@ public struct ModelFiles: Sendable, Equatable {
         self.config = config
         self.weights = chosen
         self.preprocessorConfig = UserFile.check(preprocessor.path) == .noSuchFile ? nil : preprocessor
+    }
+
+    /// A weights file without a `config.json`, whose config (`configData`) was made from flags.
+    public init(weights: URL, configData: Data) {
+        directory = weights.deletingLastPathComponent()
+        config = weights
+        self.weights = weights
+        self.configData = configData
+        preprocessorConfig = nil
+    }
+
+    /// The `config.json` bytes: ``configData``, else the file ``config``.
+    /// - Throws: ``CheckpointError`` naming the file when it cannot be read.
+    public func readConfig() throws -> Data {
+        if let configData { return configData }
+        do { return try UserFile.read(config.path) } catch { throw CheckpointError.file(config.path, error) }
     }
 
     /// The PyTorch weights file of a Hugging Face folder without safetensors.

@@ -70,6 +70,15 @@ public enum ModelLocator {
         return try downloader.download(id)
     }
 
+    /// The weights file `spec` names (`~` expanded), for a model read without `config.json`
+    /// (``ModelFiles/init(weights:configData:)``).
+    /// - Throws: ``CheckpointError`` naming the path when it is missing or not a regular file.
+    public static func weightsFile(_ spec: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        let path = expandTilde(spec, environment: environment)
+        if let problem = spec.isEmpty ? .noSuchFile : UserFile.check(path) { throw CheckpointError.file(path, problem) }
+        return URL(fileURLWithPath: path)
+    }
+
     /// File extensions taken as `torch.save` state dicts.
     public static let torchExtensions: Set<String> = ["pth", "pt", "bin", "ckpt"]
 

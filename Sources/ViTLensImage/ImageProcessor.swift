@@ -63,7 +63,22 @@ public struct ImageProcessor: Sendable {
         if config.doCenterCrop {
             result = Self.centerCrop(result, height: config.cropHeight, width: config.cropWidth, placement: config.cropPlacement)
         }
+        if let n = config.cropToMultipleOf, n > 0, result.height >= n, result.width >= n,
+           result.height % n != 0 || result.width % n != 0 {
+            result = Self.topLeftCrop(result, height: result.height - result.height % n, width: result.width - result.width % n)
+        }
         return result
+    }
+
+    /// The top-left `height x width` pixels of `image` (at most its size).
+    static func topLeftCrop(_ image: RGBImage, height: Int, width: Int) -> RGBImage {
+        let rows = min(height, image.height), columns = min(width, image.width)
+        var out = [UInt8](repeating: 0, count: rows * columns * 3)
+        for y in 0 ..< rows {
+            let from = y * image.width * 3
+            out.replaceSubrange(y * columns * 3 ..< (y + 1) * columns * 3, with: image.pixels[from ..< from + columns * 3])
+        }
+        return RGBImage(width: columns, height: rows, pixels: out)
     }
 
     /// The size ``prepare(_:size:)`` gives an image of `height x width`, computed without resizing
@@ -73,6 +88,9 @@ public struct ImageProcessor: Sendable {
         var result = (height: height, width: width)
         if config.doResize { result = Self.resizeTarget(height: height, width: width, size: config.size) }
         if config.doCenterCrop { result = (config.cropHeight, config.cropWidth) }
+        if let n = config.cropToMultipleOf, n > 0, result.height >= n, result.width >= n {
+            result = (result.height - result.height % n, result.width - result.width % n)
+        }
         return result
     }
 

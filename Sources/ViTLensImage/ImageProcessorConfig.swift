@@ -72,6 +72,10 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
     /// Where the center crop is placed: transformers' floor rule, or torchvision's (timm's eval
     /// transform). Never read from `preprocessor_config.json`; set by ``TimmDataConfig``.
     public var cropPlacement: CropPlacement = .transformers
+    /// After resize (and centre crop), keep the top-left `H - H % n` x `W - W % n` pixels (DINO's
+    /// `visualize_attention.py` crop to a multiple of the patch size); `nil` for none. Never read
+    /// from `preprocessor_config.json`; set by ``dinoVisualization(size:patchSize:)``.
+    public var cropToMultipleOf: Int?
 
     /// How a center crop rounds an odd surplus (or deficit) of pixels.
     public enum CropPlacement: String, Sendable, Equatable {

@@ -7,6 +7,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     case configInvalid(file: String, reason: String)
     /// `config.json` names a `model_type` that no family handles.
     case unknownModelType(file: String, type: String)
+    /// The architecture flags (``DINOPreset``) do not fit together.
+    case presetInvalid(reason: String)
+    /// A checkpoint read with a preset has a tensor the preset does not expect.
+    case presetMismatch(file: String, reason: String)
 
     /// One line naming the file and the problem.
     public var description: String {
@@ -17,6 +21,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(file): invalid config: \(reason)"
         case .unknownModelType(let file, let type):
             return "\(file): unknown model_type '\(type)' (supported: \(ModelLoader.supportedModelTypes.joined(separator: ", ")))"
+        case .presetInvalid(let reason):
+            return "invalid architecture flags: \(reason)"
+        case .presetMismatch(let file, let reason):
+            return "\(file): \(reason)"
         }
     }
 }

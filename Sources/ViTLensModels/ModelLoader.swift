@@ -40,18 +40,7 @@ public enum ModelLoader {
     /// - Throws: ``ModelError`` for a config problem, `CheckpointError` for a weight problem, each
     ///   naming the file and the key or field at fault.
     public static func load(_ files: ModelFiles) throws -> LoadedModel {
-        var config = ConfigData(bytes: try ConfigFile.read(files.config), file: files.config.path)
-        let type: String
-        let archive: any TensorSource
-        if try TimmConfig.isTimm(config) {
-            let timm = try TimmConfig(config, weights: try TensorSources.open(files.weights, stateDictKey: files.stateDictKey))
-            config = timm.config
-            type = timm.modelType
-            archive = timm.source
-        } else {
-            type = try ConfigFile.decode(ModelType.self, from: config.bytes, file: config.file).value
-            archive = try TensorSources.open(files.weights, stateDictKey: files.stateDictKey)
-        }
+        let (config, type, archive, _) = try checkpoint(files)
         guard let family = ModelFamilies.family(for: type) else {
             throw ModelError.unknownModelType(file: config.file, type: type)
         }
@@ -60,6 +49,19 @@ public enum ModelLoader {
         weights.ignore(where: { $0.hasSuffix(".position_ids") || $0.hasPrefix("pooler.") || $0.contains(".pooler.") })
         try weights.finish()
         return model
+    }
+
+    /// The config (mapped to Hugging Face's for a timm one), its `model_type`, the weights under
+    /// Hub names before any family reads them, and whether the files were timm's.
+    static func checkpoint(_ files: ModelFiles) throws -> (config: ConfigData, type: String, archive: any TensorSource, timm: Bool) {
+        let config = ConfigData(bytes: try files.readConfig(), file: files.config.path)
+        if try TimmConfig.isTimm(config) {
+            let weights = DINOBackboneStateDict.unwrap(try TensorSources.open(files.weights, stateDictKey: files.stateDictKey))
+            let timm = try TimmConfig(config, weights: weights)
+            return (timm.config, timm.modelType, timm.source, true)
+        }
+        let type = try ConfigFile.decode(ModelType.self, from: config.bytes, file: config.file).value
+        return (config, type, try TensorSources.open(files.weights, stateDictKey: files.stateDictKey), false)
     }
 
     /// Loads a model that must be an image model.

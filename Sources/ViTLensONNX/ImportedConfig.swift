@@ -80,27 +80,6 @@ enum ImportedConfig {
         }
     }
 
-    /// `preprocessor_config.json` for `config`; centre crop and RGB conversion are written only when set.
-    static func json(_ config: ImageProcessorConfig) -> JSONValue {
-        let size: JSONValue
-        switch config.size {
-        case .exact(let height, let width): size = .object(["height": .integer(height), "width": .integer(width)])
-        case .shortestEdge(let edge): size = .object(["shortest_edge": .integer(edge)])
-        case .shortestEdgeCapped(let shortest, let longest):
-            size = .object(["shortest_edge": .integer(shortest), "longest_edge": .integer(longest)])
-        }
-        var members: [(key: String, value: JSONValue)] = [
-            ("image_processor_type", .string(config.processorType.rawValue)),
-            ("do_resize", .bool(config.doResize)), ("size", size), ("resample", .integer(config.resample.rawValue)),
-            ("do_rescale", .bool(config.doRescale)), ("rescale_factor", .float(config.rescaleFactor)),
-            ("do_normalize", .bool(config.doNormalize)),
-            ("image_mean", .floats(config.imageMean)), ("image_std", .floats(config.imageStd)),
-        ]
-        if config.doCenterCrop {
-            members += [("do_center_crop", .bool(true)),
-                        ("crop_size", .object(["height": .integer(config.cropHeight), "width": .integer(config.cropWidth)]))]
-        }
-        if config.doConvertRGB { members += [("do_convert_rgb", .bool(true))] }
-        return .object(members)
-    }
+    /// `preprocessor_config.json` for `config` (``ImageProcessorConfig/jsonValue``).
+    static func json(_ config: ImageProcessorConfig) -> JSONValue { config.jsonValue }
 }

@@ -7,6 +7,6 @@ struct ViTLensCommand: AsyncParsableCommand {
         commandName: "vitlens",
         abstract: "See and measure what a Vision Transformer attends to.",
         version: ViTLensVersion.current,
-        subcommands: [DumpCommand.self, HeadsCommand.self, RolloutCommand.self, ExplainCommand.self, FaithfulnessCommand.self, DistanceCommand.self, StatsCommand.self, MergeCommand.self, FlowCommand.self, AnalyzeCommand.self, ReportCommand.self, ImportONNXCommand.self, BenchCommand.self, ServeCommand.self]
+        subcommands: [DumpCommand.self, HeadsCommand.self, RolloutCommand.self, ExplainCommand.self, FaithfulnessCommand.self, DistanceCommand.self, StatsCommand.self, MergeCommand.self, FlowCommand.self, AnalyzeCommand.self, ReportCommand.self, ImportONNXCommand.self, ConvertCommand.self, BenchCommand.self, ServeCommand.self]
     )
 }

@@ -6,7 +6,7 @@ import ViTLensTestSupport
 /// shows up as a diff in review. A missing snapshot, or RECORD_SNAPSHOTS=1, writes the current text and
 /// fails the test, so recording never passes silently.
 @Suite struct HelpSnapshotTests {
-    static let commands = ["", "dump", "heads", "rollout", "explain", "faithfulness", "distance", "stats", "merge", "flow", "analyze", "report", "import-onnx", "bench", "serve"]
+    static let commands = ["", "dump", "heads", "rollout", "explain", "faithfulness", "distance", "stats", "merge", "flow", "analyze", "report", "import-onnx", "convert", "bench", "serve"]
 
     @Test(arguments: commands)
     func helpMatchesSnapshot(_ command: String) throws {

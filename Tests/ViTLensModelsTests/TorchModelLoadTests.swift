@@ -19,7 +19,14 @@ struct TorchModelLoadTests {
     static func run(_ spec: String, height: Int = 64, width: Int = 48, seed: UInt64 = 7) throws
         -> (attentions: [[Float]], output: VisionOutput, model: VisionTransformer)
     {
-        let model = try ModelLoader.loadVision(try ModelLocator.resolve(Fixtures.url(spec).path))
+        try run(files: ModelLocator.resolve(Fixtures.url(spec).path), height: height, width: width, seed: seed)
+    }
+
+    /// As ``run(_:height:width:seed:)`` for the model `files`.
+    static func run(files: ModelFiles, height: Int = 64, width: Int = 48, seed: UInt64 = 7) throws
+        -> (attentions: [[Float]], output: VisionOutput, model: VisionTransformer)
+    {
+        let model = try ModelLoader.loadVision(files)
         var state = seed
         let pixels = (0 ..< 3 * height * width).map { _ -> Float in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407

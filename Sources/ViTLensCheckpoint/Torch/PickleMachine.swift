@@ -45,6 +45,8 @@ struct PickleMachine {
     static let allowedFunctions: Set<String> = [
         "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
         "torch._utils._rebuild_parameter_with_state", "collections.OrderedDict",
+        // Only as NEWOBJ's class with no arguments: the `args` of DINO's training checkpoints.
+        "argparse.Namespace",
     ]
 
     /// Storage class name -> element type.
@@ -120,6 +122,9 @@ struct PickleMachine {
             case 0x52: // REDUCE
                 let args = try pop(), callable = try pop()
                 try push(try reduce(callable, args, at: at))
+            case 0x81: // NEWOBJ
+                let args = try pop(), cls = try pop()
+                try push(try newObject(cls, args, at: at))
             case 0x62: // BUILD
                 let state = try pop()
                 try build(state, on: try top(), at: at)
@@ -290,6 +295,16 @@ struct PickleMachine {
         default:
             throw fail("REDUCE at byte \(at - origin) calls \(name), which builds no value here")
         }
+    }
+
+    /// `NEWOBJ` (`cls.__new__(cls, *args)`): only an `argparse.Namespace` without arguments, kept as
+    /// an empty dict (its attributes, set by `BUILD`, are not read).
+    private func newObject(_ cls: PickleValue, _ args: PickleValue, at: Int) throws -> PickleValue {
+        guard case .global("argparse.Namespace") = cls else {
+            throw fail("NEWOBJ at byte \(at - origin) creates a \(cls.kind), not an argparse.Namespace")
+        }
+        guard case .tuple(let t) = args, t.items.isEmpty else { throw fail("NEWOBJ at byte \(at - origin) passes arguments to argparse.Namespace") }
+        return .dict(PickleDict())
     }
 
     private func requireEmpty(_ v: PickleValue, _ what: String, at: Int) throws {

@@ -6,15 +6,21 @@ import ViTLens
 /// used by every command).
 struct ModelOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp(
-        "Model: a Hugging Face folder (config.json + model.safetensors), a .safetensors file beside its config.json, or a Hub id such as facebook/dino-vits8 (read from the Hugging Face cache, downloaded if missing unless HF_HUB_OFFLINE=1).",
+        "Model: a Hugging Face folder (config.json + model.safetensors), a .safetensors or .pth/.bin file beside its config.json (Hugging Face or timm), a DINO .pth with --arch, or a Hub id such as facebook/dino-vits8 (read from the Hugging Face cache, downloaded if missing unless HF_HUB_OFFLINE=1).",
         valueName: "dir|file|id"))
     var model: String?
+
+    @OptionGroup var key: StateDictKeyOption
+    @OptionGroup var architecture: ArchitectureOptions
+    @OptionGroup var preprocess: PreprocessOptions
 
     /// Loads the model once, showing each file a Hub download fetches as a byte progress bar on
     /// standard error (nothing when `quiet`).
     func session(quiet: Bool = false) throws -> AnalysisSession {
         guard let model else { throw ValidationError("--model is required") }
-        return try Self.load(model, quiet: quiet)
+        let display = DownloadDisplay(style: (try? ProgressStyle.resolve(quiet: quiet)) ?? .lines)
+        return try AnalysisSession(model: model, downloads: { display.show($0) }, stateDictKey: key.stateDictKey,
+                                   preset: try architecture.preset(), preprocessing: try preprocess.preprocessing())
     }
 
     /// Loads the model `spec`, showing each file a Hub download fetches as a byte progress bar on
@@ -23,6 +29,14 @@ struct ModelOptions: ParsableArguments {
         let display = DownloadDisplay(style: (try? ProgressStyle.resolve(quiet: quiet)) ?? .lines)
         return try AnalysisSession(model: spec, downloads: { display.show($0) })
     }
+}
+
+/// `--key`: which state dict of a `torch.save` file holding several.
+struct StateDictKeyOption: ParsableArguments {
+    @Option(name: .customLong("key"), help: ArgumentHelp(
+        "For a .pth/.bin checkpoint holding several state dicts (DINO's teacher and student, a training checkpoint's model), the one to load (default: the first of state_dict, model, teacher, model_ema, module, student, net, else the only one).",
+        valueName: "name"))
+    var stateDictKey: String?
 }
 
 /// `--out` and `--quiet`, and the writing of a product into the output folder.

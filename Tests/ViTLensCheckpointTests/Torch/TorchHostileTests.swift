@@ -50,6 +50,27 @@ struct TorchHostileTests {
         #expect(!FileManager.default.fileExists(atPath: "/tmp/vitlens-pwned"))
     }
 
+    /// `NEWOBJ` builds only an `argparse.Namespace` without arguments (a DINO checkpoint's `args`,
+    /// kept as an empty object); any other class, or `Namespace` called through `REDUCE`, is refused.
+    @Test func newObjectOnlyForNamespace() throws {
+        let legacy = try Data(contentsOf: Fixtures.url("torch/hostile/os-system-legacy.pth"))
+        let head = try #require(legacy.range(of: Data([0x80, 0x02, 0x63, 0x6F, 0x73, 0x0A]), options: .backwards)).lowerBound
+        let dir = try temporaryFolder("newobj")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func reason(_ pickle: [UInt8]) -> String {
+            let url = dir.appendingPathComponent("f.pth")
+            do {
+                try (legacy[..<head] + Data(pickle)).write(to: url)
+                _ = try TorchCheckpoint(url: url)
+                return "loaded"
+            } catch { return "\(error)" }
+        }
+        let ordered = Array("ccollections\nOrderedDict\n".utf8), namespace = Array("cargparse\nNamespace\n".utf8)
+        #expect(reason([0x80, 0x02] + ordered + [0x29, 0x81, 0x2E]).hasSuffix("NEWOBJ at byte 28 creates a collections.OrderedDict, not an argparse.Namespace"))
+        #expect(reason([0x80, 0x02] + namespace + [0x4B, 0x01, 0x85, 0x81, 0x2E]).hasSuffix("NEWOBJ at byte 25 passes arguments to argparse.Namespace"))
+        #expect(reason([0x80, 0x02] + namespace + [0x29, 0x52, 0x2E]).contains("calls argparse.Namespace, which builds no value here"))
+    }
+
     @Test func theWellFormedViewLoads() throws {
         let file = try TorchCheckpoint(url: Fixtures.url("torch/hostile/good-view.pth"))
         #expect(try file.floats("w") == [2, 3, 4, 5])
