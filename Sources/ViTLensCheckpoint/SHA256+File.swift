@@ -26,4 +26,18 @@ public enum FileDigest {
         }
         return hasher.hexDigest()
     }
+
+    /// The SHA-256 of `data` as 64 lower-case hex digits.
+    public static func sha256(of data: Data) -> String {
+        var hasher = SHA256()
+        hasher.update(data)
+        return hasher.hexDigest()
+    }
+
+    /// The SHA-256 of a model's `config.json` bytes: the file, or the config a DINO preset made from
+    /// flags (``ModelFiles/configData``), whose ``ModelFiles/config`` URL is the weights file.
+    public static func configSHA256(of files: ModelFiles) throws -> String {
+        if let data = files.configData { return sha256(of: data) }
+        return try sha256(of: files.config)
+    }
 }

@@ -68,4 +68,22 @@ struct ConvertCLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try NPY.read(out.appendingPathComponent("cls_attention.npy")).shape == [3, 7, 10])
     }
+
+    /// A preset's config exists only in memory: the sanity check's shuffled copy and the stats
+    /// checkpoint's identity use it, not the weights file in its place.
+    @Test func presetModelsRunFaithfulnessAndStats() throws {
+        let bare = try Self.folder([("torch/timm-dino-p8/dino-p8.pth", "dino-p8.pth")])
+        let out = CLI.temporaryDirectory("preset-faith")
+        defer { for d in [bare, out] { try? FileManager.default.removeItem(at: d) } }
+        let model = bare.appendingPathComponent("dino-p8.pth").path
+        let f = try CLI.run(["faithfulness", "photos/grace_hopper.jpg", "--model", model, "--arch", "custom", "--heads", "3",
+                             "--target", "similar:photos/astronaut.png", "--steps", "4", "--methods", "attention,input-grad",
+                             "--out", out.appendingPathComponent("faith").path, "-q"])
+        #expect(f.status == 0, "\(f.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("faith/faithfulness.json"))) as? [String: Any]
+        #expect(json?["sanity"] != nil, "\(json?.keys.sorted() ?? [])")
+        let s = try CLI.run(["stats", "photos", "--model", model, "--arch", "custom", "--heads", "3", "--out", out.appendingPathComponent("stats").path, "-q"])
+        #expect(s.status == 0, "\(s.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bare.path) == ["dino-p8.pth"])
+    }
 }

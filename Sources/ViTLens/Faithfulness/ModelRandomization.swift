@@ -32,7 +32,11 @@ public enum ModelRandomization {
         }
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        for source in [files.config, files.preprocessorConfig].compactMap({ $0 }) {
+        // A DINO preset's config comes from flags (its `config` URL is the weights file): write it out.
+        if let data = files.configData {
+            try data.write(to: folder.appendingPathComponent("config.json"), options: .atomic)
+        }
+        for source in [files.configData == nil ? files.config : nil, files.preprocessorConfig].compactMap({ $0 }) {
             let target = folder.appendingPathComponent(source.lastPathComponent)
             if fm.fileExists(atPath: target.path) { try fm.removeItem(at: target) }
             try fm.copyItem(at: source, to: target)

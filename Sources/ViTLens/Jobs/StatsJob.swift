@@ -42,7 +42,7 @@ public struct StatsJob: Sendable {
         let bytes = (try? FileManager.default.attributesOfItem(atPath: files.weights.path))?[.size] as? Int
         return StatsState.Identity(
             vitlensVersion: ViTLensVersion.current, modelType: vision.model.modelType, weights: files.weights.lastPathComponent,
-            weightsBytes: bytes ?? 0, configSHA256: try FileDigest.sha256(of: files.config), requestedSize: size.map { [$0.height, $0.width] },
+            weightsBytes: bytes ?? 0, configSHA256: try FileDigest.configSHA256(of: files), requestedSize: size.map { [$0.height, $0.width] },
             outlierThreshold: outlierThreshold, inputCount: list.count, inputsDigest: StatsState.digest(list.paths))
     }
 
