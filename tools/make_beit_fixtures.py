@@ -31,7 +31,6 @@ Run from anywhere with the reference stack:
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -327,28 +326,10 @@ def run_case(case: mf.ImageCase) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", metavar="NAME", help="model folders and/or case names")
-    parser.add_argument("--list", action="store_true", help="list models and cases and exit")
-    args = parser.parse_args(argv)
-    if args.list:
-        for m in MODEL_SPECS:
-            print(f"model {m.name}: {m.description}")
-        for c in IMAGE_CASES:
-            print(f"case  {c.name}  (model {c.model})")
+    picked = mf.select_fixtures(argv, __doc__, MODEL_SPECS, IMAGE_CASES)
+    if picked is None:
         return 0
-
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-
-    wanted = set(args.only or list(MODEL_BY_NAME) + list(ALL_CASES))
-    unknown = wanted - set(MODEL_BY_NAME) - set(ALL_CASES)
-    if unknown:
-        parser.error(f"unknown names: {', '.join(sorted(unknown))} (see --list)")
-    cases = [c for c in IMAGE_CASES if c.name in wanted or c.model in wanted]
-    models = [m for m in MODEL_SPECS if m.name in wanted]
+    _, models, cases = picked
     for spec in models:
         print(f"model {spec.name}")
         spec.build(mf.fresh_dir(mf.MODELS / spec.name), spec.seed)

@@ -804,33 +804,51 @@ def write_readme() -> None:
     (FIXTURES / "README.md").write_text("".join(lines), encoding="utf-8")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def select_fixtures(argv, doc, model_specs, cases, add_arguments=None):
+    """The fixture generators' shared command line (`--only NAME...`, `--list`) and torch set-up.
+
+    Returns ``(args, models, cases)`` to build, or ``None`` after ``--list``. A model name also
+    selects its cases, and a selected case rebuilds its model (deterministic: same seed, same bytes).
+    """
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="model folders and/or case names (a model name also selects its cases)")
     parser.add_argument("--list", action="store_true", help="list models and cases and exit")
-    parser.add_argument("--minilm", type=Path, default=os.environ.get("VITLENS_MINILM_DIR"),
-                        help="folder of the real all-MiniLM-L6-v2 (HF layout); default $VITLENS_MINILM_DIR")
+    if add_arguments is not None:
+        add_arguments(parser)
     args = parser.parse_args(argv)
-
+    model_names = [m.name for m in model_specs]
+    case_names = [c.name for c in cases]
     if args.list:
-        for m in MODEL_SPECS:
+        for m in model_specs:
             print(f"model {m.name}: {m.description}")
-        for c in ALL_CASES.values():
+        for c in cases:
             print(f"case  {c.name}  (model {c.model})")
-        return 0
+        return None
 
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
 
-    wanted = set(args.only or list(MODEL_BY_NAME) + list(ALL_CASES))
-    unknown = wanted - set(MODEL_BY_NAME) - set(ALL_CASES)
+    wanted = set(args.only or model_names + case_names)
+    unknown = wanted - set(model_names) - set(case_names)
     if unknown:
         parser.error(f"unknown names: {', '.join(sorted(unknown))} (see --list)")
-    cases = [c for c in ALL_CASES.values() if c.name in wanted or c.model in wanted]
-    models = [m for m in MODEL_SPECS if m.name in wanted or any(c.model == m.name for c in cases)]
+    chosen = [c for c in cases if c.name in wanted or c.model in wanted]
+    models = [m for m in model_specs if m.name in wanted or any(c.model == m.name for c in chosen)]
+    return args, models, chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    def minilm_argument(parser):
+        parser.add_argument("--minilm", type=Path, default=os.environ.get("VITLENS_MINILM_DIR"),
+                            help="folder of the real all-MiniLM-L6-v2 (HF layout); default $VITLENS_MINILM_DIR")
+
+    picked = select_fixtures(argv, __doc__, MODEL_SPECS, list(ALL_CASES.values()), minilm_argument)
+    if picked is None:
+        return 0
+    args, models, cases = picked
 
     for spec in models:
         print(f"model {spec.name}")
