@@ -5,7 +5,7 @@ import ViTLensTestSupport
 
 /// The CLI analyses on the SigLIP fixture (no CLS; the pooling head's probe is layer L = 2): the
 /// layout written is the grid alone and names the pooling head's layer, the default readout is the
-/// probe, and `explain` is refused on one line.
+/// probe, also for `explain`.
 @Suite("SigLIPCLI") struct SigLIPCLITests {
     let model = Fixtures.url("models/siglip-vision").path
 
@@ -112,10 +112,32 @@ import ViTLensTestSupport
         #expect(html.contains("layer 2, the attention pooling head"))
     }
 
-    @Test func explainIsRefused() throws {
-        let r = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--target", "similar:photos/astronaut.png",
-                             "--out", out("explain").path])
-        #expect(r.status != 0, "\(r.stdout)")
-        #expect(r.errorLines.count == 1 && r.stderr.contains("attention pooling head"), "\(r.stderr)")
+    /// `explain` reads the probe: Chefer's relevance and input x gradient of a `similar:` target
+    /// write a 6x6 map with the layout naming the pooling head; attn-grad over the encoder layers
+    /// has no CLS row there and is refused on one line, while the head's layer alone works.
+    @Test(arguments: ["chefer", "input-grad", "grad-rollout"])
+    func explainWritesMaps(_ method: String) throws {
+        let dir = out("explain-\(method)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--method", method,
+                             "--target", "similar:photos/astronaut.png", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let map = try NPY.read(dir.appendingPathComponent("relevance.npy"))
+        #expect(map.shape == [6, 6])
+        #expect(map.floats.allSatisfy(\.isFinite) && map.floats.contains { $0 > 0 }, "\(map.floats)")
+        if method == "grad-rollout" { #expect(abs(map.floats.reduce(0, +) - 1) < 1e-4) }
+        try expectLayout(dir.appendingPathComponent("explain.json"))
+    }
+
+    @Test func explainAttentionGradientLayers() throws {
+        let refused = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--method", "attn-grad",
+                                   "--target", "similar:photos/astronaut.png", "--out", out("explain-ag0").path])
+        #expect(refused.status != 0 && refused.errorLines.count == 1 && refused.stderr.contains("CLS"), "\(refused.stderr)")
+        let dir = out("explain-ag")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--method", "attn-grad", "--first-layer=-1",
+                             "--target", "similar:photos/astronaut.png", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try NPY.read(dir.appendingPathComponent("relevance.npy")).shape == [1, 6, 6])
     }
 }
