@@ -40,13 +40,18 @@ struct ProbeReadoutTests {
         #expect(zero.rows[0].row == [0, 0, 0])
     }
 
-    @Test func attentionGradientLayersReadTheProbeOnlyAtItsLayer() throws {
-        #expect(throws: AnalysisError.self) { _ = try AttentionGradientLayers.explain(try Self.fused(), readout: .cls) }
+    @Test func attentionGradientLayersReadTheProbeAtItsLayer() throws {
+        // The encoder layer has no CLS row: the mean of its patch rows.
+        let both = try AttentionGradientLayers.explain(try Self.fused(), readout: .cls)
+        let mean = Self.times([1.0 / 3, 1.0 / 3, 1.0 / 3]).map(Float.init)
+        #expect(zip(both.rows[0].row, mean).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(both.rows[0].row)")
+        #expect(both.rows[1].row == Self.probe)
+        #expect(both.map.shape == [2, 1, 3])
         let head = try FusedAttentionGradients(layout: Self.layout, layers: 1 ... 1, fusion: .positiveThenMean,
                                                matrices: [Self.probe + Self.probe + Self.probe])
         #expect(try AttentionGradientLayers.explain(head, readout: .cls).rows[0].row == Self.probe)
         // Another readout treats the head's layer as an ordinary layer.
-        let mean = try CheferRelevance.explain(try Self.fused(), readout: .meanOfPatches)
-        #expect(mean.rows[0].row.count == 3)
+        let patches = try CheferRelevance.explain(try Self.fused(), readout: .meanOfPatches)
+        #expect(patches.rows[0].row.count == 3)
     }
 }

@@ -113,8 +113,8 @@ import ViTLensTestSupport
     }
 
     /// `explain` reads the probe: Chefer's relevance and input x gradient of a `similar:` target
-    /// write a 6x6 map with the layout naming the pooling head; attn-grad over the encoder layers
-    /// has no CLS row there and is refused on one line, while the head's layer alone works.
+    /// write a 6x6 map with the layout naming the pooling head; attn-grad one map per layer (the
+    /// probe's row at the head's layer, the mean of the patch rows below it).
     @Test(arguments: ["chefer", "input-grad", "grad-rollout"])
     func explainWritesMaps(_ method: String) throws {
         let dir = out("explain-\(method)")
@@ -130,14 +130,34 @@ import ViTLensTestSupport
     }
 
     @Test func explainAttentionGradientLayers() throws {
-        let refused = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--method", "attn-grad",
-                                   "--target", "similar:photos/astronaut.png", "--out", out("explain-ag0").path])
-        #expect(refused.status != 0 && refused.errorLines.count == 1 && refused.stderr.contains("CLS"), "\(refused.stderr)")
         let dir = out("explain-ag")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--method", "attn-grad", "--first-layer=-1",
+        let r = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--method", "attn-grad",
                              "--target", "similar:photos/astronaut.png", "--out", dir.path])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(try NPY.read(dir.appendingPathComponent("relevance.npy")).shape == [1, 6, 6])
+        let all = try NPY.read(dir.appendingPathComponent("relevance.npy"))
+        #expect(all.shape == [3, 6, 6])
+        let head = out("explain-ag-head")
+        defer { try? FileManager.default.removeItem(at: head) }
+        let h = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--method", "attn-grad", "--first-layer=-1",
+                             "--target", "similar:photos/astronaut.png", "--out", head.path])
+        #expect(h.status == 0, "\(h.stderr)")
+        let last = try NPY.read(head.appendingPathComponent("relevance.npy"))
+        #expect(last.shape == [1, 6, 6])
+        // The head's layer is the same map whatever the range.
+        #expect(Array(all.floats[(2 * 36)...]) == last.floats)
+    }
+
+    /// Gradient faithfulness runs every method on SigLIP (the gradient ones through the pooling head).
+    @Test func faithfulnessRunsEveryMethod() throws {
+        let dir = out("faithfulness")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["faithfulness", "photos/rocket.jpg", "--model", model, "--target", "similar:photos/astronaut.png",
+                             "--steps", "4", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try String(contentsOf: dir.appendingPathComponent("summary.csv"), encoding: .utf8)
+        for method in ["chefer", "grad-rollout", "attn-grad", "input-grad", "attention", "rollout"] {
+            #expect(summary.contains("\n\(method),0."), "\(method): \(summary)")
+        }
     }
 }

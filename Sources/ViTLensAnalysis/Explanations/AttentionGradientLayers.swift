@@ -4,19 +4,19 @@ import ViTLensCore
 /// every kept layer, without propagation through the layers.
 ///
 /// The map is `[layers, rows, columns]` (`[layers, tokens]` for text), layers in forward order,
-/// prefix tokens excluded; the rows keep every token. At SigLIP's pooling head layer the CLS readout
-/// reads the probe's row (every row of that layer); the encoder layers below have no CLS row, so a
-/// CLS readout over them is refused (query a token or the mean of patches).
+/// prefix tokens excluded; the rows keep every token. Read out at SigLIP's probe (the CLS readout on a
+/// layout without CLS, the range ending at the pooling head's layer), that layer gives the probe's row
+/// (every row of it) and the encoder layers below, which have no CLS row, the mean of their patch rows.
 public enum AttentionGradientLayers {
     /// One readout row per layer and the stacked patch maps.
-    /// - Throws: ``AnalysisError`` when the readout names a token the layout lacks (CLS on a layout
-    ///   without one, below a pooling head).
+    /// - Throws: ``AnalysisError`` when the readout names a token the layout lacks.
     public static func explain(_ fused: FusedAttentionGradients, readout: Readout = .cls) throws -> Explanation {
         let n = fused.tokens
         let probe = fused.readsProbe(readout)
-        let rows = try zip(fused.layers, fused.matrices).map { layer, m in
+        // Below the probe's layer there is no CLS row: those layers read the mean of the patch rows.
+        let u = try (probe ? Readout.meanOfPatches : readout).weights(in: fused.layout)
+        let rows = zip(fused.layers, fused.matrices).map { layer, m in
             if probe, layer == fused.layers.upperBound { return m[0 ..< n].map(Double.init) }
-            let u = try readout.weights(in: fused.layout)
             return m.withUnsafeBufferPointer { AnalysisKernels.rowTimesMatrix(u, $0, n: n) }
         }
         return fused.explanation(.attentionGradient, readout: readout, rows: rows)
