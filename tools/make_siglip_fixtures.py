@@ -18,9 +18,17 @@ over the N patch tokens per head (``need_weights=True, average_attn_weights=Fals
 same ``last_hidden_state`` and checked to give the same head output). Non-native sizes call the
 processor with ``size={"height": H, "width": W}`` and the model with ``interpolate_pos_encoding=True``.
 
+``--gradients`` writes only the torch autograd case ``siglip-vision-rocket-40x64-gradients`` (from the
+committed ``siglip-vision`` folder and the ``siglip-vision-rocket-40x64`` pixel values; nothing else is
+rewritten): the target is the cosine of the pooled output with ``gradient_reference(D)``, and it records
+``embeddings.npy`` / ``embedding_gradient.npy`` [N, D] (the encoder's input and its gradient),
+``attention_gradients.npy`` [layers + 1, heads, N, N] (the encoder layers' dTarget/dA, then the pooling
+head's dTarget/dp [heads, N] broadcast to every row, ViTLens's layout of layer L) and ``target_value.npy``.
+
 Run with the fixture venv (``tools/.venv``; see ``tools/make_fixtures.sh``):
 
     python tools/make_siglip_fixtures.py            # everything
+    python tools/make_siglip_fixtures.py --gradients
     python tools/make_siglip_fixtures.py --list
 """
 
@@ -217,11 +225,86 @@ def run_case(case: mf.ImageCase) -> None:
     mf.write_meta(out / "meta.json", meta)
 
 
+GRADIENT_CASE = "siglip-vision-rocket-40x64-gradients"
+GRADIENT_PIXELS = "siglip-vision-rocket-40x64"
+
+
+def gradient_reference(d: int) -> torch.Tensor:
+    """The pooled-cosine reference vector, ``(j mod 7) - 2.5`` (SigLIPGradientTests uses the same)."""
+    return torch.tensor([float(j % 7) - 2.5 for j in range(d)])
+
+
+def pooling_head_by_hand(head, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(probe attention [heads, N], pooled [D]) of the pooling head on ``hidden`` [1, N, D], written out op by
+    op (the fused ``in_proj`` split into query | key | value) so that the attention is a leaf of the graph."""
+    att = head.attention
+    d = hidden.shape[-1]
+    heads = att.num_heads
+    dh = d // heads
+    w, b = att.in_proj_weight, att.in_proj_bias
+    q = torch.nn.functional.linear(head.probe[0], w[:d], b[:d]).view(1, heads, dh).transpose(0, 1)  # [heads, 1, dh]
+    k = torch.nn.functional.linear(hidden[0], w[d:2 * d], b[d:2 * d]).view(-1, heads, dh).transpose(0, 1)
+    v = torch.nn.functional.linear(hidden[0], w[2 * d:], b[2 * d:]).view(-1, heads, dh).transpose(0, 1)
+    p = torch.softmax(q @ k.transpose(1, 2) / np.sqrt(dh), dim=-1)  # [heads, 1, N]
+    p.retain_grad()
+    context = (p @ v).transpose(0, 1).reshape(1, d)
+    attended = att.out_proj(context)
+    pooled = attended + head.mlp(head.layernorm(attended))
+    return p, pooled[0]
+
+
+def run_gradient_case() -> None:
+    from transformers import SiglipVisionModel
+
+    folder = mf.MODELS / "siglip-vision"
+    out = mf.fresh_dir(mf.CASES / GRADIENT_CASE)
+    pixels = torch.from_numpy(np.load(mf.CASES / GRADIENT_PIXELS / "pixel_values.npy")).unsqueeze(0)
+    model = SiglipVisionModel.from_pretrained(str(folder), attn_implementation="eager", dtype=torch.float32).eval()
+    outputs = model(pixel_values=pixels, output_attentions=True, output_hidden_states=True, interpolate_pos_encoding=True)
+    embeddings = outputs.hidden_states[0]
+    embeddings.retain_grad()
+    for a in outputs.attentions:
+        a.retain_grad()
+    p, pooled = pooling_head_by_hand(model.head, outputs.last_hidden_state)
+    if float((pooled - outputs.pooler_output[0]).abs().max()) > 1e-6:
+        raise SystemExit(f"{GRADIENT_CASE}: the pooling head written out differs from pooler_output")
+    target = torch.nn.functional.cosine_similarity(pooled, gradient_reference(pooled.shape[0]), dim=0)
+    target.backward()
+    n = embeddings.shape[1]
+    head_layer = p.grad[:, 0, :].unsqueeze(1).expand(-1, n, -1)
+    grads = torch.stack([a.grad[0] for a in outputs.attentions] + [head_layer])
+    mf.save_f32(out / "embeddings.npy", embeddings[0].detach())
+    mf.save_f32(out / "embedding_gradient.npy", embeddings.grad[0])
+    mf.save_f32(out / "attention_gradients.npy", grads)
+    mf.save_f32(out / "target_value.npy", target.detach().reshape(1))
+    meta = {
+        "case": GRADIENT_CASE,
+        "kind": "gradients",
+        "model": "siglip-vision",
+        "model_sha256": mf.sha256(folder / "model.safetensors"),
+        "pixels": f"cases/{GRADIENT_PIXELS}/pixel_values.npy",
+        "target": "cosine_similarity(pooler_output, (j mod 7) - 2.5)",
+        "files": {f.name: list(np.load(f).shape) for f in sorted(out.glob("*.npy"))},
+        "notes": ["torch autograd, float32, eager attention; attention_gradients[L] = dTarget/dp of the pooling "
+                  "head's probe attention [heads, N] broadcast to every row (ViTLens's layout of layer L); the "
+                  "head is written out op by op and checked against pooler_output (1e-6)"],
+        **provenance(MODEL_BY_NAME["siglip-vision"].seed),
+    }
+    mf.write_meta(out / "meta.json", meta)
+
+
 def main(argv: list[str] | None = None) -> int:
-    picked = mf.select_fixtures(argv, __doc__, MODEL_SPECS, list(ALL_CASES.values()))
+    def gradients_argument(parser):
+        parser.add_argument("--gradients", action="store_true", help=f"write only the autograd case {GRADIENT_CASE}")
+
+    picked = mf.select_fixtures(argv, __doc__, MODEL_SPECS, list(ALL_CASES.values()), gradients_argument)
     if picked is None:
         return 0
-    _, models, cases = picked
+    args, models, cases = picked
+    if args.gradients:
+        print(f"case {GRADIENT_CASE}")
+        run_gradient_case()
+        return 0
     for spec in models:
         print(f"model {spec.name}")
         spec.build(mf.fresh_dir(mf.MODELS / spec.name), spec.seed)

@@ -50,7 +50,21 @@ struct AttentionPoolingHead {
         var query: [Float]
         /// The keys split by head, `[heads, N, headDim]`.
         var keys: [Float]
+        /// The keys and values as `in_proj` computed them, `[N, 2D]` (row `t`: key | value).
+        var keyValue: [Float]
+        /// What follows the attention (``Readout``).
+        var readout: Readout
         /// The pooled vector, `[D]`.
+        var pooled: [Float] { readout.pooled }
+    }
+
+    /// The part of the head after the probe's attention, from given probabilities.
+    struct Readout {
+        /// `out_proj(context)`, `[D]`: the attended vector `a`.
+        var attended: [Float]
+        /// `fc1(layernorm(a))` before the activation, `[intermediate]`.
+        var preActivation: [Float]
+        /// `a + fc2(act(fc1(layernorm(a))))`, `[D]`.
         var pooled: [Float]
     }
 
@@ -78,6 +92,15 @@ struct AttentionPoolingHead {
         }
         var probabilities = logits
         probabilities.withUnsafeMutableBufferPointer { Kernels.softmaxRows($0.baseAddress!, rows: heads, cols: n) }
+        let readout = read(probabilities: probabilities, keyValue: kv, tokens: n)
+        return Result(probabilities: probabilities, logits: logits, query: q, keys: keys, keyValue: kv, readout: readout)
+    }
+
+    /// The head after its attention: the context `Σ_t p_h[t] V_h[t]` per head from `probabilities
+    /// [heads, N]` and `keyValue [N, 2D]`, then `out_proj`, layernorm, MLP and the residual.
+    func read(probabilities: [Float], keyValue kv: [Float], tokens n: Int) -> Readout {
+        let d = probe.count
+        let dh = d / heads
         var context = [Float](repeating: 0, count: d)
         for h in 0 ..< heads {
             for t in 0 ..< n {
@@ -89,13 +112,14 @@ struct AttentionPoolingHead {
         context.withUnsafeBufferPointer { c in attended.withUnsafeMutableBufferPointer { output(c.baseAddress!, rows: 1, into: $0.baseAddress!) } }
         var normed = [Float](repeating: 0, count: d)
         attended.withUnsafeBufferPointer { a in normed.withUnsafeMutableBufferPointer { norm(a.baseAddress!, rows: 1, into: $0.baseAddress!) } }
-        var inner = [Float](repeating: 0, count: fc1.outFeatures)
-        normed.withUnsafeBufferPointer { x in inner.withUnsafeMutableBufferPointer { fc1(x.baseAddress!, rows: 1, into: $0.baseAddress!) } }
+        var preActivation = [Float](repeating: 0, count: fc1.outFeatures)
+        normed.withUnsafeBufferPointer { x in preActivation.withUnsafeMutableBufferPointer { fc1(x.baseAddress!, rows: 1, into: $0.baseAddress!) } }
+        var inner = preActivation
         inner.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }
         var pooled = [Float](repeating: 0, count: d)
         inner.withUnsafeBufferPointer { x in pooled.withUnsafeMutableBufferPointer { fc2(x.baseAddress!, rows: 1, into: $0.baseAddress!) } }
         for j in 0 ..< d { pooled[j] += attended[j] }
-        return Result(probabilities: probabilities, logits: logits, query: q, keys: keys, pooled: pooled)
+        return Readout(attended: attended, preActivation: preActivation, pooled: pooled)
     }
 
     /// Parameters, for the memory estimate.

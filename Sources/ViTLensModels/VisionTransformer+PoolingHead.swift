@@ -17,13 +17,8 @@ extension VisionTransformer {
     ///   or what the observer throws.
     func finishWithPoolingHead<O: AttentionObserver>(_ hidden: UnsafePointer<Float>, layout: TokenLayout,
                                                      observer: inout O) throws -> [Float]? {
-        guard let poolingHead else { return nil }
         let n = layout.tokenCount, h = spec.heads, dh = spec.headDim
-        let result = poolingHead(hidden, tokens: n)
-        if let i = Finite.firstNonFinite(result.logits) {
-            throw CheckpointError.nonFiniteActivation(file: encoder.weightsFile,
-                                                      stage: "the pooling head's attention scores (head \(i / n), token \(i % n))")
-        }
+        guard let result = try runPoolingHead(hidden, tokens: n) else { return nil }
         let options = observer.captureOptions
         let probabilities = Self.repeatRows(result.probabilities, heads: h, rows: n, width: n)
         let logits = options.contains(.logits) ? Self.repeatRows(result.logits, heads: h, rows: n, width: n) : nil
@@ -55,6 +50,19 @@ extension VisionTransformer {
             throw CheckpointError.nonFiniteActivation(file: encoder.weightsFile, stage: "the pooling head's output")
         }
         return result.pooled
+    }
+
+    /// The attention pooling head's pass over the final hidden states `[tokens, hidden]`, `nil`
+    /// without a head.
+    /// - Throws: ``CheckpointError/nonFiniteActivation(file:stage:)`` for a non-finite probe score.
+    func runPoolingHead(_ hidden: UnsafePointer<Float>, tokens n: Int) throws -> AttentionPoolingHead.Result? {
+        guard let poolingHead else { return nil }
+        let result = poolingHead(hidden, tokens: n)
+        if let i = Finite.firstNonFinite(result.logits) {
+            throw CheckpointError.nonFiniteActivation(file: encoder.weightsFile,
+                                                      stage: "the pooling head's attention scores (head \(i / n), token \(i % n))")
+        }
+        return result
     }
 
     /// Bytes the pooling head's delivered layer takes during a pass of `tokens` tokens (the

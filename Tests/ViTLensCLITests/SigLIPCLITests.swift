@@ -5,7 +5,7 @@ import ViTLensTestSupport
 
 /// The CLI analyses on the SigLIP fixture (no CLS; the pooling head's probe is layer L = 2): the
 /// layout written is the grid alone and names the pooling head's layer, the default readout is the
-/// probe, and `explain` is refused on one line.
+/// probe, also for `explain`.
 @Suite("SigLIPCLI") struct SigLIPCLITests {
     let model = Fixtures.url("models/siglip-vision").path
 
@@ -112,10 +112,52 @@ import ViTLensTestSupport
         #expect(html.contains("layer 2, the attention pooling head"))
     }
 
-    @Test func explainIsRefused() throws {
-        let r = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--target", "similar:photos/astronaut.png",
-                             "--out", out("explain").path])
-        #expect(r.status != 0, "\(r.stdout)")
-        #expect(r.errorLines.count == 1 && r.stderr.contains("attention pooling head"), "\(r.stderr)")
+    /// `explain` reads the probe: Chefer's relevance and input x gradient of a `similar:` target
+    /// write a 6x6 map with the layout naming the pooling head; attn-grad one map per layer (the
+    /// probe's row at the head's layer, the mean of the patch rows below it).
+    @Test(arguments: ["chefer", "input-grad", "grad-rollout"])
+    func explainWritesMaps(_ method: String) throws {
+        let dir = out("explain-\(method)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--method", method,
+                             "--target", "similar:photos/astronaut.png", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let map = try NPY.read(dir.appendingPathComponent("relevance.npy"))
+        #expect(map.shape == [6, 6])
+        #expect(map.floats.allSatisfy(\.isFinite) && map.floats.contains { $0 > 0 }, "\(map.floats)")
+        if method == "grad-rollout" { #expect(abs(map.floats.reduce(0, +) - 1) < 1e-4) }
+        try expectLayout(dir.appendingPathComponent("explain.json"))
+    }
+
+    @Test func explainAttentionGradientLayers() throws {
+        let dir = out("explain-ag")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--method", "attn-grad",
+                             "--target", "similar:photos/astronaut.png", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let all = try NPY.read(dir.appendingPathComponent("relevance.npy"))
+        #expect(all.shape == [3, 6, 6])
+        let head = out("explain-ag-head")
+        defer { try? FileManager.default.removeItem(at: head) }
+        let h = try CLI.run(["explain", "photos/rocket.jpg", "--model", model, "--method", "attn-grad", "--first-layer=-1",
+                             "--target", "similar:photos/astronaut.png", "--out", head.path])
+        #expect(h.status == 0, "\(h.stderr)")
+        let last = try NPY.read(head.appendingPathComponent("relevance.npy"))
+        #expect(last.shape == [1, 6, 6])
+        // The head's layer is the same map whatever the range.
+        #expect(Array(all.floats[(2 * 36)...]) == last.floats)
+    }
+
+    /// Gradient faithfulness runs every method on SigLIP (the gradient ones through the pooling head).
+    @Test func faithfulnessRunsEveryMethod() throws {
+        let dir = out("faithfulness")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["faithfulness", "photos/rocket.jpg", "--model", model, "--target", "similar:photos/astronaut.png",
+                             "--steps", "4", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try String(contentsOf: dir.appendingPathComponent("summary.csv"), encoding: .utf8)
+        for method in ["chefer", "grad-rollout", "attn-grad", "input-grad", "attention", "rollout"] {
+            #expect(summary.contains("\n\(method),0."), "\(method): \(summary)")
+        }
     }
 }

@@ -12,6 +12,8 @@ import ViTLensCore
 /// Since `R + Ā·R = (I + Ā)·R`, `R = (I + Ā_last) ⋯ (I + Ā_first)`, so the readout row is computed
 /// as `v ← u; v ← v + v·Ā_l` for `l` = last … first: `2N²` flops per layer, in double.
 /// ``matrix(_:)`` builds the full `R` with the literal update (one `N x N x N` sgemm per layer).
+/// Read out at SigLIP's probe (``FusedAttentionGradients``), the row starts as the probe's row of
+/// the pooling head's `Ā_P` (no identity term) and the update runs over the encoder layers.
 public enum CheferRelevance {
     /// The readout row of `R` and its patch map.
     /// - Throws: ``AnalysisError`` when the readout names a token the layout lacks.

@@ -37,11 +37,31 @@ public struct FusedAttentionGradients: Sendable, Equatable {
     /// Number of tokens `N`.
     public var tokens: Int { layout.tokenCount }
 
+    /// Whether `readout` reads the attention pooling head's probe (SigLIP), as ``Rollout`` does: the
+    /// CLS readout on a layout without CLS whose pooling head layer (`layout.poolingHeadLayer`) is
+    /// the last layer held. That layer arrives in the forward's broadcast layout (every row of
+    /// `A` the probe's attention, every row of `dA` its gradient), so every row of its `Ā` is the
+    /// probe's fused row.
+    func readsProbe(_ readout: Readout) -> Bool {
+        readout == .cls && layout.clsIndex == nil && layout.poolingHeadLayer == layers.upperBound
+    }
+
     /// `uᵀ M_last ⋯ M_first` in double, where `step` turns `(v, Ā_l)` into `v · M_l`, applied from
     /// the last layer to the first (the readout-row form of a product with deeper layers on the left).
-    func readoutRow(_ readout: Readout, step: ([Double], UnsafeBufferPointer<Float>) -> [Double]) throws -> [Double] {
-        var v = try readout.weights(in: layout)
-        for m in matrices.reversed() {
+    /// When the readout is the probe (``readsProbe(_:)``) the pooling head's layer is not a step:
+    /// the row starts as `probe(Ā_P[0, :])` (the probe is not a token, so no identity path runs
+    /// through it) and the steps run over the layers below.
+    func readoutRow(_ readout: Readout, probe: ([Double]) -> [Double] = { $0 },
+                    step: ([Double], UnsafeBufferPointer<Float>) -> [Double]) throws -> [Double] {
+        var steps = matrices[...]
+        var v: [Double]
+        if readsProbe(readout), let last = matrices.last {
+            v = probe(last[0 ..< tokens].map(Double.init))
+            steps = matrices.dropLast()
+        } else {
+            v = try readout.weights(in: layout)
+        }
+        for m in steps.reversed() {
             v = m.withUnsafeBufferPointer { step(v, $0) }
         }
         return v

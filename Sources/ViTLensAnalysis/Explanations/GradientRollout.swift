@@ -13,19 +13,27 @@ import ViTLensCore
 ///
 /// Every row of `Â_l` sums to 1 and is non-negative, so the readout row of `R` sums to 1 (a
 /// distribution, like plain rollout). Row form: with `s_k = 1 + Σ_j Ā_l[k, j]` and `w = v / s`,
-/// `v·Â_l = w + w·Ā_l`, so no normalised matrix is materialised.
+/// `v·Â_l = w + w·Ā_l`, so no normalised matrix is materialised. Read out at SigLIP's probe, the row
+/// starts as the probe's row of `Ā_P` divided by its sum (no identity: the probe is not a token).
 public enum GradientRollout {
     /// The readout row of `R` and its patch map.
     /// - Throws: ``AnalysisError`` when the readout names a token the layout lacks.
     public static func explain(_ fused: FusedAttentionGradients, readout: Readout = .cls) throws -> Explanation {
         let n = fused.tokens
-        let row = try fused.readoutRow(readout) { v, m in
+        let row = try fused.readoutRow(readout, probe: normalised) { v, m in
             let w = scaledByRowSums(v, m, n: n)
             var y = AnalysisKernels.rowTimesMatrix(w, m, n: n)
             for j in 0 ..< n { y[j] += w[j] }
             return y
         }
         return fused.explanation(.gradientRollout, readout: readout, rows: [row])
+    }
+
+    /// The probe's row divided by its sum, so that the readout row stays a distribution (left as it
+    /// is when the sum is 0: no positive attention-gradient reaches the probe).
+    static func normalised(_ row: [Double]) -> [Double] {
+        let s = row.reduce(0, +)
+        return s > 0 ? row.map { $0 / s } : row
     }
 
     /// `w_k = v_k / (1 + Σ_j m[k, j])`: the readout row divided by the row sums of `I + m`. Rows run

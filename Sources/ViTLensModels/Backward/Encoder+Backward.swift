@@ -14,16 +14,21 @@ extension Encoder {
     /// - Parameters:
     ///   - dx: `[N, D]`, on entry the gradient with respect to the last block's output, on return
     ///     the gradient with respect to the first block's input (the embeddings).
+    ///   - readoutLayers: layers after the blocks (SigLIP's pooling head): the geometry announces
+    ///     `spec.layers + readoutLayers` layers and `readout` delivers them right after
+    ///     ``GradientObserver/begin(_:)``, before layer `spec.layers - 1`.
     /// - Throws: what the observer throws, or ``CheckpointError/nonFiniteActivation(file:stage:)``
     ///   when a gradient overflows.
     func backward<O: GradientObserver>(_ dx: UnsafeMutablePointer<Float>, tape: EncoderTape, layout: TokenLayout,
+                                       readoutLayers: Int = 0, readout: (inout O) throws -> Void = { _ in },
                                        observer: inout O) throws {
         let n = tape.tokens
         let d = spec.hidden
         let h = spec.heads
         let (ffWidth, gateWidth) = spec.feedForwardWidths
         let scratch = BackwardScratch(tokens: n, hidden: d, heads: h, ffWidth: ffWidth, gateWidth: gateWidth)
-        try observer.begin(AttentionGeometry(layers: spec.layers, heads: h, tokens: n, headDim: spec.headDim, layout: layout))
+        try observer.begin(AttentionGeometry(layers: spec.layers + readoutLayers, heads: h, tokens: n, headDim: spec.headDim, layout: layout))
+        try readout(&observer)
         let replay = tape.recompute ? FloatStorage(count: n * d) : nil
         for index in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[index]

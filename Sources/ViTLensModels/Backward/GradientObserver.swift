@@ -6,7 +6,9 @@ import ViTLensCore
 /// Both buffers are `[heads, tokens, tokens]` row-major views into the backward pass's working
 /// memory, valid **only** during the call: copy what you need to keep. `probabilities` are the
 /// forward's post-softmax attention `A_l` (what ``LayerAttention/probabilities`` delivered for the
-/// same layer); `gradient` is `dTarget/dA_l`, entry by entry.
+/// same layer); `gradient` is `dTarget/dA_l`, entry by entry. The exception is an attention pooling
+/// head's layer (SigLIP, `layout.poolingHeadLayer`, delivered first): both are broadcast as in the
+/// forward, every row of head `h` the probe's attention `p_h` and its gradient `dTarget/dp_h`.
 public struct LayerGradient: @unchecked Sendable {
     /// Zero-based layer index (0 = closest to the input).
     public let layer: Int

@@ -6,6 +6,15 @@ extension VisionTransformer {
     /// from `target` back to the token embeddings, handing every layer's attention and
     /// `dTarget/dA_l` to `observer`, last layer first.
     ///
+    /// A model with an attention pooling head (SigLIP) has ``observedLayers`` layers here as in
+    /// the forward: the head's layer `L = spec.layers` (`TokenLayout.poolingHeadLayer`) arrives
+    /// first, laid out like the forward's layer `L`: `[heads, N, N]` with every row `i` of head `h`
+    /// equal, the attention row holding the probe's attention `p_h` and the gradient row holding
+    /// `dTarget/dp_h` (the gradient with respect to the probe's attention, not divided among the
+    /// rows), so that reading any one row of the pair, as the forward's readers do, gives the probe's
+    /// attention and its gradient. A target that does not read the pooled vector (a token cosine)
+    /// has a zero gradient there.
+    ///
     /// The forward is the same computation as ``forward(_:observer:)`` (same kernels, same values);
     /// the backward is written out per op with BLAS products (see `Encoder.backward`). The stored
     /// activations are ``gradientMemoryEstimate(height:width:recompute:observer:)``; inputs above
@@ -39,6 +48,7 @@ extension VisionTransformer {
         let tape = EncoderTape(spec: spec, tokens: n, recompute: recompute)
         var hidden = embeddings
         var encoderOutput: [Float] = []
+        var headPass: AttentionPoolingHead.Result?
         try hidden.withUnsafeMutableBufferPointer { hb in
             let x = hb.baseAddress!
             var none = NoObserver()
@@ -48,9 +58,10 @@ extension VisionTransformer {
                 finalNorm(x, rows: n, into: x)
                 try encoder.requireFinite(x, count: n * d, stage: "the final layernorm")
             }
+            headPass = try runPoolingHead(x, tokens: n)
         }
-        let output = try outputs(hidden: hidden, layout: layout)
-        let (value, dHidden) = try targetGradient(target, hidden: hidden, output: output)
+        let output = try outputs(hidden: hidden, layout: layout, pooled: headPass?.pooled)
+        let (value, dHidden, dProbe) = try targetGradient(target, hidden: hidden, output: output, head: headPass)
         var dx = dHidden
         if let finalNorm {
             encoderOutput.withUnsafeBufferPointer { e in
@@ -59,7 +70,13 @@ extension VisionTransformer {
                 }
             }
         }
-        try dx.withUnsafeMutableBufferPointer { try encoder.backward($0.baseAddress!, tape: tape, layout: layout, observer: &observer) }
+        try dx.withUnsafeMutableBufferPointer {
+            try encoder.backward($0.baseAddress!, tape: tape, layout: layout, readoutLayers: observedLayers - spec.layers,
+                                 readout: { observer in
+                                     guard let headPass else { return }
+                                     try deliverPoolingHead(headPass, gradient: dProbe, layout: layout, observer: &observer)
+                                 }, observer: &observer)
+        }
         return GradientResult(value: value, embeddings: Tensor(shape: [n, d], values: embeddings),
                               embeddingGradient: Tensor(shape: [n, d], values: dx), output: output)
     }
@@ -75,14 +92,9 @@ extension VisionTransformer {
         }
     }
 
-    /// Checks `target` against the model and an input of `tokens` tokens. Models with an
-    /// attention pooling head (SigLIP) are refused whatever the target: the backward pass does not
-    /// go through the head yet.
+    /// Checks `target` against the model and an input of `tokens` tokens.
     /// - Throws: ``GradientTargetError``.
     public func checkTarget(_ target: GradientTarget, tokens: Int) throws {
-        if poolingHead != nil {
-            throw GradientTargetError.unsupported("gradients are not available for \(modelType) yet: the backward pass does not go through its attention pooling head (the probe's nn.MultiheadAttention, layernorm and MLP); use the attention analyses (rollout, heads, masks, distance)")
-        }
         switch target {
         case .classLogit(let i):
             guard let classes = classCount else { throw GradientTargetError.noClassifier(modelType: modelType) }
@@ -98,9 +110,25 @@ extension VisionTransformer {
         }
     }
 
-    /// The target's value and `dTarget/d(final hidden states)` `[tokens, hidden]` (after the final
-    /// LayerNorm where the family has one).
-    private func targetGradient(_ target: GradientTarget, hidden h: [Float], output: VisionOutput) throws -> (Float, [Float]) {
+    /// The target's value, `dTarget/d(final hidden states)` `[tokens, hidden]` (after the final
+    /// LayerNorm where the family has one) and, for a model with an attention pooling head (whose
+    /// forward is `head`), `dTarget/dp` over the probe's attention `[heads, tokens]`.
+    private func targetGradient(_ target: GradientTarget, hidden h: [Float], output: VisionOutput,
+                                head: AttentionPoolingHead.Result?) throws -> (Float, [Float], [Float]?) {
+        let d = spec.hidden
+        let dProbe = head.map { [Float](repeating: 0, count: $0.probabilities.count) }
+        if case .pooledCosine(let v) = target, let poolingHead, let head {
+            let (c, dp) = try Cosine.value(head.pooled, v)
+            let g = poolingHead.backward(head, dPooled: dp, tokens: h.count / d)
+            return (c, g.input, g.attention)
+        }
+        let (value, dh) = try hiddenGradient(target, hidden: h, output: output)
+        return (value, dh, dProbe)
+    }
+
+    /// The target's value and `dTarget/d(final hidden states)` for targets that do not go through
+    /// an attention pooling head.
+    private func hiddenGradient(_ target: GradientTarget, hidden h: [Float], output: VisionOutput) throws -> (Float, [Float]) {
         let d = spec.hidden
         var dh = [Float](repeating: 0, count: h.count)
         var target = target
@@ -183,7 +211,8 @@ extension VisionTransformer {
     /// The estimated peak memory of ``gradients(_:target:recompute:observer:)`` on a `height x width`
     /// input: the forward's estimate plus the recorded activations (per layer
     /// `4 (5 N D + heads N^2 + N ffWidth)` bytes; with `recompute` `4 L N D` plus one layer's record),
-    /// the backward's scratch and gradients, and what `observer` keeps.
+    /// the backward's scratch and gradients, an attention pooling head's record and delivered layer,
+    /// and what `observer` keeps.
     public func gradientMemoryEstimate<O: GradientObserver>(height: Int, width: Int, recompute: Bool = false,
                                                             observer: O) -> MemoryEstimate {
         var estimate = memoryEstimate(height: height, width: width, observer: NoObserver())
@@ -191,7 +220,12 @@ extension VisionTransformer {
         estimate.forward = Limits.sum(estimate.forward, EncoderTape.bytes(spec: spec, tokens: n, recompute: recompute),
                                       BackwardScratch.bytes(spec: spec, tokens: n),
                                       MemoryEstimate.floats(4, n, spec.hidden)) ?? .max
-        let geometry = AttentionGeometry(layers: spec.layers, heads: spec.heads, tokens: n, headDim: spec.headDim,
+        if poolingHead != nil {
+            // The head's record and its delivered pair of broadcast [heads, N, N] layers.
+            estimate.forward = Limits.sum(estimate.forward, poolingHeadBytes(tokens: n, options: []), MemoryEstimate.floats(spec.heads, n, n),
+                                          MemoryEstimate.floats(2, n, spec.hidden)) ?? .max
+        }
+        let geometry = AttentionGeometry(layers: observedLayers, heads: spec.heads, tokens: n, headDim: spec.headDim,
                                          layout: layout(height: height, width: width))
         estimate.observers = observer.estimatedBytes(for: geometry)
         return estimate
