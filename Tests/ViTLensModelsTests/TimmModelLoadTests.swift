@@ -11,8 +11,8 @@ import ViTLensTestSupport
 /// 1e-6, the fixtures' 1e-12).
 @Suite("TimmModelLoad")
 struct TimmModelLoadTests {
-    static func run(_ spec: String) throws -> (attentions: [[Float]], output: VisionOutput, model: VisionTransformer) {
-        try TorchModelLoadTests.run(spec, height: 64, width: 64, seed: 11)
+    static func run(_ spec: String, height: Int = 64, width: Int = 64) throws -> (attentions: [[Float]], output: VisionOutput, model: VisionTransformer) {
+        try TorchModelLoadTests.run(spec, height: height, width: width, seed: 11)
     }
 
     static func maxDiff(_ a: [Float], _ b: [Float]) -> Float {
@@ -25,6 +25,10 @@ struct TimmModelLoadTests {
     func timmLoadsLikeHuggingFace(_ timm: String, _ hf: String, _ modelType: String, _ classes: Int) throws {
         let t = try Self.run(timm), h = try Self.run(hf)
         #expect(t.model.modelType == modelType)
+        // A non-square size too (position embeddings interpolated the same way).
+        let tn = try Self.run(timm, height: 48, width: 96), hn = try Self.run(hf, height: 48, width: 96)
+        #expect(tn.attentions.count == hn.attentions.count && !hn.attentions.isEmpty)
+        for (a, b) in zip(tn.attentions, hn.attentions) { #expect(a.count == b.count && Self.maxDiff(a, b) <= 1e-5, "\(timm) 48x96") }
         #expect(t.attentions.count == h.attentions.count && !h.attentions.isEmpty)
         for (a, b) in zip(t.attentions, h.attentions) {
             #expect(a.count == b.count)
