@@ -490,17 +490,8 @@ def run_image_case(case: ImageCase) -> None:
 
     folder = MODELS / case.model
     out = fresh_dir(CASES / case.name)
-    proc = load_processor(folder)
-    image = Image.open(PHOTOS / PHOTO_FILES[case.photo])
-    image.load()
-    kwargs = {}
-    if case.size is not None:
-        kwargs["size"] = {"height": case.size[0], "width": case.size[1]}
-        kwargs["do_center_crop"] = False
-    pixels = proc(images=image, return_tensors="pt", **kwargs)["pixel_values"].to(torch.float32)
+    proc, image, kwargs, pixels = case_pixels(case, folder)
     _, _, height, width = pixels.shape
-    if case.size is not None and (height, width) != case.size:
-        raise SystemExit(f"{case.name}: processor gave {height}x{width}, asked {case.size}")
 
     load = dict(attn_implementation="eager", dtype=torch.float32)
     notes: list[str] = []
@@ -802,6 +793,25 @@ def write_readme() -> None:
     total = dir_size(MODELS) + dir_size(CASES)
     lines.append(f"\nTotal size of `models/` + `cases/`: {total} bytes.\n")
     (FIXTURES / "README.md").write_text("".join(lines), encoding="utf-8")
+
+
+def case_pixels(case, folder: Path, crop: bool = True):
+    """An image case's photo through the folder's slow processor: ``(processor, image, call kwargs,
+    pixel_values float32 [1, 3, H, W])``. A requested size resizes straight to it (and turns a centre crop
+    off when the processor has one, ``crop``); the processor must give exactly that size."""
+    proc = load_processor(folder)
+    image = Image.open(PHOTOS / PHOTO_FILES[case.photo])
+    image.load()
+    kwargs = {}
+    if case.size is not None:
+        kwargs["size"] = {"height": case.size[0], "width": case.size[1]}
+        if crop:
+            kwargs["do_center_crop"] = False
+    pixels = proc(images=image, return_tensors="pt", **kwargs)["pixel_values"].to(torch.float32)
+    _, _, height, width = pixels.shape
+    if case.size is not None and (height, width) != case.size:
+        raise SystemExit(f"{case.name}: processor gave {height}x{width}, asked {case.size}")
+    return proc, image, kwargs, pixels
 
 
 def select_fixtures(argv, doc, model_specs, cases, add_arguments=None):

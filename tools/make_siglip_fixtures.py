@@ -146,16 +146,8 @@ def run_case(case: mf.ImageCase) -> None:
 
     folder = mf.MODELS / case.model
     out = mf.fresh_dir(mf.CASES / case.name)
-    proc = mf.load_processor(folder)
-    image = Image.open(mf.PHOTOS / mf.PHOTO_FILES[case.photo])
-    image.load()
-    kwargs = {}
-    if case.size is not None:
-        kwargs["size"] = {"height": case.size[0], "width": case.size[1]}
-    pixels = proc(images=image, return_tensors="pt", **kwargs)["pixel_values"].to(torch.float32)
+    proc, image, kwargs, pixels = mf.case_pixels(case, folder, crop=False)
     _, _, height, width = pixels.shape
-    if case.size is not None and (height, width) != case.size:
-        raise SystemExit(f"{case.name}: processor gave {height}x{width}, asked {case.size}")
 
     load = dict(attn_implementation="eager", dtype=torch.float32)
     full = case.model == "siglip-full"
