@@ -197,6 +197,15 @@ public struct Rollout: AttentionObserver {
     /// The in-pass fusion kernel, when the stored-layers strategy is used with row-local options.
     public var rowStatistics: [any AttentionRowStatistic] { rowKernel.map { [$0] } ?? [] }
 
+    /// `false` for layers outside the range and for layers the in-pass kernel fuses; `true` for the
+    /// full product, the probe layer and options the kernel cannot handle.
+    public func needsProbabilities(layer: Int) -> Bool {
+        guard layerRange.contains(layer) else { return false }
+        if layer == probeLayer { return true }
+        guard productRange?.contains(layer) == true else { return false }
+        return fullProduct || rowKernel == nil
+    }
+
     /// The full product's three `N x N` matrices, or the stored fused layers (plus the in-pass kernel's
     /// layer), plus the global-discard scratch; mirrors the strategy choice of `begin`.
     public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
@@ -249,6 +258,10 @@ public struct Rollout: AttentionObserver {
             layersFusedInPass += 1
             started = true
             return
+        }
+        guard attention.hasProbabilities else {
+            throw AnalysisError.geometryMismatch(analysis: "rollout", expected: "layer \(attention.layer)'s probabilities or all its rows",
+                                                 found: "neither")
         }
         if !fullProduct {
             // Each stored layer gets its own huge-page-backed buffer (cheap first touch at N = 3,601).
