@@ -19,3 +19,5 @@ int vitlens_exchange_paths(const char *a, const char *b) {
 }
 
 long vitlens_fetch_increment(long *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }
+
+long vitlens_fetch_add(long *counter, long value) { return __atomic_fetch_add(counter, value, __ATOMIC_RELAXED); }

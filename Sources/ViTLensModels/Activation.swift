@@ -26,6 +26,8 @@ public enum Activation: String, Sendable, Equatable {
 
     /// Applies the non-linearity to `x[0 ..< count]` in place.
     func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let t = OpProfile.start()
+        defer { OpProfile.stop(.activation, t) }
         switch self {
         case .gelu: Kernels.gelu(x, count: count)
         case .geluTanh: Kernels.geluTanh(x, count: count)

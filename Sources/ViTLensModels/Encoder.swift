@@ -99,7 +99,9 @@ public final class Encoder: @unchecked Sendable {
         try requireFinite(x, count: rows * d, stage: "the embeddings (input of layer 0)", tokensPerImage: images > 1 ? n : nil)
         let options = observers.reduce(into: CaptureOptions()) { $0.formUnion($1.captureOptions) }
         let geometry = AttentionGeometry(layers: spec.layers + readoutLayers, heads: h, tokens: n, headDim: dh, layout: layout)
+        let tb = OpProfile.start()
         for b in 0 ..< images { try observers[b].begin(geometry) }
+        OpProfile.stop(.observers, tb)
         let statistics = (0 ..< images).map { observers[$0].rowStatistics }
         let wantsHidden = (0 ..< images).map { observers[$0].wantsHiddenStates }
 
@@ -121,11 +123,13 @@ public final class Encoder: @unchecked Sendable {
 
         for index in only ?? layers.indices {
             let layer = layers[index]
+            let tc = tape != nil ? OpProfile.start() : 0
             if only == nil { tape?.saveInput(index, x, hidden: d) }
+            OpProfile.stop(.copies, tc)
             let record = tape?.record(index)
             // Attention sub-block: one GEMM for every image's Q, K and V, then attention per image.
             let attnInput = branchInput(x, norm: layer.norm1, rows: rows, work: work, record: record?.norm1Input)
-            layer.qkv(attnInput, rows: rows, into: work.qkv)
+            layer.qkv(attnInput, rows: rows, into: work.qkv, profile: .qkvGEMM)
             for b in 0 ..< images {
                 if let bad = MultiHeadAttention.run(work: work, image: b, tokens: n, heads: h, headDim: dh, hidden: d, bias: biases[index],
                                                     mask: additiveMask, layer: index, statistics: statistics[b]) {
@@ -133,18 +137,22 @@ public final class Encoder: @unchecked Sendable {
                         file: weightsFile, stage: "\(which(b))layer \(index) head \(bad.head) attention scores (query token \(bad.row))")
                 }
                 if let record {
+                    let t = OpProfile.start()
                     record.qkv.pointer.update(from: work.qkv, count: n * 3 * d)
                     record.probabilities.pointer.update(from: work.probs, count: h * n * n)
+                    OpProfile.stop(.copies, t)
                 }
                 try deliver(work: work, image: b, layer: index, tokens: n, layout: layout, options: options, observer: &observers[b])
             }
-            layer.output(work.context, rows: rows, into: work.branch)
+            layer.output(work.context, rows: rows, into: work.branch, profile: .attentionOutputGEMM)
             addBranch(into: x, norm: layer.norm1, scale: layer.scale1, rows: rows, work: work, record: record?.norm1Input)
 
             // Feed-forward sub-block.
             let ffInput = branchInput(x, norm: layer.norm2, rows: rows, work: work, record: record?.norm2Input)
-            layer.fc1(ffInput, rows: rows, into: work.ff)
+            layer.fc1(ffInput, rows: rows, into: work.ff, profile: .mlpUpGEMM)
+            let tf = record != nil ? OpProfile.start() : 0
             record?.feedForwardInput.pointer.update(from: work.ff, count: n * ffWidth)
+            OpProfile.stop(.copies, tf)
             let hiddenActs: UnsafeMutablePointer<Float>
             switch spec.feedForward {
             case .mlp(let i):
@@ -152,19 +160,25 @@ public final class Encoder: @unchecked Sendable {
                 for b in 0 ..< images { spec.activation.apply(work.ff + b * n * i, count: n * i) }
                 hiddenActs = work.ff
             case .swiGLU(let hid):
+                let t = OpProfile.start()
                 Kernels.swiGLU(work.ff, rows: rows, hidden: hid, out: work.gate)
+                OpProfile.stop(.activation, t)
                 hiddenActs = work.gate
             }
-            layer.fc2(hiddenActs, rows: rows, into: work.branch)
+            layer.fc2(hiddenActs, rows: rows, into: work.branch, profile: .mlpDownGEMM)
             addBranch(into: x, norm: layer.norm2, scale: layer.scale2, rows: rows, work: work, record: record?.norm2Input)
             try requireFinite(x, count: rows * d, stage: "the output of layer \(index)", tokensPerImage: images > 1 ? n : nil)
+            let th = wantsHidden.contains(true) ? OpProfile.start() : 0
             for b in 0 ..< images where wantsHidden[b] {
                 try observers[b].observeHiddenState(layer: index, tokens: n, hidden: d,
                                                     states: UnsafeBufferPointer(start: x + b * n * d, count: n * d))
             }
+            OpProfile.stop(.observers, th)
         }
         if readoutLayers == 0 {
+            let t = OpProfile.start()
             for b in 0 ..< images { try observers[b].finish() }
+            OpProfile.stop(.observers, t)
         }
     }
 
@@ -172,7 +186,10 @@ public final class Encoder: @unchecked Sendable {
     /// NaN or an infinity (the token is named: row `index / hidden`).
     /// With `tokensPerImage` (a batch) the image and its token are named.
     func requireFinite(_ x: UnsafePointer<Float>, count: Int, stage: String, tokensPerImage: Int? = nil) throws {
-        if let i = Finite.firstNonFinite(x, count: count) {
+        let t = OpProfile.start()
+        let bad = Finite.firstNonFinite(x, count: count)
+        OpProfile.stop(.finiteChecks, t)
+        if let i = bad {
             let token = i / spec.hidden
             let which = tokensPerImage.map { "image \(token / $0) token \(token % $0)" } ?? "token \(token)"
             throw CheckpointError.nonFiniteActivation(file: weightsFile, stage: "\(stage), \(which)")
@@ -184,7 +201,9 @@ public final class Encoder: @unchecked Sendable {
     private func branchInput(_ x: UnsafeMutablePointer<Float>, norm: LayerNorm, rows n: Int, work: Workspace,
                              record: FloatStorage?) -> UnsafePointer<Float> {
         guard spec.norm == .pre else { return UnsafePointer(x) }
+        let t = record != nil ? OpProfile.start() : 0
         record?.pointer.update(from: x, count: n * spec.hidden)
+        OpProfile.stop(.copies, t)
         norm(x, rows: n, into: work.normed)
         return UnsafePointer(work.normed)
     }
@@ -195,12 +214,17 @@ public final class Encoder: @unchecked Sendable {
     private func addBranch(into x: UnsafeMutablePointer<Float>, norm: LayerNorm, scale: Param?, rows n: Int, work: Workspace,
                            record: FloatStorage?) {
         let d = spec.hidden
+        let t = OpProfile.start()
         if spec.norm == .pre {
             if let s = scale { Kernels.addScaled(x, work.branch, scale: s.ptr, rows: n, cols: d) }
             else { Kernels.addInPlace(x, work.branch, count: n * d) }
+            OpProfile.stop(.residual, t)
         } else {
             Kernels.addInPlace(work.branch, x, count: n * d)
+            OpProfile.stop(.residual, t)
+            let tc = record != nil ? OpProfile.start() : 0
             record?.pointer.update(from: work.branch, count: n * d)
+            OpProfile.stop(.copies, tc)
             norm(work.branch, rows: n, into: x)
         }
     }
@@ -214,6 +238,7 @@ public final class Encoder: @unchecked Sendable {
         let logits = work.logits.map { UnsafeBufferPointer(start: $0, count: h * n * n) }
         var queries: UnsafeBufferPointer<Float>?
         var keys: UnsafeBufferPointer<Float>?
+        let tc = work.queriesByHead != nil || work.keysByHead != nil ? OpProfile.start() : 0
         if let qh = work.queriesByHead {
             Workspace.splitHeads(work.q + b * n * 3 * spec.hidden, stride: 3 * spec.hidden, tokens: n, heads: h, headDim: dh, into: qh)
             queries = UnsafeBufferPointer(start: qh, count: h * n * dh)
@@ -222,6 +247,9 @@ public final class Encoder: @unchecked Sendable {
             Workspace.splitHeads(work.k + b * n * 3 * spec.hidden, stride: 3 * spec.hidden, tokens: n, heads: h, headDim: dh, into: kh)
             keys = UnsafeBufferPointer(start: kh, count: h * n * dh)
         }
+        OpProfile.stop(.copies, tc)
+        let t = OpProfile.start()
+        defer { OpProfile.stop(.observers, t) }
         try observer.observe(LayerAttention(
             layer: layer, heads: h, tokens: n, headDim: dh, layout: layout,
             probabilities: probs, logits: logits, queries: queries, keys: keys))

@@ -14,6 +14,8 @@ struct LayerNorm {
     }
 
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        let t = OpProfile.start()
         Kernels.layerNorm(x, rows: rows, cols: gamma.count, gamma: gamma.ptr, beta: beta.ptr, eps: eps, out: y)
+        OpProfile.stop(.layerNorm, t)
     }
 }

@@ -46,10 +46,17 @@ struct Linear {
         self.init(weight: w, bias: parts.contains(where: \.bias) ? b : nil, out: out * parts.count, in: inF)
     }
 
-    /// `y[rows, out] = x[rows, in] · Wᵀ + b` (weight used transposed by sgemm, no copy).
-    func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+    /// `y[rows, out] = x[rows, in] · Wᵀ + b` (weight used transposed by sgemm, no copy); the
+    /// product is profiled as `kind`, the bias as ``OpProfile/Kind/biasAdd``.
+    func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, profile kind: OpProfile.Kind = .otherGEMM) {
+        let t = OpProfile.start()
         BLAS.sgemm(transB: !inMajor, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
                    b: weight.ptr, ldb: inMajor ? outFeatures : inFeatures, c: y, ldc: outFeatures)
-        if let bias { Kernels.addBias(y, rows: rows, cols: outFeatures, bias: bias.ptr) }
+        OpProfile.stopGEMM(kind, t, m: rows, n: outFeatures, k: inFeatures)
+        if let bias {
+            let tb = OpProfile.start()
+            Kernels.addBias(y, rows: rows, cols: outFeatures, bias: bias.ptr)
+            OpProfile.stop(.biasAdd, tb)
+        }
     }
 }

@@ -26,6 +26,8 @@ enum MultiHeadAttention {
     ///   an infinity; the scores are scanned per block before the softmax, which would hide them.
     static func run(work: Workspace, image: Int = 0, tokens n: Int, heads h: Int, headDim dh: Int, hidden d: Int, bias: AttentionBias?,
                     mask: UnsafePointer<Float>?, layer: Int, statistics: [any AttentionRowStatistic]) -> (head: Int, row: Int)? {
+        let pass = OpProfile.start()
+        defer { OpProfile.stop(.attention, pass) }
         let scale = 1 / Float(dh).squareRoot()
         nonisolated(unsafe) let w = work
         nonisolated(unsafe) let q = work.q + image * n * 3 * d, k = work.k + image * n * 3 * d, v = work.v + image * n * 3 * d
@@ -49,10 +51,15 @@ enum MultiHeadAttention {
             let rows = min(blockRows, n - r0)
             for head in 0 ..< h {
                 let scores = keep ? w.probs + (head * n + r0) * n : w.probs + worker * slot
+                var t = OpProfile.start()
                 BLAS.sgemm(transB: true, m: rows, n: n, k: dh, alpha: scale,
                            a: q + r0 * 3 * d + head * dh, lda: 3 * d, b: k + head * dh, ldb: 3 * d, c: scores, ldc: n)
+                OpProfile.stopGEMM(.attentionScores, t, m: rows, n: n, k: dh)
+                t = OpProfile.start()
                 // Before the mask, which may hold -inf for dropped keys.
                 if bad[b] < 0, let i = Finite.firstNonFinite(scores, count: rows * n) { bad[b] = head * n + r0 + i / n }
+                OpProfile.stop(.attentionFiniteChecks, t)
+                t = bias != nil || mask != nil ? OpProfile.start() : 0
                 bias?.add(to: scores, head: head, firstRow: r0, rows: rows)
                 if let mask {
                     for r in 0 ..< rows {
@@ -60,13 +67,24 @@ enum MultiHeadAttention {
                         for c in 0 ..< n { row[c] += mask[c] }
                     }
                 }
-                if let logits = w.logits { (logits + (head * n + r0) * n).update(from: scores, count: rows * n) }
+                OpProfile.stop(.attentionBias, t)
+                if let logits = w.logits {
+                    t = OpProfile.start()
+                    (logits + (head * n + r0) * n).update(from: scores, count: rows * n)
+                    OpProfile.stop(.attentionCopies, t)
+                }
+                t = OpProfile.start()
                 for r in 0 ..< rows { Kernels.softmaxRow(scores + r * n, count: n) }
+                OpProfile.stop(.softmax, t)
+                t = statistics.isEmpty ? 0 : OpProfile.start()
                 for s in statistics {
                     s.accumulate(layer: layer, head: head, heads: h, rows: r0 ..< (r0 + rows), probabilities: scores, tokens: n)
                 }
+                OpProfile.stop(.rowStatistics, t)
+                t = OpProfile.start()
                 BLAS.sgemm(m: rows, n: dh, k: n, a: scores, lda: n, b: v + head * dh, ldb: 3 * d,
                            c: context + r0 * d + head * dh, ldc: d)
+                OpProfile.stopGEMM(.attentionValues, t, m: rows, n: dh, k: n)
             }
         }
         for b in 0 ..< blocks where bad[b] >= 0 { return (bad[b] / n, bad[b] % n) }

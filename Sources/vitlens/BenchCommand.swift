@@ -14,6 +14,17 @@ struct BenchCommand: ParsableCommand {
         layer's attention feeding mean attention distance, one image per forward ("batch_1") and B \
         images per batched forward ("batch_b"), each median of N runs, with images per second. \
         scripts/bench.sh runs this beside PyTorch.
+
+        With --profile it times instead the streaming forward and the analyze trio (rollout + \
+        last-layer head maps + mean attention distance from one forward), recording only during the \
+        timed runs where the time goes per kind of operation (the four Linear GEMMs, attention QK^T \
+        and PV, softmax, row statistics, LayerNorm, activation, bias and residual adds, copies, finite \
+        checks, observers; "other" is the rest of the wall time) and the page faults per forward: \
+        "profile" gives per kind the ms per forward and its share, and for products GFLOP/s and the \
+        share of the GEMM peak. Kinds run by the attention workers are thread-ms (their share is over \
+        wall time x threads). --gemm-peak (implied by --profile) measures the fp32 GEMM peak of the \
+        loaded BLAS on square products of 2,048 and 3,072 at the same threads ("gemm_peak_gflops"); \
+        without --model it measures only that. scripts/profile.sh prints the profile as tables.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -23,6 +34,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed runs per mode.") var runs = 20
     @Option(help: "Untimed warm-up runs per mode.") var warmup = 3
     @Option(help: ArgumentHelp("Time batches of this many images (see the discussion).", valueName: "n")) var batchSize: Int?
+    @Flag(help: "Profile the forward per kind of operation (see the discussion).") var profile = false
+    @Flag(help: "Measure the machine's fp32 GEMM peak through the loaded BLAS (GFLOP/s).") var gemmPeak = false
 
     func validate() throws {
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
@@ -30,10 +43,16 @@ struct BenchCommand: ParsableCommand {
         if let b = batchSize, b < 1 || b > BatchSizeOptions.maximum {
             throw ValidationError("--batch-size must be from 1 to \(BatchSizeOptions.maximum), got \(b)")
         }
+        if profile && batchSize != nil { throw ValidationError("--profile times one image per forward: drop --batch-size") }
+        if profile && modelOptions.model == nil { throw ValidationError("--profile needs --model") }
     }
 
     func run() throws {
         try compute.apply()
+        if gemmPeak && modelOptions.model == nil {
+            try print(report: BenchReport(threads: Compute.threads, gemmPeakGflops: rounded(GEMMPeak.gigaflops), peakRSSMB: rounded(peakRSSMegabytes())))
+            return
+        }
         guard let model = try modelOptions.session().vision?.model else { throw CommandError("bench needs an image model") }
         let h = size?.height ?? model.imageSize
         let w = size?.width ?? model.imageSize
@@ -54,6 +73,20 @@ struct BenchCommand: ParsableCommand {
             return (t[t.count / 2], t[0])
         }
         let tokens = model.layout(height: h, width: w).tokenCount
+        let peak = profile || gemmPeak ? rounded(GEMMPeak.gigaflops) : nil
+        if profile, let peak {
+            let streaming = try BenchProfile.measure(runs: runs, warmup: warmup, threads: Compute.threads, peak: peak) {
+                _ = try model.forward(pixels)
+            }
+            let analyze = try BenchProfile.measure(runs: runs, warmup: warmup, threads: Compute.threads, peak: peak) {
+                var trio = ObserverPair(ObserverPair(try Rollout(), HeadMaps(layer: -1, query: .cls)), MeanAttentionDistance())
+                _ = try model.forward(pixels, observer: &trio)
+            }
+            try print(report: BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: tokens, runs: runs, gemmPeakGflops: peak,
+                                          profile: BenchProfiles(gemmPeakGflops: peak, streaming: streaming, analyze: analyze),
+                                          peakRSSMB: rounded(peakRSSMegabytes())))
+            return
+        }
         if let b = batchSize {
             let images = [pixels] + (1 ..< b).map { _ in randomImage() }
             let single = try time {
@@ -67,7 +100,7 @@ struct BenchCommand: ParsableCommand {
             let batched = BenchReport.Batched(batchSize: b, single: .init(single), batch: .init(batch),
                                               singleImagesPerSecond: rounded(1000 / single.median),
                                               batchImagesPerSecond: rounded(1000 * Double(b) / batch.median))
-            try print(report: BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: tokens, runs: runs, batched: batched,
+            try print(report: BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: tokens, runs: runs, gemmPeakGflops: peak, batched: batched,
                                           peakRSSMB: rounded(peakRSSMegabytes())))
             return
         }
@@ -76,7 +109,7 @@ struct BenchCommand: ParsableCommand {
             _ = try model.forward(pixels, observer: &rec)
         }
         let streaming = try time { _ = try model.forward(pixels) }
-        try print(report: BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: tokens, runs: runs,
+        try print(report: BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: tokens, runs: runs, gemmPeakGflops: peak,
                                       withAttentions: .init(withAttn), streaming: .init(streaming), peakRSSMB: rounded(peakRSSMegabytes())))
     }
 

@@ -22,12 +22,19 @@ struct BenchReport: Encodable {
     var engine = "vitlens"
     /// The BLAS library and the kernels it runs (``BLAS/description``).
     var blas = BLAS.description
-    var threads: Int, size: String, tokens: Int, runs: Int
+    var threads: Int
+    /// The input (absent for `--gemm-peak` alone).
+    var size: String?, tokens: Int?, runs: Int?
+    /// `--gemm-peak` (and `--profile`): GFLOP/s of the best square fp32 product (``GEMMPeak``).
+    var gemmPeakGflops: Double?
     var withAttentions: Timing?, streaming: Timing?
     var batched: Batched?
+    /// `--profile`: time per kind of operation (``BenchProfiles``).
+    var profile: BenchProfiles?
     var peakRSSMB: Double
     enum CodingKeys: String, CodingKey {
-        case engine, blas, threads, size, tokens, runs, withAttentions = "with_attentions", streaming, batched, peakRSSMB = "peak_rss_mb"
+        case engine, blas, threads, size, tokens, runs, gemmPeakGflops = "gemm_peak_gflops", withAttentions = "with_attentions", streaming,
+             batched, profile, peakRSSMB = "peak_rss_mb"
     }
 }
 

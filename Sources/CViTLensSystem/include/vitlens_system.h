@@ -9,4 +9,8 @@ int vitlens_exchange_paths(const char *a, const char *b);
 /// Atomically adds 1 to `*counter` and returns the value before (relaxed order: a work index).
 long vitlens_fetch_increment(long *counter);
 
+/// Atomically adds `value` to `*counter` and returns the value before (relaxed order: a total
+/// several threads add to, read after they are done).
+long vitlens_fetch_add(long *counter, long value);
+
 #endif

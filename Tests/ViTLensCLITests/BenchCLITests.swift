@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import ViTLens
+import ViTLensTestSupport
+
+/// `vitlens bench --profile` and `--gemm-peak`, each in a process of its own (the profile recorder is
+/// process-wide): exact flop counts, every kind that runs, shares that add up.
+@Suite struct BenchCLITests {
+    let vit = Fixtures.url("models/vit-p16-cls").path
+
+    func json(_ r: CLI.Result) throws -> [String: Any] {
+        #expect(r.status == 0, "\(r.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
+    }
+
+    /// vit-p16-cls at 224 (config.json: hidden 32, 2 heads of 16, 2 layers, MLP 64, 197 tokens): every
+    /// product's flops per forward are the closed form 2 m n k summed over layers, heads and blocks.
+    @Test func profileCountsEveryProductExactly() throws {
+        let report = try json(try CLI.run(["bench", "--profile", "--model", vit, "--runs", "2", "--warmup", "1", "--threads", "2"]))
+        #expect(report["tokens"] as? Int == 197)
+        let profile = try #require(report["profile"] as? [String: Any])
+        let peak = try #require(profile["gemm_peak_gflops"] as? Double)
+        #expect(peak > 0 && report["gemm_peak_gflops"] as? Double == peak)
+        let (n, d, i, h, dh, layers) = (197, 32, 64, 2, 16, 2)
+        let closedForm = [
+            "gemm_qkv": layers * 2 * n * 3 * d * d, "gemm_attention_output": layers * 2 * n * d * d,
+            "gemm_mlp_up": layers * 2 * n * i * d, "gemm_mlp_down": layers * 2 * n * d * i,
+            "attention_qk": layers * h * 2 * n * n * dh, "attention_pv": layers * h * 2 * n * dh * n,
+        ]
+        for mode in ["streaming", "analyze"] {
+            let m = try #require(profile[mode] as? [String: Any], "\(mode)")
+            let rows = try #require(m["kinds"] as? [[String: Any]], "\(mode)")
+            var byKind: [String: [String: Any]] = [:]
+            for r in rows { byKind[r["kind"] as? String ?? ""] = r }
+            for (kind, flops) in closedForm {
+                let r = try #require(byKind[kind], "\(mode): \(kind) missing")
+                #expect(r["flops"] as? Int == flops, "\(mode): \(kind)")
+                #expect((r["gflops"] as? Double ?? 0) > 0, "\(mode): \(kind)")
+                #expect((r["peak_share"] as? Double ?? -1) >= 0, "\(mode): \(kind)")
+            }
+            var expected = ["bias_add", "layernorm", "activation", "residual_add", "finite_checks", "observers", "attention_pass",
+                            "attention_finite_checks", "softmax", "gemm_other"] + closedForm.keys
+            if mode == "analyze" { expected.append("row_statistics") }
+            for kind in expected {
+                let r = try #require(byKind[kind], "\(mode): \(kind) missing")
+                #expect((r["ms"] as? Double ?? 0) > 0 || (r["calls"] as? Int ?? 0) > 0, "\(mode): \(kind)")
+                #expect((r["calls"] as? Int ?? 0) > 0, "\(mode): \(kind)")
+                #expect((r["gflops"] != nil) == (kind.hasPrefix("gemm_") || kind == "attention_qk" || kind == "attention_pv"), "\(mode): \(kind)")
+            }
+            // Per forward: 2 layers x 4 Linears + the classifier; 2 LayerNorms per layer + the final one.
+            #expect(byKind["gemm_qkv"]?["calls"] as? Int == 2)
+            #expect(byKind["layernorm"]?["calls"] as? Int == 5)
+            #expect(byKind["attention_qk"]?["calls"] as? Int == layers * h * 2, "2 blocks of 128 rows per head")
+            #expect(byKind["copies"] == nil && byKind["attention_logits_copy"] == nil)
+            let forward = try #require(m["forward_ms"] as? Double)
+            let wall = rows.filter { $0["threaded"] as? Bool == false }.compactMap { $0["ms"] as? Double }.reduce(0, +)
+            #expect(abs((m["other_ms"] as? Double ?? Double.nan) - (forward - wall)) < 0.05, "\(mode): other = forward - wall kinds")
+            #expect(wall <= forward + 0.05, "\(mode): the wall-clock kinds do not overlap")
+            #expect((m["page_faults"] as? Double ?? -1) >= 0)
+        }
+    }
+
+    /// `--gemm-peak` alone needs no model and prints only the peak; --profile refuses a batch.
+    @Test func gemmPeakAloneAndBadCombinations() throws {
+        let report = try json(try CLI.run(["bench", "--gemm-peak", "--threads", "1"]))
+        #expect((report["gemm_peak_gflops"] as? Double ?? 0) > 0)
+        #expect(report["size"] == nil && report["profile"] == nil && report["threads"] as? Int == 1)
+        let batch = try CLI.run(["bench", "--profile", "--batch-size", "2", "--model", vit])
+        #expect(batch.status != 0 && batch.errorLines.first == "Error: --profile times one image per forward: drop --batch-size", "\(batch.stderr)")
+        let noModel = try CLI.run(["bench", "--profile"])
+        #expect(noModel.status != 0 && noModel.errorLines.first == "Error: --profile needs --model", "\(noModel.stderr)")
+    }
+}
