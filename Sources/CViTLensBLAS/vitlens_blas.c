@@ -10,6 +10,9 @@
 //   OPENBLAS_CORETYPE        respected as set (ViTLens never overrides it).
 //   VITLENS_BLAS_CORETYPE    "keep": do not set OPENBLAS_CORETYPE; any other value: use it instead.
 //   VITLENS_BLAS_LIBRARY     another CBLAS library to load (a path or soname), e.g. BLIS.
+//   OPENBLAS_THREAD_TIMEOUT  respected as set; otherwise ViTLens sets 4, so OpenBLAS's idle threads
+//                            sleep after about 2^4 cycles instead of spinning for 2^28 (their spinning
+//                            took the cores ViTLens's own attention threads run on; measured below).
 #include "vitlens_blas.h"
 
 #include <dlfcn.h>
@@ -91,6 +94,8 @@ static void load_once(void) {
     const char *candidates[] = {"libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0", NULL};
     int did_set = 0;
     choose_coretype(&did_set);
+    // Read by OpenBLAS's constructor, so set before loading; never overrides the user's value.
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
     void *handle = NULL;
     if (override != NULL && override[0] != '\0') {
         handle = dlopen(override, RTLD_NOW | RTLD_LOCAL);

@@ -21,6 +21,8 @@ public struct HeadMaps: AttentionObserver {
     private var layout: TokenLayout?
     private var rows: [Float] = []
     private var heads = 0
+    /// Copies the query rows inside the attention pass (see ``rowStatistics``).
+    private var rowKernel: HeadRowKernel?
 
     /// Creates the observer for `query` in `layer` (default: CLS in the last layer).
     public init(layer: Int = -1, query: TokenQuery = .cls) {
@@ -35,13 +37,31 @@ public struct HeadMaps: AttentionObserver {
         heads = 0
         rows = []
         result = nil
+        rowKernel = resolvedLayer < geometry.layers
+            ? HeadRowKernel(layer: resolvedLayer, query: queryIndex, heads: geometry.heads, tokens: geometry.layout.tokenCount) : nil
     }
+
+    /// Copies the query row of every head while the attention pass holds it.
+    public var rowStatistics: [any AttentionRowStatistic] { rowKernel.map { [$0] } ?? [] }
+
+    /// `false` for every layer: the row statistic copies the rows (passes without row statistics
+    /// deliver the probabilities anyway).
+    public func needsProbabilities(layer: Int) -> Bool { rowKernel == nil && layer == resolvedLayer }
 
     public mutating func observe(_ attention: LayerAttention) throws {
         guard let layout, attention.layer == resolvedLayer else { return }
         let n = attention.tokens
         guard n == layout.tokenCount else {
             throw AnalysisError.geometryMismatch(analysis: "head maps", expected: "\(layout.tokenCount) tokens", found: "\(n) tokens")
+        }
+        if let kernel = rowKernel, attention.heads == kernel.heads, let copied = kernel.take() {
+            rows = copied
+            heads = attention.heads
+            return
+        }
+        guard attention.hasProbabilities else {
+            throw AnalysisError.geometryMismatch(analysis: "head maps", expected: "layer \(attention.layer)'s probabilities or its query rows",
+                                                 found: "neither")
         }
         var out = [Float](repeating: 0, count: attention.heads * n)
         for h in 0 ..< attention.heads {

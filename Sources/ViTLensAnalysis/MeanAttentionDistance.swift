@@ -57,6 +57,9 @@ public struct MeanAttentionDistance: AttentionObserver {
     /// The in-pass row kernel for grids of 256 patches and more.
     public var rowStatistics: [any AttentionRowStatistic] { rowKernel.map { [$0] } ?? [] }
 
+    /// `false` when the in-pass row kernel computes the sums (grids of 256 patches and more).
+    public func needsProbabilities(layer: Int) -> Bool { rowKernel == nil }
+
     /// The `[G, G]` patch distance matrix.
     public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
         let g = geometry.layout.grid?.count ?? 0
@@ -75,6 +78,10 @@ public struct MeanAttentionDistance: AttentionObserver {
         if let kernel = rowKernel, let sums = kernel.take(heads: heads) {
             try accumulator.record(layer: attention.layer, values: sums.map { $0 / Double(g) })
             return
+        }
+        guard attention.hasProbabilities else {
+            throw AnalysisError.geometryMismatch(analysis: "mean attention distance",
+                                                 expected: "layer \(attention.layer)'s probabilities or all its rows", found: "neither")
         }
         let renormalize = self.renormalize
         // Query rows split across Compute.threads, each with its own per-head partial sums

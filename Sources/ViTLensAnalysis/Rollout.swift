@@ -258,6 +258,15 @@ public struct Rollout: AttentionObserver {
     /// The in-pass fusion kernel, when the stored-layers strategy is used with row-local options.
     public var rowStatistics: [any AttentionRowStatistic] { rowKernel.map { [$0] } ?? [] }
 
+    /// `false` for layers outside the range and for layers the in-pass kernel fuses; `true` for the
+    /// full product, the probe layer and options the kernel cannot handle.
+    public func needsProbabilities(layer: Int) -> Bool {
+        guard layerRange.contains(layer) else { return false }
+        if layer == probeLayer { return true }
+        guard productRange?.contains(layer) == true else { return false }
+        return fullProduct || rowKernel == nil
+    }
+
     /// The full product's three `N x N` float matrices, or the stored layers
     /// (``StoredPrecision/bytesPerLayer(tokens:)`` each) plus the one float32 layer being filled,
     /// plus the global-discard scratch; mirrors the strategy choice of `begin`.
@@ -310,6 +319,10 @@ public struct Rollout: AttentionObserver {
             keep(layer)
             layersFusedInPass += 1
             return
+        }
+        guard attention.hasProbabilities else {
+            throw AnalysisError.geometryMismatch(analysis: "rollout", expected: "layer \(attention.layer)'s probabilities or all its rows",
+                                                 found: "neither")
         }
         if !fullProduct {
             // Each float32 layer gets its own pre-faulted buffer (cheap first touch at N = 3,601); at

@@ -49,7 +49,8 @@ public struct LayerAttention: @unchecked Sendable {
     public let headDim: Int
     /// Token roles and grid.
     public let layout: TokenLayout
-    /// Post-softmax probabilities, `[heads, tokens, tokens]`.
+    /// Post-softmax probabilities, `[heads, tokens, tokens]`; empty when no observer of the pass
+    /// needs this layer's probabilities (``AttentionObserver/needsProbabilities(layer:)``).
     public let probabilities: UnsafeBufferPointer<Float>
     /// Pre-softmax scaled scores `QK^T / sqrt(headDim)`, `[heads, tokens, tokens]`, if requested.
     public let logits: UnsafeBufferPointer<Float>?
@@ -63,7 +64,8 @@ public struct LayerAttention: @unchecked Sendable {
         probabilities: UnsafeBufferPointer<Float>, logits: UnsafeBufferPointer<Float>? = nil,
         queries: UnsafeBufferPointer<Float>? = nil, keys: UnsafeBufferPointer<Float>? = nil
     ) {
-        precondition(probabilities.count == heads * tokens * tokens, "probabilities must be [heads, tokens, tokens]")
+        precondition(probabilities.isEmpty || probabilities.count == heads * tokens * tokens,
+                     "probabilities must be [heads, tokens, tokens] or empty")
         self.layer = layer
         self.heads = heads
         self.tokens = tokens
@@ -74,6 +76,10 @@ public struct LayerAttention: @unchecked Sendable {
         self.queries = queries
         self.keys = keys
     }
+
+    /// Whether ``probabilities`` holds the layer (`false` when the pass kept only blocks of rows
+    /// for the row statistics because no observer asked for it).
+    public var hasProbabilities: Bool { !probabilities.isEmpty }
 
     /// The probability matrix of one head, `[tokens, tokens]`.
     public func head(_ h: Int) -> UnsafeBufferPointer<Float> {
@@ -122,6 +128,13 @@ public protocol AttentionObserver {
     mutating func finish() throws
     /// Row statistics to run inside the attention pass; read after ``begin(_:)``. Empty by default.
     var rowStatistics: [any AttentionRowStatistic] { get }
+    /// Whether ``observe(_:)`` reads `probabilities` of layer `layer`; asked after ``begin(_:)``.
+    /// `true` by default. When every observer of a pass answers `false` for every layer, a forward
+    /// pass that runs row statistics may keep only a block of rows per thread instead of the layer's
+    /// `[heads, N, N]` (311 MB at 3,601 tokens and 6 heads) and deliver an empty `probabilities`
+    /// view. Answer `false` only when the row statistics give you everything you need from that
+    /// layer; passes that do not run row statistics (replays, ONNX) always deliver the probabilities.
+    func needsProbabilities(layer: Int) -> Bool
 
     /// Bytes the observer will hold for a forward pass of `geometry` (what it allocates in `begin`
     /// and keeps across layers), for the memory check made before the pass (``MemoryEstimate``).
@@ -140,6 +153,7 @@ public protocol AttentionObserver {
 extension AttentionObserver {
     public var captureOptions: CaptureOptions { [] }
     public var rowStatistics: [any AttentionRowStatistic] { [] }
+    public func needsProbabilities(layer: Int) -> Bool { true }
     public func estimatedBytes(for geometry: AttentionGeometry) -> Int { 0 }
     public mutating func begin(_ geometry: AttentionGeometry) throws {}
     public mutating func finish() throws {}
@@ -150,6 +164,8 @@ extension AttentionObserver {
 /// An observer that ignores everything (a forward pass without capture).
 public struct NoObserver: AttentionObserver {
     public init() {}
+    /// `false`: a pass with no observer keeps no layer's `[heads, N, N]` probabilities.
+    public func needsProbabilities(layer: Int) -> Bool { false }
     public mutating func observe(_ attention: LayerAttention) throws {}
 }
 
@@ -163,6 +179,9 @@ public struct ObserverPair<First: AttentionObserver, Second: AttentionObserver>:
     }
     public var captureOptions: CaptureOptions { first.captureOptions.union(second.captureOptions) }
     public var rowStatistics: [any AttentionRowStatistic] { first.rowStatistics + second.rowStatistics }
+    public func needsProbabilities(layer: Int) -> Bool {
+        first.needsProbabilities(layer: layer) || second.needsProbabilities(layer: layer)
+    }
     public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
         Limits.sum(first.estimatedBytes(for: geometry), second.estimatedBytes(for: geometry)) ?? .max
     }
@@ -196,6 +215,7 @@ public struct ObserverList: AttentionObserver {
         observers.reduce(into: CaptureOptions()) { $0.formUnion($1.captureOptions) }
     }
     public var rowStatistics: [any AttentionRowStatistic] { observers.flatMap(\.rowStatistics) }
+    public func needsProbabilities(layer: Int) -> Bool { observers.contains { $0.needsProbabilities(layer: layer) } }
     public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
         observers.reduce(0) { Limits.sum($0, $1.estimatedBytes(for: geometry)) ?? .max }
     }

@@ -109,7 +109,13 @@ public final class Encoder: @unchecked Sendable {
         case .mlp(let i): ffWidth = i; gateWidth = 0
         case .swiGLU(let hid): ffWidth = 2 * hid; gateWidth = hid
         }
-        let work = Workspace(tokens: n, images: images, hidden: d, heads: h, headDim: dh, ffWidth: ffWidth, gateWidth: gateWidth, options: options)
+        // A layer's [heads, N, N] probabilities are kept only when an observer reads them (or the
+        // tape records them); otherwise each attention worker keeps one block of rows of one head.
+        let keep = tape != nil || (0 ..< images).contains { b in
+            (only ?? layers.indices).contains { observers[b].needsProbabilities(layer: $0) }
+        }
+        let work = Workspace(tokens: n, images: images, hidden: d, heads: h, headDim: dh, ffWidth: ffWidth, gateWidth: gateWidth, options: options,
+                             keepProbabilities: keep)
         defer { work.deallocate() }
         func which(_ b: Int) -> String { images > 1 ? "image \(b) " : "" }
 
@@ -204,7 +210,7 @@ public final class Encoder: @unchecked Sendable {
     ) throws {
         let h = spec.heads
         let dh = spec.headDim
-        let probs = UnsafeBufferPointer(start: work.probs, count: h * n * n)
+        let probs = UnsafeBufferPointer(start: work.probs, count: work.keepsProbabilities ? h * n * n : 0)
         let logits = work.logits.map { UnsafeBufferPointer(start: $0, count: h * n * n) }
         var queries: UnsafeBufferPointer<Float>?
         var keys: UnsafeBufferPointer<Float>?

@@ -15,8 +15,13 @@ enum MultiHeadAttention {
     /// Query rows per block.
     static let blockRows = 128
 
+    /// Threads the attention of `n` tokens runs on: ``Compute/threads``, at most one per block.
+    static func workers(tokens n: Int) -> Int { max(1, min(Compute.threads, (n + blockRows - 1) / blockRows)) }
+
     /// Runs one layer's attention for image `image` of a batch (its rows of `work.qkv` and
-    /// `work.context`; `work.probs` holds that image's probabilities afterwards).
+    /// `work.context`; `work.probs` holds that image's probabilities afterwards when
+    /// `work.keepsProbabilities`, else each block's scores live in its worker's slot of `work.probs`
+    /// only while the block is computed).
     /// - Returns: `nil`, or the first (block-order) head and query row whose scores hold a NaN or
     ///   an infinity; the scores are scanned per block before the softmax, which would hide them.
     static func run(work: Workspace, image: Int = 0, tokens n: Int, heads h: Int, headDim dh: Int, hidden d: Int, bias: AttentionBias?,
@@ -33,14 +38,17 @@ enum MultiHeadAttention {
         defer { firstBad.deallocate() }
         nonisolated(unsafe) let bad = firstBad
         let savedThreads = BLAS.threads
-        let parallel = Compute.threads > 1 && blocks > 1
+        let workers = min(w.keepsProbabilities ? workers(tokens: n) : w.attentionWorkers, blocks)
+        let parallel = workers > 1
         if parallel { BLAS.setThreads(1) }
         defer { if parallel { BLAS.setThreads(savedThreads) } }
-        let body: (Int) -> Void = { b in
+        let keep = w.keepsProbabilities
+        let slot = min(n, blockRows) * n
+        Compute.forEachItem(blocks, workers: workers) { worker, b in
             let r0 = b * blockRows
             let rows = min(blockRows, n - r0)
             for head in 0 ..< h {
-                let scores = w.probs + (head * n + r0) * n
+                let scores = keep ? w.probs + (head * n + r0) * n : w.probs + worker * slot
                 BLAS.sgemm(transB: true, m: rows, n: n, k: dh, alpha: scale,
                            a: q + r0 * 3 * d + head * dh, lda: 3 * d, b: k + head * dh, ldb: 3 * d, c: scores, ldc: n)
                 // Before the mask, which may hold -inf for dropped keys.
@@ -60,12 +68,6 @@ enum MultiHeadAttention {
                 BLAS.sgemm(m: rows, n: dh, k: n, a: scores, lda: n, b: v + head * dh, ldb: 3 * d,
                            c: context + r0 * d + head * dh, ldc: d)
             }
-        }
-        if parallel {
-            nonisolated(unsafe) let run = body
-            DispatchQueue.concurrentPerform(iterations: blocks) { run($0) }
-        } else {
-            for b in 0 ..< blocks { body(b) }
         }
         for b in 0 ..< blocks where bad[b] >= 0 { return (bad[b] / n, bad[b] % n) }
         return nil

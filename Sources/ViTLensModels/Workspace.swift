@@ -11,13 +11,20 @@ final class Workspace {
     var v: UnsafeMutablePointer<Float> { qkv + 2 * hidden }
     let hidden: Int
     let gate: UnsafeMutablePointer<Float>
-    /// `[heads, tokens, tokens]` scores, turned into probabilities in place.
+    /// `[heads, tokens, tokens]` scores, turned into probabilities in place, when the layer's
+    /// probabilities are kept (`keepsProbabilities`); otherwise `MultiHeadAttention.blockRows`
+    /// rows of `tokens` scores per attention worker (one head of one row block at a time).
     let probs: UnsafeMutablePointer<Float>
+    /// Whether `probs` holds a whole layer (else per-worker row blocks).
+    let keepsProbabilities: Bool
+    /// Attention workers `probs` has row-block slots for when the layer is not kept.
+    let attentionWorkers: Int
     let logits: UnsafeMutablePointer<Float>?
     let queriesByHead, keysByHead: UnsafeMutablePointer<Float>?
     private var all: [FloatStorage] = []
 
-    init(tokens n: Int, images: Int = 1, hidden d: Int, heads h: Int, headDim dh: Int, ffWidth: Int, gateWidth: Int, options: CaptureOptions) {
+    init(tokens n: Int, images: Int = 1, hidden d: Int, heads h: Int, headDim dh: Int, ffWidth: Int, gateWidth: Int, options: CaptureOptions,
+         keepProbabilities: Bool = true) {
         var all: [FloatStorage] = []
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
             let s = FloatStorage(count: count)
@@ -29,7 +36,9 @@ final class Workspace {
         normed = make(rows * d); qkv = make(rows * 3 * d)
         context = make(rows * d); branch = make(rows * d); ff = make(rows * ffWidth)
         gate = make(rows * max(1, gateWidth))
-        probs = make(h * n * n)
+        keepsProbabilities = keepProbabilities
+        attentionWorkers = MultiHeadAttention.workers(tokens: n)
+        probs = make(keepProbabilities ? h * n * n : attentionWorkers * min(n, MultiHeadAttention.blockRows) * n)
         logits = options.contains(.logits) ? make(h * n * n) : nil
         queriesByHead = options.contains(.queries) ? make(h * n * dh) : nil
         keysByHead = options.contains(.keys) ? make(h * n * dh) : nil

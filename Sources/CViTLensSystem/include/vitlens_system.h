@@ -6,4 +6,7 @@
 /// the file system cannot exchange, so the caller can fall back to two renames).
 int vitlens_exchange_paths(const char *a, const char *b);
 
+/// Atomically adds 1 to `*counter` and returns the value before (relaxed order: a work index).
+long vitlens_fetch_increment(long *counter);
+
 #endif
