@@ -12,27 +12,12 @@ enum AnalysisKernels {
     /// Accumulates row by row (`y += x_k · m[k, :]`), so `m` is read once, contiguously.
     static func rowTimesMatrix(_ x: [Double], _ mb: UnsafeBufferPointer<Float>, n: Int) -> [Double] {
         precondition(mb.count == n * n && x.count == n, "rowTimesMatrix: sizes disagree")
-        var y = [Double](repeating: 0, count: n)
-        y.withUnsafeMutableBufferPointer { yb in
-            guard let ypBase = yb.baseAddress, let mBase = mb.baseAddress else { return }
-            nonisolated(unsafe) let yp = ypBase
-            nonisolated(unsafe) let m = mBase
-            // Column blocks are independent (each output entry sums over k in the same order as a
-            // single-threaded loop), so results do not depend on the thread count.
-            let block = 512
-            Compute.forEachChunk((n + block - 1) / block, costPerItem: block * n) { blocks in
-                for b in blocks {
-                    let lo = b * block, hi = Swift.min(n, lo + block)
-                    for k in 0 ..< n {
-                        let xk = x[k]
-                        if xk == 0 { continue }
-                        let row = m + k * n
-                        for j in lo ..< hi { yp[j] += xk * Double(row[j]) }
-                    }
-                }
-            }
+        guard let mBase = mb.baseAddress else { return [Double](repeating: 0, count: n) }
+        nonisolated(unsafe) let m = mBase
+        return accumulateRows(x, n: n) { y, k, xk, columns in
+            let row = m + k * n
+            for j in columns { y[j] += xk * Double(row[j]) }
         }
-        return y
     }
 
     /// ``rowTimesMatrix(_:_:n:)`` for a matrix kept at half precision: entry `(k, j)` is
@@ -43,21 +28,33 @@ enum AnalysisKernels {
     /// ``rowTimesMatrix(_:_:n:)`` (`y_j += x_k · m_kj`, k ascending), so the result is exactly that of
     /// ``rowTimesMatrix(_:_:n:)`` on the widened float matrix, for any thread count.
     static func rowTimesHalfMatrix(_ x: [Double], _ h: UnsafePointer<Float16>, diagonal: UnsafePointer<Float>, unscale: Float, n: Int) -> [Double] {
+        guard x.count == n else { return [Double](repeating: 0, count: n) }
+        nonisolated(unsafe) let h = h
+        nonisolated(unsafe) let diagonal = diagonal
+        return accumulateRows(x, n: n) { y, k, xk, columns in
+            halfRowUpdate(y, xk, h + k * n, diagonal: k, value: diagonal[k], unscale: unscale, columns: columns)
+        }
+    }
+
+    /// `y = Σ_k x_k · (row k)` where `update(y, k, x_k, columns)` adds `x_k` times row `k` over
+    /// `columns` into `y`; rows with `x_k = 0` are skipped. Column blocks of 512 are independent and
+    /// split across cores, and each entry sums over k ascending as a single-threaded loop would, so
+    /// results do not depend on the thread count.
+    @inline(__always)
+    private static func accumulateRows(_ x: [Double], n: Int,
+                                       _ update: (UnsafeMutablePointer<Double>, Int, Double, Range<Int>) -> Void) -> [Double] {
         var y = [Double](repeating: 0, count: n)
-        guard x.count == n else { return y }
         y.withUnsafeMutableBufferPointer { yb in
             guard let ypBase = yb.baseAddress else { return }
             nonisolated(unsafe) let yp = ypBase
-            nonisolated(unsafe) let h = h
-            nonisolated(unsafe) let diagonal = diagonal
             let block = 512
             Compute.forEachChunk((n + block - 1) / block, costPerItem: block * n) { blocks in
                 for b in blocks {
-                    let lo = b * block, hi = Swift.min(n, lo + block)
+                    let columns = b * block ..< Swift.min(n, b * block + block)
                     for k in 0 ..< n {
                         let xk = x[k]
                         if xk == 0 { continue }
-                        halfRowUpdate(yp, xk, h + k * n, diagonal: k, value: diagonal[k], unscale: unscale, columns: lo ..< hi)
+                        update(yp, k, xk, columns)
                     }
                 }
             }
@@ -102,8 +99,10 @@ enum AnalysisKernels {
         var i = 0
         while i + 16 <= count {
             let v = rs.loadUnaligned(fromByteOffset: i * single, as: SIMD16<Float>.self) * scale
-            hi = pointwiseMax(hi, v)
-            lo = pointwiseMin(lo, v)
+            // Not pointwiseMax/Min: their NaN rules compile lane by lane; these are vmaxps/vminps
+            // (a NaN lane compares false and is skipped; the conversion keeps it NaN).
+            hi = hi.replacing(with: v, where: v .> hi)
+            lo = lo.replacing(with: v, where: v .< lo)
             rd.storeBytes(of: SIMD16<Float16>(v), toByteOffset: i * half, as: SIMD16<Float16>.self)
             i += 16
         }
