@@ -37,12 +37,13 @@ import ViTLensCore
 ///   bound memory by `12·N²` bytes whatever the depth, or to get all query rows.
 ///
 /// Both give the same row up to float rounding (float32) or within the bound of
-/// ``StoredPrecision`` (float16). Measured at N = 3,601 tokens and 6 heads (DINO
-/// ViT-S/8 at 480 px) in a release build (`-target-cpu haswell`) on a shared 2-core x86-64 machine,
-/// CPU time per layer: fusion + residual 60 ms (stored layers); the stored-layer readout 6 ms per
-/// layer in ``finish()`` (float16 and float32 alike: 10-13 ms each with two threads on a loaded
-/// machine); the float16 conversion inside the pass 80 ms of CPU for all 12 layers (perf); the full product's sgemm 960 ms (≈ 0.5 s wall on two idle cores, as much
-/// as the forward pass's own layer); discard adds 190 ms (per row, r = 0.9) or 240 ms (global).
+/// ``StoredPrecision`` (float16). Measured at N = 3,601 tokens and 6 heads (DINO ViT-S/8 at 480 px)
+/// in a release build (`-target-cpu haswell`) on a shared 2-core x86-64 machine, CPU time per
+/// layer: fusion + residual 60 ms (stored layers); the stored-layer readout 6 ms per layer in
+/// ``finish()`` (float16 and float32 alike: 10-13 ms each with two threads on a loaded machine);
+/// the float16 conversion inside the pass 80 ms of CPU for all 12 layers (perf); the full
+/// product's sgemm 960 ms (≈ 0.5 s wall on two idle cores, as much as the forward pass's own
+/// layer); discard adds 190 ms (per row, r = 0.9) or 240 ms (global).
 public struct Rollout: AttentionObserver {
     /// How the identity (the residual connection) enters each layer's matrix.
     public enum Residual: Sendable, Equatable, Hashable {
