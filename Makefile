@@ -1,7 +1,11 @@
 # ViTLens. `make demo` runs the main job, `make test` the test suite; both do their own set-up.
 SWIFT ?= swift
-# Release builds target AVX2/FMA (x86-64 Haswell and newer); `make release ARCHFLAGS=` for older CPUs.
-ARCHFLAGS ?= $(shell uname -m | grep -q x86_64 && echo "-Xswiftc -target-cpu -Xswiftc haswell")
+# Release builds target the building machine's vector width: AVX-512 (skylake-avx512) when its CPU has
+# AVX-512 F/BW/DQ/VL, else AVX2/FMA (haswell); `make release ARCHFLAGS=` for older CPUs. ViTLens's
+# kernels gave bit-identical `dump` arrays (attentions, logits, hidden state) from both builds.
+ARCHFLAGS ?= $(shell uname -m | grep -q x86_64 && { if grep -qw avx512bw /proc/cpuinfo && grep -qw avx512dq /proc/cpuinfo \
+  && grep -qw avx512vl /proc/cpuinfo; then echo "-Xswiftc -target-cpu -Xswiftc skylake-avx512"; \
+  else echo "-Xswiftc -target-cpu -Xswiftc haswell"; fi; })
 
 .PHONY: setup models build release test demo bench fixtures fuzz
 setup:

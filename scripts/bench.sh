@@ -16,12 +16,13 @@
 #     job as a Python script with transformers (bench/pytorch_dump.py), whole processes: time ratio
 #     Python / ViTLens; goal >= 7.
 # Needs python3 with pip (a venv with torch 2.13.0+cpu and transformers 5.23.0 is made in bench/.venv).
-# Usage: make bench   (or: bash scripts/bench.sh [ROUNDS]; default 5 rounds; BENCH_THREADS=2)
+# Usage: make bench   (or: bash scripts/bench.sh [ROUNDS]; default 5 rounds; BENCH_THREADS=2;
+# VITLENS_BIN=path times another vitlens binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 threads=${BENCH_THREADS:-2}
-bin=.build/release/vitlens
+bin=${VITLENS_BIN:-.build/release/vitlens}
 cache="${VITLENS_CACHE:-$HOME/.cache/vitlens}/bench"
 venv=bench/.venv
 [ -x "$bin" ] || { echo "bench: build first (make bench)" >&2; exit 1; }

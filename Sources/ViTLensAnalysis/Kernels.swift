@@ -12,27 +12,108 @@ enum AnalysisKernels {
     /// Accumulates row by row (`y += x_k · m[k, :]`), so `m` is read once, contiguously.
     static func rowTimesMatrix(_ x: [Double], _ mb: UnsafeBufferPointer<Float>, n: Int) -> [Double] {
         precondition(mb.count == n * n && x.count == n, "rowTimesMatrix: sizes disagree")
+        guard let mBase = mb.baseAddress else { return [Double](repeating: 0, count: n) }
+        nonisolated(unsafe) let m = mBase
+        return accumulateRows(x, n: n) { y, k, xk, columns in
+            let row = m + k * n
+            for j in columns { y[j] += xk * Double(row[j]) }
+        }
+    }
+
+    /// ``rowTimesMatrix(_:_:n:)`` for a matrix kept at half precision: entry `(k, j)` is
+    /// `diagonal[k]` on the diagonal and `Float(h[k·n + j]) · unscale` elsewhere.
+    ///
+    /// Sixteen entries at a time are widened to float (`vcvtph2ps` with F16C), multiplied by
+    /// `unscale` (a power of two, so exactly) and accumulated in double in the order of
+    /// ``rowTimesMatrix(_:_:n:)`` (`y_j += x_k · m_kj`, k ascending), so the result is exactly that of
+    /// ``rowTimesMatrix(_:_:n:)`` on the widened float matrix, for any thread count.
+    static func rowTimesHalfMatrix(_ x: [Double], _ h: UnsafePointer<Float16>, diagonal: UnsafePointer<Float>, unscale: Float, n: Int) -> [Double] {
+        guard x.count == n else { return [Double](repeating: 0, count: n) }
+        nonisolated(unsafe) let h = h
+        nonisolated(unsafe) let diagonal = diagonal
+        return accumulateRows(x, n: n) { y, k, xk, columns in
+            halfRowUpdate(y, xk, h + k * n, diagonal: k, value: diagonal[k], unscale: unscale, columns: columns)
+        }
+    }
+
+    /// `y = Σ_k x_k · (row k)` where `update(y, k, x_k, columns)` adds `x_k` times row `k` over
+    /// `columns` into `y`; rows with `x_k = 0` are skipped. Column blocks of 512 are independent and
+    /// split across cores, and each entry sums over k ascending as a single-threaded loop would, so
+    /// results do not depend on the thread count.
+    @inline(__always)
+    private static func accumulateRows(_ x: [Double], n: Int,
+                                       _ update: (UnsafeMutablePointer<Double>, Int, Double, Range<Int>) -> Void) -> [Double] {
         var y = [Double](repeating: 0, count: n)
         y.withUnsafeMutableBufferPointer { yb in
-            guard let ypBase = yb.baseAddress, let mBase = mb.baseAddress else { return }
+            guard let ypBase = yb.baseAddress else { return }
             nonisolated(unsafe) let yp = ypBase
-            nonisolated(unsafe) let m = mBase
-            // Column blocks are independent (each output entry sums over k in the same order as a
-            // single-threaded loop), so results do not depend on the thread count.
             let block = 512
             Compute.forEachChunk((n + block - 1) / block, costPerItem: block * n) { blocks in
                 for b in blocks {
-                    let lo = b * block, hi = Swift.min(n, lo + block)
+                    let columns = b * block ..< Swift.min(n, b * block + block)
                     for k in 0 ..< n {
                         let xk = x[k]
                         if xk == 0 { continue }
-                        let row = m + k * n
-                        for j in lo ..< hi { yp[j] += xk * Double(row[j]) }
+                        update(yp, k, xk, columns)
                     }
                 }
             }
         }
         return y
+    }
+
+    /// `y[j] += xk · Double(entry j)` over `columns` of one half-precision row whose diagonal sits
+    /// at column `d` with float value `value` (see ``rowTimesHalfMatrix(_:_:diagonal:unscale:n:)``).
+    @inline(__always)
+    private static func halfRowUpdate(_ y: UnsafeMutablePointer<Double>, _ xk: Double, _ row: UnsafePointer<Float16>,
+                                      diagonal d: Int, value: Float, unscale: Float, columns: Range<Int>) {
+        let raw = UnsafeRawPointer(row)
+        let half = MemoryLayout<Float16>.stride, double = MemoryLayout<Double>.stride
+        let out = UnsafeMutableRawPointer(y)
+        var j = columns.lowerBound
+        while j + 16 <= columns.upperBound {
+            var v = SIMD16<Float>(raw.loadUnaligned(fromByteOffset: j * half, as: SIMD16<Float16>.self)) * unscale
+            if d >= j && d < j + 16 { v[d - j] = value }
+            let y0 = out.loadUnaligned(fromByteOffset: j * double, as: SIMD8<Double>.self)
+            let y1 = out.loadUnaligned(fromByteOffset: (j + 8) * double, as: SIMD8<Double>.self)
+            out.storeBytes(of: y0 + xk * SIMD8<Double>(v.lowHalf), toByteOffset: j * double, as: SIMD8<Double>.self)
+            out.storeBytes(of: y1 + xk * SIMD8<Double>(v.highHalf), toByteOffset: (j + 8) * double, as: SIMD8<Double>.self)
+            j += 16
+        }
+        while j < columns.upperBound {
+            let v = j == d ? value : Float(row[j]) * unscale
+            y[j] += xk * Double(v)
+            j += 1
+        }
+    }
+
+    /// Writes `Float16(scale · src[i])` (round to nearest, ties to even) for `count` floats, 16 at a
+    /// time (`vcvtps2ph` with F16C). Returns `false` when a scaled value lies beyond float16's finite
+    /// range (`±65,504`, ∞ included): such a value would have become ∞, so the caller must keep the
+    /// floats. NaN converts to NaN.
+    static func narrow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float16>, count: Int, scale: Float) -> Bool {
+        let limit = Float(Float16.greatestFiniteMagnitude)
+        let rs = UnsafeRawPointer(src), rd = UnsafeMutableRawPointer(dst)
+        let single = MemoryLayout<Float>.stride, half = MemoryLayout<Float16>.stride
+        var hi = SIMD16<Float>.zero, lo = SIMD16<Float>.zero
+        var i = 0
+        while i + 16 <= count {
+            let v = rs.loadUnaligned(fromByteOffset: i * single, as: SIMD16<Float>.self) * scale
+            // Not pointwiseMax/Min: their NaN rules compile lane by lane; these are vmaxps/vminps
+            // (a NaN lane compares false and is skipped; the conversion keeps it NaN).
+            hi = hi.replacing(with: v, where: v .> hi)
+            lo = lo.replacing(with: v, where: v .< lo)
+            rd.storeBytes(of: SIMD16<Float16>(v), toByteOffset: i * half, as: SIMD16<Float16>.self)
+            i += 16
+        }
+        var inRange = hi.max() <= limit && lo.min() >= -limit
+        while i < count {
+            let v = src[i] * scale
+            if v > limit || v < -limit { inRange = false }
+            dst[i] = Float16(v)
+            i += 1
+        }
+        return inRange
     }
 
     /// `(Σ a_i d_i, Σ a_i)` over `n` floats, with 16-wide partial sums.

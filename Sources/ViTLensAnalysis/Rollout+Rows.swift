@@ -8,9 +8,14 @@ final class RolloutRowKernel: AttentionRowStatistic, @unchecked Sendable {
     let options: Rollout.Options
     let layers: ClosedRange<Int>
     let n: Int
-    /// The fused, discarded, residual-added layer being filled.
-    private(set) var current: FloatStorage
-    /// 1 for each row of `current` already filled in this layer.
+    /// The fused, discarded, residual-added layer being filled (released after the last layer when
+    /// the layers are handed over at half precision).
+    private(set) var current: FloatStorage?
+    /// With ``Rollout/StoredPrecision/float16``, the half-precision copy of `current`, written row by
+    /// row as each row is finished.
+    private var half: RolloutHalfLayer?
+    /// Per row of `current` in this layer: 0 not yet filled, 1 filled, 2 filled but out of float16's
+    /// range (so the layer is handed over as float32).
     private let done: UnsafeMutablePointer<UInt8>
 
     init(options: Rollout.Options, layers: ClosedRange<Int>, tokens n: Int) {
@@ -18,6 +23,7 @@ final class RolloutRowKernel: AttentionRowStatistic, @unchecked Sendable {
         self.layers = layers
         self.n = n
         current = FloatStorage(count: n * n)
+        half = options.storedPrecision == .float16 ? RolloutHalfLayer(tokens: n) : nil
         done = .allocate(capacity: n)
         done.initialize(repeating: 0, count: n)
     }
@@ -25,7 +31,7 @@ final class RolloutRowKernel: AttentionRowStatistic, @unchecked Sendable {
     deinit { done.deallocate() }
 
     func accumulate(layer: Int, head: Int, heads: Int, rows: Range<Int>, probabilities: UnsafePointer<Float>, tokens: Int) {
-        guard layers.contains(layer), tokens == n, rows.upperBound <= n else { return }
+        guard layers.contains(layer), tokens == n, rows.upperBound <= n, let current else { return }
         let out = current.pointer + rows.lowerBound * n
         let count = rows.count * n
         // Same per-element order as the whole-layer fusion: head 0 copied, heads 1... combined in turn.
@@ -56,7 +62,7 @@ final class RolloutRowKernel: AttentionRowStatistic, @unchecked Sendable {
             let row = current.pointer + r * n
             if let scratch { Rollout.discardRow(row, diagonal: r, n: n, ratio: options.discardRatio, scratch: scratch) }
             Rollout.addResidualRow(row, diagonal: r, n: n, options.residual)
-            done[r] = 1
+            done[r] = half.map { $0.store(rows: r ..< r + 1, of: current.pointer) ? 1 : 2 } ?? 1
         }
     }
 
@@ -65,18 +71,30 @@ final class RolloutRowKernel: AttentionRowStatistic, @unchecked Sendable {
         options.fusion != .std && (options.discardRatio == 0 || options.discardMode == .perRow)
     }
 
-    /// Hands over the finished layer if every row was filled (then starts a fresh buffer when more
+    /// Hands over the finished layer if every row was filled (then starts fresh buffers when more
     /// layers follow); `nil` if the rows were not all delivered (the caller then fuses itself).
-    func take(layer: Int) -> FloatStorage? {
+    func take(layer: Int) -> RolloutStoredLayer? {
         var complete = true
-        for r in 0 ..< n where done[r] == 0 {
-            complete = false
-            break
+        var inRange = true
+        for r in 0 ..< n {
+            if done[r] == 0 { complete = false }
+            if done[r] == 2 { inRange = false }
         }
         done.update(repeating: 0, count: n)
-        guard complete else { return nil }
-        let finished = current
-        if layer < layers.upperBound { current = FloatStorage(count: n * n) }
-        return finished
+        guard complete, let finished = current else { return nil }
+        let more = layer < layers.upperBound
+        defer {
+            if !more {
+                current = nil
+                half = nil
+            }
+        }
+        if let half, inRange {
+            // The float32 layer is reused for the next layer, or released after the last.
+            if more { self.half = RolloutHalfLayer(tokens: n) }
+            return .half(half)
+        }
+        if more { current = FloatStorage(count: n * n) }
+        return .single(finished)
     }
 }

@@ -26,18 +26,24 @@ import ViTLensCore
 /// - ``Strategy/fullProduct`` keeps `R` (`N x N`, plus two `N x N` work buffers: `12·N²` bytes) and
 ///   pays one `N x N x N` sgemm per layer after the first (`2N³` flops: 15 MFLOP at N = 197, 93 GFLOP
 ///   at N = 3,601). It also yields every query row (``RolloutResult/matrix``).
-/// - ``Strategy/storedLayers`` keeps each `Â_l` (`4·N²` bytes per used layer) and, in
-///   ``finish()``, multiplies the readout row through them (`2N²` flops per layer).
+/// - ``Strategy/storedLayers`` keeps each `Â_l` and, in ``finish()``, multiplies the readout row
+///   through them (`2N²` flops per layer). By default (``StoredPrecision/float16``) a layer takes
+///   `2·N² + 4·N` bytes (off-diagonal entries as float16, within a proved error bound), with
+///   ``StoredPrecision/float32`` `4·N²`; one more float32 layer (`4·N²`) is being filled while the
+///   layers stream past: 363 MB for 12 layers at N = 3,601 (674 MB at float32).
 /// - ``Strategy/automatic`` (default) takes the full product up to
 ///   ``Strategy/automaticFullProductLimit`` tokens, and above that stored layers unless they would
 ///   exceed ``Strategy/automaticStoredBytesLimit``. Pick ``Strategy/fullProduct`` explicitly to
 ///   bound memory by `12·N²` bytes whatever the depth, or to get all query rows.
 ///
-/// Both give the same row up to float rounding. Measured at N = 3,601 tokens and 6 heads (DINO
-/// ViT-S/8 at 480 px) in a release build (`-target-cpu haswell`) on a shared 2-core x86-64 machine,
-/// CPU time per layer: fusion + residual 60 ms (stored layers); the stored-layer readout 6 ms per
-/// layer in ``finish()``; the full product's sgemm 960 ms (≈ 0.5 s wall on two idle cores, as much
-/// as the forward pass's own layer); discard adds 190 ms (per row, r = 0.9) or 240 ms (global).
+/// Both give the same row up to float rounding (float32) or within the bound of
+/// ``StoredPrecision`` (float16). Measured at N = 3,601 tokens and 6 heads (DINO ViT-S/8 at 480 px)
+/// in a release build (`-target-cpu haswell`) on a shared 2-core x86-64 machine, CPU time per
+/// layer: fusion + residual 60 ms (stored layers); the stored-layer readout 6 ms per layer in
+/// ``finish()`` (float16 and float32 alike: 10-13 ms each with two threads on a loaded machine);
+/// the float16 conversion inside the pass 80 ms of CPU for all 12 layers (perf); the full
+/// product's sgemm 960 ms (≈ 0.5 s wall on two idle cores, as much as the forward pass's own
+/// layer); discard adds 190 ms (per row, r = 0.9) or 240 ms (global).
 public struct Rollout: AttentionObserver {
     /// How the identity (the residual connection) enters each layer's matrix.
     public enum Residual: Sendable, Equatable, Hashable {
@@ -72,9 +78,56 @@ public struct Rollout: AttentionObserver {
         /// Largest token count for which ``automatic`` always keeps the full product (one sgemm of
         /// at most 2.1 GFLOP per layer).
         public static let automaticFullProductLimit = 1_024
-        /// Most bytes ``automatic`` spends on stored layers (`used layers · N² · 4`); 1 GiB holds the
-        /// 12 layers of a ViT-S/8 at 480 px (3,601 tokens: 622 MB).
+        /// Most bytes ``automatic`` spends on stored layers (used layers times
+        /// ``StoredPrecision/bytesPerLayer(tokens:)``); 1 GiB holds the 12 layers of a ViT-S/8 at
+        /// 480 px (3,601 tokens: 311 MB at float16, 622 MB at float32).
         public static let automaticStoredBytesLimit = 1 << 30
+    }
+
+    /// How the stored-layers strategy keeps each layer's `Â` (see the type's discussion of cost).
+    ///
+    /// ## Range
+    /// Every entry of `Â` lies in `[0, 1]` for every option combination, given probabilities in
+    /// `[0, 1]`: each fusion (mean, max, min, one head, and std, which is at most ½) stays in
+    /// `[0, 1]`; discard only zeroes entries; the renormalised identity gives `(F_ij + δ_ij) / s_i`
+    /// with `s_i ≥ F_ij + δ_ij`, the half identity `½F_ij + ½δ_ij`, and `.none` leaves `F`. Scaled
+    /// by `2¹⁵` an entry is at most `32,768` (plus float32 rounding), far below float16's largest
+    /// finite value `65,504`, so ``float16`` applies to every combination. A layer that still holds a
+    /// value beyond that range (attention delivered by a caller, not a softmax) is kept float32
+    /// instead of becoming ∞; NaN and ∞ are kept as they are.
+    ///
+    /// ## Error bound (``float16``)
+    /// Rounding to nearest, each stored off-diagonal entry `a` becomes `a' = 2⁻¹⁵ · fl₁₆(2¹⁵ a)` with
+    /// `|a' − a| ≤ 2⁻¹¹ · a` when `2¹⁵ a ≥ 2⁻¹⁴` (normal float16) and `|a' − a| ≤ 2⁻²⁵ · 2⁻¹⁵ = 2⁻⁴⁰`
+    /// below; the diagonal is exact. With `u = 2⁻¹¹`, `η = 2⁻⁴⁰`, the layers in multiplication order
+    /// `B_1 = Â_last, …, B_L = Â_first`, the float32 path's row `x_k = x_{k−1} B_k` and the float16
+    /// path's `y_k` (from the same non-negative readout `x_0 = y_0`), the error `e_k = |y_k − x_k|`
+    /// obeys, entry by entry (all factors are non-negative),
+    /// `e_k ≤ e_{k−1} B_k + u (x_{k−1} + e_{k−1}) B_k + η σ_{k−1} 𝟙ᵀ` with `σ_k = Σ_j y_k,j`, so
+    ///
+    /// `|row16_j − row32_j| ≤ ((1 + u)^L − 1) · row32_j + η Σ_k (1 + u)^{L−k} σ_{k−1} (𝟙ᵀ B_{k+1} ⋯ B_L)_j`.
+    ///
+    /// With row-stochastic layers (mean fusion, no discard, an identity residual) `σ ≤ (1 + u)^L`
+    /// and the column sums of the products are at most `N`, so the second term is below
+    /// `1.02 · L · N · 2⁻⁴⁰`. For 12 layers: `|Δ_j| ≤ 0.00587 · row32_j + 4e-8` at 3,601 tokens, and
+    /// the row sums stay within `0.00587 + 4e-8` of 1. Measured on DINO ViT-S/8 at 480 px (`vitlens
+    /// analyze`'s rollout.npy against the float32 path) the largest difference was 2.7e-9, relative
+    /// 1e-5 (the bound's worst case assumes every rounding goes the same way).
+    /// The double-precision accumulation is the same in both paths.
+    public enum StoredPrecision: Sendable, Equatable, Hashable {
+        /// Off-diagonal entries as IEEE float16 of `2¹⁵ · a`, the diagonal as float32:
+        /// `2·N² + 4·N` bytes per layer, readout within the bound above. Default.
+        case float16
+        /// Every entry as float32, `4·N²` bytes per layer: exactly the float32 products.
+        case float32
+
+        /// Bytes one stored layer of `n` tokens takes (`Int.max` on overflow).
+        public func bytesPerLayer(tokens n: Int) -> Int {
+            switch self {
+            case .float16: return Limits.sum(Limits.product(2, n, n) ?? .max, Limits.product(4, n) ?? .max) ?? .max
+            case .float32: return MemoryEstimate.floats(n, n)
+            }
+        }
     }
 
     /// Everything that defines one rollout.
@@ -95,11 +148,14 @@ public struct Rollout: AttentionObserver {
         public var readout: Readout
         /// Memory/time strategy (default `.automatic`).
         public var strategy: Strategy
+        /// Precision of the layers the stored-layers strategy keeps (default `.float16`); the full
+        /// product is always float32.
+        public var storedPrecision: StoredPrecision
 
         public init(
             fusion: HeadFusion = .mean, discardRatio: Double = 0, discardMode: DiscardMode = .perRow,
             residual: Residual = .identityRenormalized, firstLayer: Int = 0, lastLayer: Int = -1,
-            readout: Readout = .cls, strategy: Strategy = .automatic
+            readout: Readout = .cls, strategy: Strategy = .automatic, storedPrecision: StoredPrecision = .float16
         ) {
             self.fusion = fusion
             self.discardRatio = discardRatio
@@ -109,6 +165,7 @@ public struct Rollout: AttentionObserver {
             self.lastLayer = lastLayer
             self.readout = readout
             self.strategy = strategy
+            self.storedPrecision = storedPrecision
         }
     }
 
@@ -131,12 +188,17 @@ public struct Rollout: AttentionObserver {
     private var product: [Float] = []
     private var work: [Float] = []
     private var scratch: [Float] = []
-    private var stored: [FloatStorage] = []
+    private var stored: [RolloutStoredLayer] = []
+    /// The float32 layer being prepared by ``observe(_:)`` for half-precision storage (reused).
+    private var inFlight: FloatStorage?
     /// In-pass fusion for the stored-layers strategy (nil for the full product and global discard).
     private var rowKernel: RolloutRowKernel?
     /// Layers of the last pass whose fusion ran inside the attention pass (row statistics) rather
     /// than over the finished layer; a diagnostic.
     public private(set) var layersFusedInPass = 0
+    /// Layers of the last pass stored at half precision (``StoredPrecision/float16``); the others
+    /// were stored as float32 (full product, ``StoredPrecision/float32``, or out of float16's range).
+    public private(set) var layersStoredAtHalfPrecision = 0
 
     /// Creates a rollout observer.
     /// - Throws: ``AnalysisError/discardRatioOutOfRange(_:)`` unless `0 ≤ discardRatio < 1`.
@@ -176,13 +238,15 @@ public struct Rollout: AttentionObserver {
         case .fullProduct: fullProduct = true
         case .storedLayers: fullProduct = false
         case .automatic:
-            let storedBytes = (last - first + 1) * n * n * MemoryLayout<Float>.stride
+            let storedBytes = Limits.product(last - first + 1, options.storedPrecision.bytesPerLayer(tokens: n)) ?? .max
             fullProduct = n <= Strategy.automaticFullProductLimit || storedBytes > Strategy.automaticStoredBytesLimit
         }
         result = nil
         layersFusedInPass = 0
+        layersStoredAtHalfPrecision = 0
         started = false
         stored = []
+        inFlight = nil
         fused = fullProduct ? AnalysisKernels.uninitialized(n * n) : []
         product = []
         work = []
@@ -206,15 +270,16 @@ public struct Rollout: AttentionObserver {
         return fullProduct || rowKernel == nil
     }
 
-    /// The full product's three `N x N` matrices, or the stored fused layers (plus the in-pass kernel's
-    /// layer), plus the global-discard scratch; mirrors the strategy choice of `begin`.
+    /// The full product's three `N x N` float matrices, or the stored layers
+    /// (``StoredPrecision/bytesPerLayer(tokens:)`` each) plus the one float32 layer being filled,
+    /// plus the global-discard scratch; mirrors the strategy choice of `begin`.
     public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
         let n = geometry.layout.tokenCount
         let first = (try? Self.resolve(layer: options.firstLayer, layers: geometry.layers)) ?? 0
         let last = (try? Self.resolve(layer: options.lastLayer, layers: geometry.layers)) ?? geometry.layers - 1
         let layers = max(1, last - first + 1)
         let square = MemoryEstimate.floats(n, n)
-        let stored = Limits.product(layers, square) ?? .max
+        let stored = Limits.product(layers, options.storedPrecision.bytesPerLayer(tokens: n)) ?? .max
         let full: Bool
         switch options.strategy {
         case .fullProduct: full = true
@@ -254,9 +319,8 @@ public struct Rollout: AttentionObserver {
         }
         if !fullProduct, let kernel = rowKernel, let layer = kernel.take(layer: attention.layer) {
             // Filled inside the attention pass (row statistics): nothing left to read here.
-            stored.append(layer)
+            keep(layer)
             layersFusedInPass += 1
-            started = true
             return
         }
         guard attention.hasProbabilities else {
@@ -264,12 +328,21 @@ public struct Rollout: AttentionObserver {
                                                  found: "neither")
         }
         if !fullProduct {
-            // Each stored layer gets its own huge-page-backed buffer (cheap first touch at N = 3,601).
-            let layer = FloatStorage(count: n * n)
+            // Each float32 layer gets its own pre-faulted buffer (cheap first touch at N = 3,601); at
+            // half precision one float32 buffer is prepared and converted per layer.
+            let layer = inFlight ?? FloatStorage(count: n * n)
+            inFlight = nil
             prepare(layer.buffer)
-            stored.append(layer)
             self.scratch = scratch
-            started = true
+            if options.storedPrecision == .float16 {
+                let half = RolloutHalfLayer(tokens: n)
+                if half.storeAll(of: layer.pointer) {
+                    inFlight = attention.layer < productRange?.upperBound ?? 0 ? layer : nil
+                    keep(.half(half))
+                    return
+                }
+            }
+            keep(.single(layer))
             return
         }
         fused.withUnsafeMutableBufferPointer { prepare($0) }
@@ -305,9 +378,7 @@ public struct Rollout: AttentionObserver {
             row = product.withUnsafeBufferPointer { AnalysisKernels.rowTimesMatrix(row, $0, n: n) }
             matrix = Tensor(shape: [n, n], values: product)
         } else {
-            for m in stored.reversed() {
-                row = AnalysisKernels.rowTimesMatrix(row, UnsafeBufferPointer(m.buffer), n: n)
-            }
+            for m in stored.reversed() { row = m.leftMultiply(row, n: n) }
         }
         result = RolloutResult(
             distribution: TokenDistribution(row: row.map { Float($0) }, layout: layout),
@@ -317,7 +388,15 @@ public struct Rollout: AttentionObserver {
         work = []
         scratch = []
         stored = []
+        inFlight = nil
         rowKernel = nil
+    }
+
+    /// Appends a finished layer of the stored-layers strategy.
+    private mutating func keep(_ layer: RolloutStoredLayer) {
+        if case .half = layer { layersStoredAtHalfPrecision += 1 }
+        stored.append(layer)
+        started = true
     }
 
     /// Applies the residual in place to a fused `n x n` matrix.

@@ -61,6 +61,12 @@ public final class SafeTensorsArchive: CustomStringConvertible, @unchecked Senda
         return try files[i].floats(name, requireFinite: requireFinite)
     }
 
+    /// Writes the tensor's values into `out` (see ``SafeTensorsFile/floats(_:requireFinite:into:)``).
+    public func floats(_ name: String, requireFinite: Bool, into out: UnsafeMutableBufferPointer<Float>) throws {
+        guard let i = fileOf[name] else { throw CheckpointError.missingWeight(key: name, file: description) }
+        try files[i].floats(name, requireFinite: requireFinite, into: out)
+    }
+
     /// The path of the file that holds `name` (a shard for sharded models), for messages.
     public func fileName(for name: String) -> String? {
         guard let i = fileOf[name] else { return nil }

@@ -82,25 +82,44 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard info.dtype.isFloatingPoint else {
             throw CheckpointError.unknownDType(file: url.path, key: name, dtype: info.dtype.rawValue)
         }
-        let n = info.count
-        guard n > 0, let base = mapping.base else { return [] }
-        let src = base + info.byteRange.lowerBound
-        var bad: Int?
-        let values = [Float](unsafeUninitializedCapacity: n) { dst, initialized in
-            let out = dst.baseAddress.unsafelyUnwrapped
-            var start = 0
-            while start < n, bad == nil {
-                let m = min(Self.scanChunk, n - start)
-                Self.widen(info.dtype, from: src + start * info.dtype.size, to: out + start, count: m)
-                if requireFinite { bad = Finite.firstNonFinite(out + start, count: m).map { start + $0 } }
-                start += m
+        guard info.count > 0, mapping.base != nil else { return [] }
+        var failure: (any Error)?
+        let values = [Float](unsafeUninitializedCapacity: info.count) { dst, initialized in
+            do {
+                try floats(name, requireFinite: requireFinite, into: dst)
+                initialized = info.count
+            } catch {
+                failure = error
+                initialized = 0
             }
-            initialized = start
         }
-        if let bad {
-            throw CheckpointError.nonFiniteWeight(key: name, file: url.path, index: bad, value: Finite.describe(values[bad]))
-        }
+        if let failure { throw failure }
         return values
+    }
+
+    /// Writes the tensor's values as `Float` into `out` (which must hold exactly its element
+    /// count), with the same conversion and checks as ``floats(_:requireFinite:)``: the way to
+    /// fill a model's own buffer without an intermediate array (one copy out of the mapping
+    /// instead of two, and half the fresh pages at load).
+    /// - Throws: as ``floats(_:requireFinite:)``; on a throw `out` is partly written.
+    public func floats(_ name: String, requireFinite: Bool, into out: UnsafeMutableBufferPointer<Float>) throws {
+        guard let info = entries[name] else { throw CheckpointError.missingWeight(key: name, file: url.path) }
+        guard info.dtype.isFloatingPoint else {
+            throw CheckpointError.unknownDType(file: url.path, key: name, dtype: info.dtype.rawValue)
+        }
+        let n = info.count
+        precondition(out.count == n, "floats(into:) needs a buffer of exactly \(n) elements")
+        guard n > 0, let base = mapping.base, let dst = out.baseAddress else { return }
+        let src = base + info.byteRange.lowerBound
+        var start = 0
+        while start < n {
+            let m = min(Self.scanChunk, n - start)
+            Self.widen(info.dtype, from: src + start * info.dtype.size, to: dst + start, count: m)
+            if requireFinite, let i = Finite.firstNonFinite(dst + start, count: m) {
+                throw CheckpointError.nonFiniteWeight(key: name, file: url.path, index: start + i, value: Finite.describe(dst[start + i]))
+            }
+            start += m
+        }
     }
 
     /// Elements converted and checked per step of ``floats(_:)`` (64 KiB of `Float`: the chunk is

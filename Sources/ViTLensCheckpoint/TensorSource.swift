@@ -11,6 +11,10 @@ public protocol TensorSource: AnyObject, Sendable, CustomStringConvertible {
     /// The tensor's values widened to `Float`, row-major; with `requireFinite`, a NaN or infinity
     /// throws ``CheckpointError/nonFiniteWeight(key:file:index:value:)``.
     func floats(_ name: String, requireFinite: Bool) throws -> [Float]
+    /// Writes the tensor's values (as ``floats(_:requireFinite:)``) into `out`, which holds exactly
+    /// the tensor's element count. The default copies from ``floats(_:requireFinite:)``; sources
+    /// that can convert straight from their bytes (safetensors) avoid the intermediate array.
+    func floats(_ name: String, requireFinite: Bool, into out: UnsafeMutableBufferPointer<Float>) throws
     /// The file that holds `name` (a shard, for sharded safetensors), for messages.
     func fileName(for name: String) -> String?
 }
@@ -18,6 +22,13 @@ public protocol TensorSource: AnyObject, Sendable, CustomStringConvertible {
 extension TensorSource {
     /// The tensor's values as `Float` (non-finite values allowed).
     public func floats(_ name: String) throws -> [Float] { try floats(name, requireFinite: false) }
+
+    /// Copies ``floats(_:requireFinite:)`` into `out` (sources without a direct conversion).
+    public func floats(_ name: String, requireFinite: Bool, into out: UnsafeMutableBufferPointer<Float>) throws {
+        let values = try floats(name, requireFinite: requireFinite)
+        precondition(values.count == out.count, "floats(into:) needs a buffer of exactly \(values.count) elements")
+        _ = out.update(fromContentsOf: values)
+    }
 }
 
 extension SafeTensorsArchive: TensorSource {

@@ -60,6 +60,20 @@ public final class WeightStore: @unchecked Sendable {
         return values
     }
 
+    /// Takes the weight `key` like ``takeOptional(_:shape:)`` but writes its values into the buffer
+    /// `make(count)` returns (called only when the weight is present and its shape is right), so a
+    /// model's parameter is filled straight from the checkpoint. Returns `false` when absent.
+    public func takeOptional(_ key: String, shape: [Int], into make: (Int) -> UnsafeMutableBufferPointer<Float>) throws -> Bool {
+        guard let stored = resolve(key), let found = archive.shape(of: stored) else { return false }
+        guard found == shape else {
+            throw CheckpointError.shapeMismatch(key: stored, expected: shape, found: found,
+                                                file: archive.fileName(for: stored) ?? file)
+        }
+        try archive.floats(stored, requireFinite: true, into: make(shape.reduce(1, *)))
+        lock.withLock { _ = used.insert(stored) }
+        return true
+    }
+
     /// Whether `key` is present under any name tried (does not mark it).
     public func has(_ key: String) -> Bool { resolve(key) != nil }
 

@@ -16,36 +16,50 @@ public final class FloatStorage: @unchecked Sendable {
     public let count: Int
     /// The first float.
     public let pointer: UnsafeMutablePointer<Float>
-    private let mappedBytes: Int
+    private let block: LargeBlock
 
     /// Allocates `count` floats.
     public init(count: Int) {
         self.count = count
-        let bytes = max(1, count) * MemoryLayout<Float>.stride
+        block = LargeBlock(bytes: max(1, count) * MemoryLayout<Float>.stride)
+        pointer = block.base.bindMemory(to: Float.self, capacity: max(1, count))
+    }
+
+    /// The floats as a buffer.
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+}
+
+/// The raw memory behind ``FloatStorage`` and ``HalfStorage``: blocks of 4 MB and more are mapped
+/// with `MAP_POPULATE` on Linux (see ``FloatStorage``), smaller ones come from the heap (64-byte
+/// aligned). Freed when the block is released.
+final class LargeBlock: @unchecked Sendable {
+    /// The first byte.
+    let base: UnsafeMutableRawPointer
+    private let mappedBytes: Int
+
+    /// Allocates `bytes` (at least 1) bytes.
+    init(bytes: Int) {
         #if os(Linux)
         if bytes >= 4 << 20 {
             let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)
             if let p, p != MAP_FAILED {
                 mappedBytes = bytes
-                pointer = p.bindMemory(to: Float.self, capacity: max(1, count))
+                base = p
                 return
             }
         }
         #endif
         mappedBytes = 0
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: max(1, count))
+        base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
     }
 
     deinit {
         #if os(Linux)
         if mappedBytes > 0 {
-            munmap(pointer, mappedBytes)
+            munmap(base, mappedBytes)
             return
         }
         #endif
-        UnsafeMutableRawPointer(pointer).deallocate()
+        base.deallocate()
     }
-
-    /// The floats as a buffer.
-    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 }

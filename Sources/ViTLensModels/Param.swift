@@ -20,6 +20,13 @@ public final class Param: @unchecked Sendable {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
+    /// Allocates `shape.reduce(1, *)` uninitialised floats for the caller to fill.
+    init(uninitialized shape: [Int]) {
+        self.shape = shape
+        count = shape.reduce(1, *)
+        pointer = .allocate(capacity: max(1, count))
+    }
+
     deinit { pointer.deallocate() }
 
     /// A read-only pointer to the values.
@@ -32,11 +39,18 @@ public final class Param: @unchecked Sendable {
 extension WeightStore {
     /// Takes `key` with `shape` into a ``Param``.
     func param(_ key: String, _ shape: [Int]) throws -> Param {
-        Param(try take(key, shape: shape), shape: shape)
+        guard let p = try optionalParam(key, shape) else { throw CheckpointError.missingWeight(key: key, file: file) }
+        return p
     }
 
-    /// Takes `key` if present.
+    /// Takes `key` if present, converted straight into the parameter's buffer.
     func optionalParam(_ key: String, _ shape: [Int]) throws -> Param? {
-        try takeOptional(key, shape: shape).map { Param($0, shape: shape) }
+        var param: Param?
+        let found = try takeOptional(key, shape: shape) { count in
+            let p = Param(uninitialized: shape)
+            param = p
+            return UnsafeMutableBufferPointer(start: p.pointer, count: count)
+        }
+        return found ? param : nil
     }
 }

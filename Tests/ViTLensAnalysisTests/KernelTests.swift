@@ -41,4 +41,60 @@ import Testing
         values = [Float](repeating: 2, count: 50)
         #expect(values.withUnsafeMutableBufferPointer { Rollout.select($0.baseAddress!, count: 50, k: 17) } == 2)
     }
+
+    /// The half-precision row-times-matrix equals the float one on the widened matrix bit for bit:
+    /// 531 columns (two column blocks, a tail of 3), zeros in `x` skipped, the diagonal exact.
+    @Test func rowTimesHalfMatrixEqualsTheWidenedFloatProduct() {
+        let n = 531
+        var state: UInt64 = 7
+        func next() -> Float {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24)
+        }
+        let a = (0 ..< n * n).map { _ in next() * next() * next() }
+        var half = [Float16](repeating: 0, count: n * n)
+        let inRange = a.withUnsafeBufferPointer { src in
+            half.withUnsafeMutableBufferPointer { AnalysisKernels.narrow(src.baseAddress!, $0.baseAddress!, count: n * n, scale: 32_768) }
+        }
+        #expect(inRange)
+        #expect(half == a.map { Float16($0 * 32_768) })
+        let diagonal = (0 ..< n).map { a[$0 * n + $0] }
+        var widened = half.map { Float($0) / 32_768 }
+        for i in 0 ..< n { widened[i * n + i] = diagonal[i] }
+        let x = (0 ..< n).map { Double($0 % 7 == 3 ? 0 : next()) }
+        let want = widened.withUnsafeBufferPointer { AnalysisKernels.rowTimesMatrix(x, $0, n: n) }
+        let got = half.withUnsafeBufferPointer { h in
+            diagonal.withUnsafeBufferPointer { AnalysisKernels.rowTimesHalfMatrix(x, h.baseAddress!, diagonal: $0.baseAddress!, unscale: 0x1p-15, n: n) }
+        }
+        #expect(got == want)
+        #expect(widened != a)
+    }
+
+    /// `narrow` rounds to nearest even, flags values beyond ±65,504 (which would become ∞) in the
+    /// vector body and in the tail, and keeps NaN.
+    @Test func narrowFlagsValuesBeyondTheHalfRange() {
+        func run(_ values: [Float]) -> (Bool, [Float16]) {
+            var out = [Float16](repeating: 0, count: values.count)
+            let ok = values.withUnsafeBufferPointer { v in
+                out.withUnsafeMutableBufferPointer { AnalysisKernels.narrow(v.baseAddress!, $0.baseAddress!, count: values.count, scale: 1) }
+            }
+            return (ok, out)
+        }
+        var values = [Float](repeating: 0.25, count: 19)
+        values[3] = 65_504
+        values[4] = -65_504
+        values[5] = 2049  // a tie between 2048 and 2050: to even, 2048
+        values[18] = 2051  // a tie in the tail: 2052
+        let (ok, out) = run(values)
+        #expect(ok && out[3] == 65_504 && out[4] == -65_504 && out[5] == 2048 && out[18] == 2052)
+        for (index, bad) in [(7, Float(65_520)), (7, -Float.infinity), (17, Float(70_000)), (17, .infinity)] {
+            var v = values
+            v[index] = bad
+            #expect(!run(v).0, "\(bad) at \(index)")
+        }
+        values[2] = .nan
+        values[17] = .nan
+        let (_, nan) = run(values)
+        #expect(nan[2].isNaN && nan[17].isNaN)
+    }
 }

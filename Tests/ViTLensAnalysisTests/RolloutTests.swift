@@ -5,18 +5,25 @@ import ViTLensCore
 @Suite struct RolloutTests {
     static let strategies: [Rollout.Strategy] = [.fullProduct, .storedLayers]
 
+    /// The options of one reference case.
+    static func options(_ c: AnalysisReference.RolloutCase, _ strategy: Rollout.Strategy, _ precision: Rollout.StoredPrecision) -> Rollout.Options {
+        Rollout.Options(
+            fusion: Parse.fusion(c.fusion), discardRatio: c.discardRatio,
+            discardMode: c.discardMode == "global" ? .global : .perRow, residual: Parse.residual(c.residual),
+            firstLayer: c.firstLayer, lastLayer: c.lastLayer, readout: Parse.readout(c.readout), strategy: strategy,
+            storedPrecision: precision)
+    }
+
     /// Every reference case (fusions, residual modes, discard variants, layer ranges, readouts) on
-    /// both tiny HF models, with both strategies, against the NumPy reference at 1e-5.
+    /// both tiny HF models, with both strategies (stored layers in float32), against the NumPy
+    /// reference at 1e-5.
     @Test(arguments: AnalysisReference.modelNames, strategies)
     func matchesNumPyReference(model: String, strategy: Rollout.Strategy) throws {
         let ref = try AnalysisReference.model(model)
         let file = try ref.file()
         #expect(ref.rollout.count == 18)
         for c in ref.rollout {
-            let options = Rollout.Options(
-                fusion: Parse.fusion(c.fusion), discardRatio: c.discardRatio,
-                discardMode: c.discardMode == "global" ? .global : .perRow, residual: Parse.residual(c.residual),
-                firstLayer: c.firstLayer, lastLayer: c.lastLayer, readout: Parse.readout(c.readout), strategy: strategy)
+            let options = Self.options(c, strategy, .float32)
             let result = try #require(try replayed(Rollout(options), file).result)
             expectClose(result.row, c.row, "\(model) \(c.name)")
             if strategy == .fullProduct {
@@ -27,6 +34,25 @@ import ViTLensCore
             } else {
                 #expect(result.matrix == nil)
             }
+        }
+    }
+
+    /// Stored layers at half precision on every reference case: within the relative part of
+    /// ``Rollout/StoredPrecision``'s bound, `((1 + 2⁻¹¹)^L − 1) · |row|`, of the NumPy row (plus the
+    /// float32 parity tolerance 1e-5 and 1e-9 for the absolute part, below 1e-12 at these sizes).
+    @Test(arguments: AnalysisReference.modelNames)
+    func halfPrecisionStoredLayersStayWithinTheBound(model: String) throws {
+        let ref = try AnalysisReference.model(model)
+        let file = try ref.file()
+        for c in ref.rollout {
+            var rollout = try replayed(Rollout(Self.options(c, .storedLayers, .float16)), file)
+            let result = try #require(rollout.result)
+            let layers = result.layers.count
+            let relative = HalfPrecisionBound.relative(layers: layers)
+            expectClose(result.row, c.row, abs: 1e-5 + relative * 1e-5 + 1e-9, rel: relative, "\(model) \(c.name) float16")
+            #expect(rollout.layersStoredAtHalfPrecision == layers)
+            rollout = try replayed(Rollout(Self.options(c, .storedLayers, .float32)), file)
+            #expect(rollout.layersStoredAtHalfPrecision == 0)
         }
     }
 
@@ -164,8 +190,12 @@ import ViTLensCore
         let layout = TokenLayout(prefix: [.cls], grid: PatchGrid(rows: 2, columns: 2, patchSize: 4))
         let file = try randomAttention(layers: 2, heads: 2, layout: layout)
         let auto = try #require(try replayed(Rollout(), file).result)
-        let stored = try #require(try replayed(Rollout(.init(strategy: .storedLayers)), file).result)
-        #expect(auto.matrix != nil)
+        let stored = try #require(try replayed(Rollout(.init(strategy: .storedLayers, storedPrecision: .float32)), file).result)
+        let half = try #require(try replayed(Rollout(.init(strategy: .storedLayers)), file).result)
+        #expect(auto.matrix != nil && stored.matrix == nil)
         expectClose(auto.row, stored.row.map { Double($0) }, abs: 1e-6, "automatic vs stored")
+        let relative = HalfPrecisionBound.relative(layers: 2)
+        expectClose(half.row, stored.row.map { Double($0) }, abs: 1e-9, rel: relative, "float16 vs float32 stored layers")
+        #expect(half.row != stored.row)
     }
 }

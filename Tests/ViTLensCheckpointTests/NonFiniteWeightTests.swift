@@ -33,6 +33,26 @@ struct NonFiniteWeightTests {
         #expect(try store.archive.floats("w").count == 5)
     }
 
+    /// The direct path (the model's own buffer, no intermediate array) refuses the same values
+    /// with the same message and widens the same bits as the array path.
+    @Test(arguments: [
+        ("F32", RawSafeTensors.le32([1, 2, .nan, 4, .infinity]), "NaN", 2),
+        ("F16", RawSafeTensors.le16([0x3C00, 0x3C00, 0x3C00, 0x7C00, 0x3C00]), "inf", 3),
+        ("BF16", RawSafeTensors.le16([0x3F80, 0x3F80, 0x3F80, 0x3F80, 0xFF80]), "-inf", 4),
+    ])
+    func directFillRefusesAndWidensAlike(_ dtype: String, _ data: [UInt8], _ reads: String, _ index: Int) throws {
+        let (store, file) = try store(dtype, count: 5, data: data)
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: 5)
+        defer { buffer.deallocate() }
+        #expect(throws: CheckpointError.nonFiniteWeight(key: "w", file: file, index: index, value: reads)) {
+            _ = try store.takeOptional("w", shape: [5]) { _ in buffer }
+        }
+        try store.archive.floats("w", requireFinite: false, into: buffer)
+        let viaArray = try store.archive.floats("w")
+        #expect(zip(buffer, viaArray).allSatisfy { $0.bitPattern == $1.bitPattern })
+        #expect(try store.takeOptional("absent", shape: [5]) { _ in buffer } == false)
+    }
+
     @Test func firstBadIndexInALaterChunk() throws {
         var values = [Float](repeating: 0.5, count: 3 * SafeTensorsFile.scanChunk + 5)
         values[2 * SafeTensorsFile.scanChunk + 7] = -.infinity
