@@ -6,14 +6,14 @@
 # % of the machine's fp32 GEMM peak (`bench --gemm-peak`, measured once per process).
 # Threaded kinds (attention_*, softmax, row_statistics) are thread-ms inside attention_pass; their
 # share is over wall time x threads. "other" = forward - every wall-clock kind.
-# Builds nothing: needs the release binary (make bench builds it) and the checkpoints scripts/bench.sh
-# makes under ~/.cache/vitlens/bench (vit-base, dino-s8).
+# Builds nothing: needs the release binary (make bench builds it; VITLENS_BIN=path profiles another)
+# and the checkpoints scripts/bench.sh makes under ~/.cache/vitlens/bench (vit-base, dino-s8).
 # Usage: bash scripts/profile.sh [RUNS]   (default 5 timed runs, 2 at 3,601 tokens; BENCH_THREADS=2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 threads=${BENCH_THREADS:-2}
-bin=.build/release/vitlens
+bin=${VITLENS_BIN:-.build/release/vitlens}
 cache="${VITLENS_CACHE:-$HOME/.cache/vitlens}/bench"
 [ -x "$bin" ] || { echo "profile: build first (make bench)" >&2; exit 1; }
 for m in vit-base dino-s8; do
