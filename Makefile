@@ -7,7 +7,7 @@ ARCHFLAGS ?= $(shell uname -m | grep -q x86_64 && { if grep -qw avx512bw /proc/c
   && grep -qw avx512vl /proc/cpuinfo; then echo "-Xswiftc -target-cpu -Xswiftc skylake-avx512"; \
   else echo "-Xswiftc -target-cpu -Xswiftc haswell"; fi; })
 
-.PHONY: setup models build release test demo bench fixtures fuzz
+.PHONY: setup models build release test demo bench profile fixtures fuzz
 setup:
 	bash scripts/setup.sh
 
@@ -34,6 +34,10 @@ demo: release models
 bench: release
 	bash scripts/bench.sh
 	bash scripts/bench_serve.sh
+
+# Per-op profile of the forward at 197, 257, 785 and 3,601 tokens (needs the checkpoints `make bench` makes).
+profile: release
+	bash scripts/profile.sh
 
 # Regenerates Tests/Fixtures/{models,cases} from Hugging Face (needs python3 with pip; see tools/).
 fixtures:
