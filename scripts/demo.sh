@@ -50,6 +50,21 @@ import json, sys
 a, b = (json.load(open(f"{d}/stats.json")) for d in sys.argv[1:])
 print(f"   single run: {a['image_count']} images; merged shards: {b['image_count']} images, complete: {b['complete']}")
 PY
+echo "== 3,601 tokens (Grace Hopper at 840x840): rollout + heads + distance from ONE forward, where its time goes"
+"$bin" analyze photos/grace_hopper.jpg --model "$dinov2" --size 840x840 --out "$out/analyze_840" --quiet
+"$bin" bench --model "$dinov2" --size 840x840 --profile --runs 1 --warmup 0 > "$out/profile_840.json"
+python3 - "$out/analyze_840/analyze.json" "$out/profile_840.json" <<'PY'
+import json, sys
+a, p = (json.load(open(f)) for f in sys.argv[1:])
+t = p["profile"]["analyze"]
+kinds = sorted(t["kinds"], key=lambda k: -k["ms"])[:4]
+print(f"   analyze: {a['forward_and_analyses_seconds']:.2f} s (no layer's [heads, N, N] kept; rollout layers float16);"
+      f" bench process peak {p['peak_rss_mb']:.0f} MB")
+print("   largest ops of that forward: " + ", ".join(
+    f"{k['kind']} {k['ms']:.0f} {'thread-ms' if k['threaded'] else 'ms'}"
+    + (f" ({100 * k['peak_share']:.0f}% of the {p['gemm_peak_gflops']:.0f} GFLOP/s GEMM peak)" if k.get("peak_share") else "")
+    for k in kinds))
+PY
 echo "== limits: a 8000x8000 forward would need far more memory than this machine; refused before allocating"
 if "$bin" heads photos/rocket.jpg --model "$dinov2" --size 8000x8000 --out "$out/too_big" --quiet 2>"$out/too_big.txt"; then
   echo "demo: the oversized run was not refused" >&2; exit 1
