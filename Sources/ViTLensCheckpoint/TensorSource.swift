@@ -26,7 +26,10 @@ extension TensorSource {
     /// Copies ``floats(_:requireFinite:)`` into `out` (sources without a direct conversion).
     public func floats(_ name: String, requireFinite: Bool, into out: UnsafeMutableBufferPointer<Float>) throws {
         let values = try floats(name, requireFinite: requireFinite)
-        precondition(values.count == out.count, "floats(into:) needs a buffer of exactly \(values.count) elements")
+        // A source whose values disagree with the shape it reported is a corrupt file, not a crash.
+        guard values.count == out.count else {
+            throw CheckpointError.shapeMismatch(key: name, expected: [out.count], found: [values.count], file: fileName(for: name) ?? description)
+        }
         _ = out.update(fromContentsOf: values)
     }
 }

@@ -53,6 +53,23 @@ struct NonFiniteWeightTests {
         #expect(try store.takeOptional("absent", shape: [5]) { _ in buffer } == false)
     }
 
+    /// A source whose values disagree with the shape it reports is refused with one line, not a crash.
+    @Test func directFillRefusesASourceWhoseValuesDisagreeWithItsShape() throws {
+        final class Lying: TensorSource, @unchecked Sendable {
+            var names: [String] { ["w"] }
+            var description: String { "lying.pth" }
+            func shape(of name: String) -> [Int]? { name == "w" ? [4] : nil }
+            func floats(_ name: String, requireFinite: Bool) throws -> [Float] { [1, 2, 3] }
+            func fileName(for name: String) -> String? { "lying.pth" }
+        }
+        let store = WeightStore(archive: Lying())
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: 4)
+        defer { buffer.deallocate() }
+        #expect(throws: CheckpointError.shapeMismatch(key: "w", expected: [4], found: [3], file: "lying.pth")) {
+            _ = try store.takeOptional("w", shape: [4]) { _ in buffer }
+        }
+    }
+
     @Test func firstBadIndexInALaterChunk() throws {
         var values = [Float](repeating: 0.5, count: 3 * SafeTensorsFile.scanChunk + 5)
         values[2 * SafeTensorsFile.scanChunk + 7] = -.infinity
