@@ -22,6 +22,15 @@ public enum Kernels {
         }
     }
 
+    /// Copies `values[cols]` into every row of `x[rows, cols]` (a bias before a `beta = 1` product).
+    public static func fillRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, with values: UnsafePointer<Float>) {
+        nonisolated(unsafe) let x = x
+        nonisolated(unsafe) let values = values
+        Compute.forEachChunk(rows, costPerItem: cols / 4) { range in
+            for r in range { (x + r * cols).update(from: values, count: cols) }
+        }
+    }
+
     /// `y[i] += x[i]` for `count` elements (residual connection).
     public static func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
         nonisolated(unsafe) let y = y
@@ -69,11 +78,23 @@ public enum Kernels {
     /// computes them (the backward pass recomputes them with this).
     @inlinable @inline(__always)
     public static func layerNormStatistics(_ src: UnsafePointer<Float>, cols: Int, eps: Float) -> (mean: Float, inverseStd: Float) {
-        var sum: Float = 0
-        for c in 0 ..< cols { sum += src[c] }
+        // Sixteen lanes, each summing every 16th column in order, then the lanes and the tail:
+        // a fixed order (the same for every row and call), vectorised.
+        let vectors = cols / 16
+        let raw = UnsafeRawPointer(src)
+        var acc = SIMD16<Float>(repeating: 0)
+        for v in 0 ..< vectors { acc += raw.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self) }
+        var sum = acc.sum()
+        for c in (vectors * 16) ..< cols { sum += src[c] }
         let mean = sum / Float(cols)
-        var sq: Float = 0
-        for c in 0 ..< cols {
+        let mv = SIMD16<Float>(repeating: mean)
+        var sqv = SIMD16<Float>(repeating: 0)
+        for v in 0 ..< vectors {
+            let d = raw.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self) - mv
+            sqv = sqv.addingProduct(d, d)
+        }
+        var sq = sqv.sum()
+        for c in (vectors * 16) ..< cols {
             let d = src[c] - mean
             sq += d * d
         }
@@ -156,7 +177,7 @@ public enum Kernels {
         }
     }
 
-    /// Softmax of one row in place (vectorised exp).
+    /// Softmax of one row in place (vectorised exp, the row's tail included).
     @inlinable
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count n: Int) {
         var m = -Float.infinity
@@ -188,13 +209,16 @@ public enum Kernels {
             acc += v
             i += 16
         }
-        sum = acc.sum()
-        while i < n {
-            let v = expf(row[i] - m)
-            row[i] = v
-            sum += v
-            i += 1
+        if i < n {
+            // The last n % 16 entries through the same vector exp, the unused lanes at -inf (exp 0):
+            // 5 scalar expf calls per row cost as much as a third of a 197-token row's softmax.
+            var tail = SIMD16<Float>(repeating: -.infinity)
+            for j in 0 ..< (n - i) { tail[j] = row[i + j] }
+            let v = exp16(tail - mv)
+            for j in 0 ..< (n - i) { row[i + j] = v[j] }
+            acc += v
         }
+        sum = acc.sum()
         let inv = 1 / sum
         for j in 0 ..< n { row[j] *= inv }
     }

@@ -12,11 +12,24 @@ import ViTLensCore
 /// of streaming `heads * N^2` floats through memory three times (the difference at N = 3,601).
 /// Each probability is computed exactly as in a whole-matrix pass (same dot products, same softmax).
 enum MultiHeadAttention {
-    /// Query rows per block.
+    /// Most query rows per block.
     static let blockRows = 128
 
+    /// How the `n` query rows are cut: `count` blocks of `rows` rows (the last may be shorter).
+    /// At least `ceil(n / blockRows)` blocks, rounded up to a multiple of ``Compute/threads`` so that
+    /// every worker gets as many rows (at 197 tokens on 2 threads: 99 + 98 rows, not 128 + 69, which
+    /// left one thread idle for a third of the pass). Depends on `n` and the thread count only.
+    static func blocks(tokens n: Int) -> (count: Int, rows: Int) {
+        guard n > 0 else { return (0, 0) }
+        let threads = max(1, Compute.threads)
+        let least = (n + blockRows - 1) / blockRows
+        let count = min(n, (least + threads - 1) / threads * threads)
+        let rows = (n + count - 1) / count
+        return ((n + rows - 1) / rows, rows)
+    }
+
     /// Threads the attention of `n` tokens runs on: ``Compute/threads``, at most one per block.
-    static func workers(tokens n: Int) -> Int { max(1, min(Compute.threads, (n + blockRows - 1) / blockRows)) }
+    static func workers(tokens n: Int) -> Int { max(1, min(Compute.threads, blocks(tokens: n).count)) }
 
     /// Runs one layer's attention for image `image` of a batch (its rows of `work.qkv` and
     /// `work.context`; `work.probs` holds that image's probabilities afterwards when
@@ -33,7 +46,8 @@ enum MultiHeadAttention {
         nonisolated(unsafe) let q = work.q + image * n * 3 * d, k = work.k + image * n * 3 * d, v = work.v + image * n * 3 * d
         nonisolated(unsafe) let context = work.context + image * n * d
         nonisolated(unsafe) let mask = mask
-        let blocks = (n + blockRows - 1) / blockRows
+        let layout = Self.blocks(tokens: n)
+        let blocks = layout.count, blockRows = layout.rows
         // Per block: the first non-finite score as head * n + row, or -1. Each block writes its slot only.
         let firstBad = UnsafeMutablePointer<Int>.allocate(capacity: blocks)
         firstBad.initialize(repeating: -1, count: blocks)

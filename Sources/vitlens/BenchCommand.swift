@@ -16,8 +16,9 @@ struct BenchCommand: ParsableCommand {
         scripts/bench.sh runs this beside PyTorch.
 
         With --profile it times instead the streaming forward and the analyze trio (rollout + \
-        last-layer head maps + mean attention distance from one forward), recording only during the \
-        timed runs where the time goes per kind of operation (the four Linear GEMMs, attention QK^T \
+        last-layer head maps + mean attention distance from one forward), or with --batch-size B one \
+        batched forward of B images feeding mean attention distance ("batched"), recording only during \
+        the timed runs where the time goes per kind of operation (the four Linear GEMMs, attention QK^T \
         and PV, softmax, row statistics, LayerNorm, activation, bias and residual adds, copies, finite \
         checks, observers; "other" is the rest of the wall time) and the page faults per forward: \
         "profile" gives per kind the ms per forward and its share, and for products GFLOP/s and the \
@@ -43,7 +44,6 @@ struct BenchCommand: ParsableCommand {
         if let b = batchSize, b < 1 || b > BatchSizeOptions.maximum {
             throw ValidationError("--batch-size must be from 1 to \(BatchSizeOptions.maximum), got \(b)")
         }
-        if profile && batchSize != nil { throw ValidationError("--profile times one image per forward: drop --batch-size") }
         if profile && modelOptions.model == nil { throw ValidationError("--profile needs --model") }
     }
 
@@ -74,6 +74,17 @@ struct BenchCommand: ParsableCommand {
         }
         let tokens = model.layout(height: h, width: w).tokenCount
         let peak = profile || gemmPeak ? rounded(GEMMPeak.gigaflops) : nil
+        if profile, let peak, let b = batchSize {
+            let images = [pixels] + (1 ..< b).map { _ in randomImage() }
+            let batched = try BenchProfile.measure(runs: runs, warmup: warmup, threads: Compute.threads, peak: peak) {
+                var observers = images.map { _ in MeanAttentionDistance() }
+                _ = try model.forward(batch: images, observers: &observers)
+            }
+            try print(report: BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: tokens, runs: runs, gemmPeakGflops: peak,
+                                          profile: BenchProfiles(gemmPeakGflops: peak, batched: batched),
+                                          peakRSSMB: rounded(peakRSSMegabytes())))
+            return
+        }
         if profile, let peak {
             let streaming = try BenchProfile.measure(runs: runs, warmup: warmup, threads: Compute.threads, peak: peak) {
                 _ = try model.forward(pixels)

@@ -98,12 +98,16 @@ struct BenchProfile: Encodable {
 /// `bench --profile`'s object in the report: both modes and the peak they are compared with.
 struct BenchProfiles: Encodable {
     var gemmPeakGflops: Double
-    /// The streaming forward (no observer).
-    var streaming: BenchProfile
-    /// Rollout + last-layer head maps + mean attention distance from one forward (as `analyze`).
-    var analyze: BenchProfile
+    /// The streaming forward (no observer); absent with `--batch-size`.
+    var streaming: BenchProfile?
+    /// Rollout + last-layer head maps + mean attention distance from one forward (as `analyze`);
+    /// absent with `--batch-size`.
+    var analyze: BenchProfile?
+    /// With `--batch-size B`: one batched forward of `B` images, every layer's attention feeding mean
+    /// attention distance per image (the batch-8 target's workload); ms are per forward of `B` images.
+    var batched: BenchProfile?
     var note = "ms per forward (mean of the timed runs); threaded kinds (attention_*, softmax, row_statistics) are "
         + "thread-ms on the attention workers inside attention_pass, their share over wall x threads and their GFLOP/s "
         + "over thread-seconds / threads; other = forward - every wall-clock kind"
-    enum CodingKeys: String, CodingKey { case gemmPeakGflops = "gemm_peak_gflops", streaming, analyze, note }
+    enum CodingKeys: String, CodingKey { case gemmPeakGflops = "gemm_peak_gflops", streaming, analyze, batched, note }
 }

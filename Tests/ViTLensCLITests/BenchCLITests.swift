@@ -50,8 +50,9 @@ import ViTLensTestSupport
             // Per forward: 2 layers x 4 Linears + the classifier; 2 LayerNorms per layer + the final one.
             #expect(byKind["gemm_qkv"]?["calls"] as? Int == 2)
             #expect(byKind["layernorm"]?["calls"] as? Int == 5)
-            #expect(byKind["attention_qk"]?["calls"] as? Int == layers * h * 2, "2 blocks of 128 rows per head")
-            #expect(byKind["copies"] == nil && byKind["attention_logits_copy"] == nil)
+            #expect(byKind["attention_qk"]?["calls"] as? Int == layers * h * 2, "2 blocks of 99 and 98 rows per head")
+            #expect(byKind["copies"] == nil && byKind["attention_logits_copy"] == nil && byKind["attention_bias_mask"] == nil,
+                    "\(mode): copies, the bias/mask and the logits copy run only with a tape, a bias or a mask, logits")
             let forward = try #require(m["forward_ms"] as? Double)
             let wall = rows.filter { $0["threaded"] as? Bool == false }.compactMap { $0["ms"] as? Double }.reduce(0, +)
             #expect(abs((m["other_ms"] as? Double ?? Double.nan) - (forward - wall)) < 0.05, "\(mode): other = forward - wall kinds")
@@ -60,13 +61,31 @@ import ViTLensTestSupport
         }
     }
 
-    /// `--gemm-peak` alone needs no model and prints only the peak; --profile refuses a batch.
+    /// `--profile --batch-size B` profiles one batched forward of B images (mean attention distance
+    /// per image): every product counts B images' rows, and only the "batched" mode is reported.
+    @Test func profileOfABatch() throws {
+        let report = try json(try CLI.run(["bench", "--profile", "--batch-size", "3", "--model", vit, "--runs", "1", "--warmup", "0",
+                                           "--threads", "2"]))
+        let profile = try #require(report["profile"] as? [String: Any])
+        #expect(profile["streaming"] == nil && profile["analyze"] == nil && report["batched"] == nil)
+        let m = try #require(profile["batched"] as? [String: Any])
+        let rows = try #require(m["kinds"] as? [[String: Any]])
+        var byKind: [String: [String: Any]] = [:]
+        for r in rows { byKind[r["kind"] as? String ?? ""] = r }
+        let (n, d, i, h, dh, layers, images) = (197, 32, 64, 2, 16, 2, 3)
+        #expect(byKind["gemm_qkv"]?["flops"] as? Int == layers * 2 * images * n * 3 * d * d)
+        #expect(byKind["gemm_mlp_down"]?["flops"] as? Int == layers * 2 * images * n * d * i)
+        #expect(byKind["attention_qk"]?["flops"] as? Int == images * layers * h * 2 * n * n * dh)
+        #expect(byKind["gemm_qkv"]?["calls"] as? Int == layers, "one product for the whole batch per layer")
+        #expect(byKind["attention_qk"]?["calls"] as? Int == images * layers * h * 2, "per image, head and block")
+        #expect(byKind["observers"] != nil, "each image's mean attention distance observes every layer")
+    }
+
+    /// `--gemm-peak` alone needs no model and prints only the peak; --profile needs a model.
     @Test func gemmPeakAloneAndBadCombinations() throws {
         let report = try json(try CLI.run(["bench", "--gemm-peak", "--threads", "1"]))
         #expect((report["gemm_peak_gflops"] as? Double ?? 0) > 0)
         #expect(report["size"] == nil && report["profile"] == nil && report["threads"] as? Int == 1)
-        let batch = try CLI.run(["bench", "--profile", "--batch-size", "2", "--model", vit])
-        #expect(batch.status != 0 && batch.errorLines.first == "Error: --profile times one image per forward: drop --batch-size", "\(batch.stderr)")
         let noModel = try CLI.run(["bench", "--profile"])
         #expect(noModel.status != 0 && noModel.errorLines.first == "Error: --profile needs --model", "\(noModel.stderr)")
     }

@@ -73,6 +73,63 @@ import Testing
         #expect(worst < 2e-6, "max abs error \(worst)")
     }
 
+    /// Row lengths that are not a multiple of 16 (the vector tail) and rows far from zero (the
+    /// two-pass variance must not cancel).
+    @Test(arguments: [(5, 389), (3, 768), (4, 15)])
+    func layerNormHandlesTailsAndOffsets(_ shape: (rows: Int, cols: Int)) {
+        let (rows, cols) = shape
+        let x = Self.values(rows * cols, seed: UInt64(cols), scale: 2).map { $0 + 300 }
+        let g = Self.values(cols, seed: 8, scale: 1)
+        let b = Self.values(cols, seed: 9, scale: 1)
+        var y = [Float](repeating: 0, count: rows * cols)
+        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
+            Kernels.layerNorm(xp.baseAddress!, rows: rows, cols: cols, gamma: g, beta: b, eps: 1e-5, out: yp.baseAddress!)
+        } }
+        var worst: Double = 0
+        for r in 0 ..< rows {
+            let row = x[(r * cols) ..< ((r + 1) * cols)].map(Double.init)
+            let mean = row.reduce(0, +) / Double(cols)
+            let v = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(cols)
+            let stats = x.withUnsafeBufferPointer { Kernels.layerNormStatistics($0.baseAddress! + r * cols, cols: cols, eps: 1e-5) }
+            #expect(abs(Double(stats.mean) - mean) < 1e-4)
+            #expect(abs(Double(stats.inverseStd) - 1 / (v + 1e-5).squareRoot()) / (1 / (v + 1e-5).squareRoot()) < 1e-5)
+            for c in 0 ..< cols {
+                let ref = (row[c] - mean) / (v + 1e-5).squareRoot() * Double(g[c]) + Double(b[c])
+                worst = max(worst, abs(Double(y[r * cols + c]) - ref))
+            }
+        }
+        // Inputs near 300 carry float32 rounding of 1.5e-5, amplified by 1/std (about 0.87).
+        #expect(worst < 1e-4, "max abs error \(worst)")
+    }
+
+    /// The vector tail of a row: its maximum, masked (-inf) keys and all-but-one masked.
+    @Test func softmaxTailHoldsMaximumAndMaskedKeys() {
+        var row = Self.values(37, seed: 11, scale: 3)
+        row[35] = 9
+        row[33] = -.infinity
+        row[2] = -.infinity
+        let input = row
+        row.withUnsafeMutableBufferPointer { Kernels.softmaxRow($0.baseAddress!, count: 37) }
+        let e = input.map { $0 == -.infinity ? 0 : Foundation.exp(Double($0) - 9) }
+        let s = e.reduce(0, +)
+        for i in 0 ..< 37 { #expect(abs(Double(row[i]) - e[i] / s) < 3e-7, "index \(i)") }
+        #expect(row[33] == 0 && row[2] == 0)
+
+        var single = [Float](repeating: -.infinity, count: 20)
+        single[18] = -3
+        single.withUnsafeMutableBufferPointer { Kernels.softmaxRow($0.baseAddress!, count: 20) }
+        #expect(single == (0 ..< 20).map { $0 == 18 ? 1 : 0 })
+    }
+
+    @Test func fillRowsCopiesTheVectorIntoEveryRow() {
+        let cols = 77, rows = 1_000
+        let v = Self.values(cols, seed: 5)
+        var x = [Float](repeating: .nan, count: rows * cols)
+        x.withUnsafeMutableBufferPointer { Kernels.fillRows($0.baseAddress!, rows: rows, cols: cols, with: v) }
+        for r in stride(from: 0, to: rows, by: 97) { #expect(Array(x[(r * cols) ..< ((r + 1) * cols)]) == v) }
+        #expect(!x.contains { $0.isNaN })
+    }
+
     @Test func activationsMatchDefinitions() {
         let x = Self.values(4096, seed: 3, scale: 6)
         var g = x, t = x, q = x, r = x

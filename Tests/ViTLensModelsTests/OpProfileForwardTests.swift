@@ -67,9 +67,9 @@ import ViTLensTestSupport
                                           .finiteChecks, .observers, .attention, .attentionScores, .attentionFiniteChecks, .softmax,
                                           .attentionValues]
         if name == "vit-p16-cls" { expected.append(.otherGEMM) }  // the classifier
-        for kind in [OpProfile.Kind.copies, .attentionBias, .attentionCopies] {
-            #expect(totals[kind].calls == 0, "\(name): \(kind.name) runs only with a tape, a bias or a mask, logits")
-        }
+        // That copies, the bias/mask and the logits copy stay unrecorded without a tape, a bias, a mask or
+        // logits is checked in a process of its own (BenchCLITests): here other suites' forwards,
+        // running at the same time, may add them.
         #expect((totals[.rowStatistics].calls > 0) == inPass, "\(name): row statistics run when an observer has them")
         for kind in expected {
             #expect(totals[kind].calls > 0 && totals[kind].nanoseconds > 0, "\(name): \(kind.name) \(totals[kind])")
