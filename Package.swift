@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "CViTLensSystem"),
         // OpenBLAS loaded at first use, after choosing its kernels from the CPU's features (see the .c file).
         .target(name: "CViTLensBLAS"),
+        // The attention products with keys and values packed once per head (AVX-512, chosen at run time).
+        .target(name: "CViTLensKernels"),
         // Tensors, BLAS, kernels, NumPy files, token layout, the attention-observer seam, output folders, limits.
         .target(name: "ViTLensCore", dependencies: [
             "CViTLensSystem",
@@ -42,7 +44,7 @@ let package = Package(
         // WordPiece tokenizer (BERT family).
         .target(name: "ViTLensText", dependencies: ["ViTLensCore"]),
         // Shared encoder and the model families (ViT, DeiT, DINOv2, CLIP vision, BERT).
-        .target(name: "ViTLensModels", dependencies: ["ViTLensCore", "ViTLensCheckpoint"]),
+        .target(name: "ViTLensModels", dependencies: ["ViTLensCore", "ViTLensCheckpoint", "CViTLensKernels"]),
         // ONNX graph -> Hugging Face folder import (key tables and width rule from Models, processor defaults from Image).
         .target(name: "ViTLensONNX", dependencies: ["ViTLensCore", "ViTLensCheckpoint", "ViTLensImage", "ViTLensModels"]),
         // Analyses as attention observers: head fusion, rollout, DINO masks, mean attention distance, flow.

@@ -1,4 +1,6 @@
+import CViTLensKernels
 import Dispatch
+import Foundation
 import ViTLensCheckpoint
 import ViTLensCore
 
@@ -12,6 +14,16 @@ import ViTLensCore
 /// of streaming `heads * N^2` floats through memory three times (the difference at N = 3,601).
 /// Each probability is computed exactly as in a whole-matrix pass (same dot products, same softmax).
 enum MultiHeadAttention {
+    /// Whether the products `QKᵀ` and `PV` run on ViTLens's packed kernel (keys and values packed
+    /// once per head and layer, then an AVX-512 micro-kernel; 1.4-1.7x BLAS single-threaded on these
+    /// thin products) rather than BLAS: on CPUs with AVX-512 F unless `VITLENS_ATTENTION_KERNEL=blas`.
+    /// `QKᵀ` is one fused multiply-add chain over the head width then the scale, as OpenBLAS computes
+    /// it; `PV` sums the keys in order.
+    static let packedKernel: Bool = {
+        if ProcessInfo.processInfo.environment["VITLENS_ATTENTION_KERNEL"]?.lowercased() == "blas" { return false }
+        return vitlens_packed_available() == 1
+    }()
+
     /// Most query rows per block.
     static let blockRows = 128
 
@@ -60,14 +72,29 @@ enum MultiHeadAttention {
         defer { if parallel { BLAS.setThreads(savedThreads) } }
         let keep = w.keepsProbabilities
         let slot = min(n, blockRows) * n
+        let keysPerHead = w.packedKeys.map { _ in vitlens_packed_rows_count(Int32(n), Int32(dh)) } ?? 0
+        let valuesPerHead = w.packedValues.map { _ in vitlens_packed_columns_count(Int32(n), Int32(dh)) } ?? 0
+        nonisolated(unsafe) let packedKeys = w.packedKeys, packedValues = w.packedValues
+        if let packedKeys, let packedValues {
+            // Each head's keys and values packed once for all blocks of query rows.
+            Compute.forEachItem(h, workers: workers) { _, head in
+                vitlens_pack_rows(k + head * dh, Int32(3 * d), Int32(n), Int32(dh), packedKeys + head * keysPerHead)
+                vitlens_pack_columns(v + head * dh, Int32(3 * d), Int32(n), Int32(dh), packedValues + head * valuesPerHead)
+            }
+        }
         Compute.forEachItem(blocks, workers: workers) { worker, b in
             let r0 = b * blockRows
             let rows = min(blockRows, n - r0)
             for head in 0 ..< h {
                 let scores = keep ? w.probs + (head * n + r0) * n : w.probs + worker * slot
                 var t = OpProfile.start()
-                BLAS.sgemm(transB: true, m: rows, n: n, k: dh, alpha: scale,
-                           a: q + r0 * 3 * d + head * dh, lda: 3 * d, b: k + head * dh, ldb: 3 * d, c: scores, ldc: n)
+                if let packedKeys {
+                    vitlens_packed_gemm(Int32(rows), Int32(n), Int32(dh), scale, q + r0 * 3 * d + head * dh, Int32(3 * d),
+                                        packedKeys + head * keysPerHead, scores, Int32(n))
+                } else {
+                    BLAS.sgemm(transB: true, m: rows, n: n, k: dh, alpha: scale,
+                               a: q + r0 * 3 * d + head * dh, lda: 3 * d, b: k + head * dh, ldb: 3 * d, c: scores, ldc: n)
+                }
                 OpProfile.stopGEMM(.attentionScores, t, m: rows, n: n, k: dh)
                 t = OpProfile.start()
                 // Before the mask, which may hold -inf for dropped keys.
@@ -96,8 +123,13 @@ enum MultiHeadAttention {
                 }
                 OpProfile.stop(.rowStatistics, t)
                 t = OpProfile.start()
-                BLAS.sgemm(m: rows, n: dh, k: n, a: scores, lda: n, b: v + head * dh, ldb: 3 * d,
-                           c: context + r0 * d + head * dh, ldc: d)
+                if let packedValues {
+                    vitlens_packed_gemm(Int32(rows), Int32(dh), Int32(n), 1, scores, Int32(n), packedValues + head * valuesPerHead,
+                                        context + r0 * d + head * dh, Int32(d))
+                } else {
+                    BLAS.sgemm(m: rows, n: dh, k: n, a: scores, lda: n, b: v + head * dh, ldb: 3 * d,
+                               c: context + r0 * d + head * dh, ldc: d)
+                }
                 OpProfile.stopGEMM(.attentionValues, t, m: rows, n: dh, k: n)
             }
         }

@@ -1,3 +1,4 @@
+import CViTLensKernels
 import ViTLensCore
 
 /// Scratch memory of one forward pass, allocated once and reused by every layer. For a batch of
@@ -19,6 +20,9 @@ final class Workspace {
     let keepsProbabilities: Bool
     /// Attention workers `probs` has row-block slots for when the layer is not kept.
     let attentionWorkers: Int
+    /// Every head's keys and values packed for ``MultiHeadAttention/packedKernel`` (one image at a
+    /// time), `nil` when BLAS does the attention products.
+    let packedKeys, packedValues: UnsafeMutablePointer<Float>?
     let logits: UnsafeMutablePointer<Float>?
     let queriesByHead, keysByHead: UnsafeMutablePointer<Float>?
     private var all: [FloatStorage] = []
@@ -39,6 +43,13 @@ final class Workspace {
         keepsProbabilities = keepProbabilities
         attentionWorkers = MultiHeadAttention.workers(tokens: n)
         probs = make(keepProbabilities ? h * n * n : attentionWorkers * min(n, MultiHeadAttention.blockRows) * n)
+        if MultiHeadAttention.packedKernel {
+            packedKeys = make(h * vitlens_packed_rows_count(Int32(n), Int32(dh)))
+            packedValues = make(h * vitlens_packed_columns_count(Int32(n), Int32(dh)))
+        } else {
+            packedKeys = nil
+            packedValues = nil
+        }
         logits = options.contains(.logits) ? make(h * n * n) : nil
         queriesByHead = options.contains(.queries) ? make(h * n * dh) : nil
         keysByHead = options.contains(.keys) ? make(h * n * dh) : nil
