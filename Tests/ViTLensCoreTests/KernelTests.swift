@@ -1,17 +1,12 @@
 import Foundation
 import Testing
 @testable import ViTLensCore
+import ViTLensTestSupport
 
 /// Fast kernels against straightforward double-precision references.
 @Suite struct KernelTests {
     /// Deterministic pseudo-random values in [-scale, scale].
-    static func values(_ n: Int, seed: UInt64, scale: Float = 4) -> [Float] {
-        var s = seed
-        return (0 ..< n).map { _ in
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            return (Float(s >> 40) / Float(1 << 24) * 2 - 1) * scale
-        }
-    }
+    static func values(_ n: Int, seed: UInt64, scale: Float = 4) -> [Float] { seededValues(n, seed: seed, scale: scale) }
 
     @Test func exp16MatchesLibm() {
         var worst: Double = 0
@@ -51,55 +46,34 @@ import Testing
         #expect(row == [0, 0, 0])
     }
 
-    @Test func layerNormMatchesReference() {
-        let rows = 37, cols = 384
-        let x = Self.values(rows * cols, seed: 7, scale: 3)
+    /// LayerNorm and its statistics against a double reference: a row length that is a multiple of 16,
+    /// lengths with a vector tail, and rows far from zero (the two-pass variance must not cancel;
+    /// inputs near 300 carry float32 rounding of 1.5e-5 in the mean, amplified by 1/std).
+    @Test(arguments: [(37, 384, Float(0), Float(1e-6), 2e-6), (5, 389, 300, 1e-5, 1e-4), (3, 768, 300, 1e-5, 1e-4), (4, 15, 300, 1e-5, 1e-4)])
+    func layerNormMatchesReference(_ c: (rows: Int, cols: Int, offset: Float, eps: Float, tolerance: Double)) {
+        let (rows, cols) = (c.rows, c.cols)
+        let x = Self.values(rows * cols, seed: UInt64(cols), scale: 3).map { $0 + c.offset }
         let g = Self.values(cols, seed: 8, scale: 1)
         let b = Self.values(cols, seed: 9, scale: 1)
         var y = [Float](repeating: 0, count: rows * cols)
         x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
-            Kernels.layerNorm(xp.baseAddress!, rows: rows, cols: cols, gamma: g, beta: b, eps: 1e-6, out: yp.baseAddress!)
+            Kernels.layerNorm(xp.baseAddress!, rows: rows, cols: cols, gamma: g, beta: b, eps: c.eps, out: yp.baseAddress!)
         } }
+        let eps = Double(c.eps)
         var worst: Double = 0
         for r in 0 ..< rows {
             let row = x[(r * cols) ..< ((r + 1) * cols)].map(Double.init)
             let mean = row.reduce(0, +) / Double(cols)
             let v = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(cols)
-            for c in 0 ..< cols {
-                let ref = (row[c] - mean) / (v + 1e-6).squareRoot() * Double(g[c]) + Double(b[c])
-                worst = max(worst, abs(Double(y[r * cols + c]) - ref))
+            let stats = x.withUnsafeBufferPointer { Kernels.layerNormStatistics($0.baseAddress! + r * cols, cols: cols, eps: c.eps) }
+            #expect(abs(Double(stats.mean) - mean) < c.tolerance)
+            #expect(abs(Double(stats.inverseStd) * (v + eps).squareRoot() - 1) < 1e-5)
+            for col in 0 ..< cols {
+                let ref = (row[col] - mean) / (v + eps).squareRoot() * Double(g[col]) + Double(b[col])
+                worst = max(worst, abs(Double(y[r * cols + col]) - ref))
             }
         }
-        #expect(worst < 2e-6, "max abs error \(worst)")
-    }
-
-    /// Row lengths that are not a multiple of 16 (the vector tail) and rows far from zero (the
-    /// two-pass variance must not cancel).
-    @Test(arguments: [(5, 389), (3, 768), (4, 15)])
-    func layerNormHandlesTailsAndOffsets(_ shape: (rows: Int, cols: Int)) {
-        let (rows, cols) = shape
-        let x = Self.values(rows * cols, seed: UInt64(cols), scale: 2).map { $0 + 300 }
-        let g = Self.values(cols, seed: 8, scale: 1)
-        let b = Self.values(cols, seed: 9, scale: 1)
-        var y = [Float](repeating: 0, count: rows * cols)
-        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
-            Kernels.layerNorm(xp.baseAddress!, rows: rows, cols: cols, gamma: g, beta: b, eps: 1e-5, out: yp.baseAddress!)
-        } }
-        var worst: Double = 0
-        for r in 0 ..< rows {
-            let row = x[(r * cols) ..< ((r + 1) * cols)].map(Double.init)
-            let mean = row.reduce(0, +) / Double(cols)
-            let v = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(cols)
-            let stats = x.withUnsafeBufferPointer { Kernels.layerNormStatistics($0.baseAddress! + r * cols, cols: cols, eps: 1e-5) }
-            #expect(abs(Double(stats.mean) - mean) < 1e-4)
-            #expect(abs(Double(stats.inverseStd) - 1 / (v + 1e-5).squareRoot()) / (1 / (v + 1e-5).squareRoot()) < 1e-5)
-            for c in 0 ..< cols {
-                let ref = (row[c] - mean) / (v + 1e-5).squareRoot() * Double(g[c]) + Double(b[c])
-                worst = max(worst, abs(Double(y[r * cols + c]) - ref))
-            }
-        }
-        // Inputs near 300 carry float32 rounding of 1.5e-5, amplified by 1/std (about 0.87).
-        #expect(worst < 1e-4, "max abs error \(worst)")
+        #expect(worst < c.tolerance, "rows \(rows) cols \(cols) offset \(c.offset): max abs error \(worst)")
     }
 
     /// The vector tail of a row: its maximum, masked (-inf) keys and all-but-one masked.

@@ -1,25 +1,18 @@
 import Testing
+import ViTLensTestSupport
 import ViTLensCore
 @testable import ViTLensModels
 
 /// A Linear layer against a double-precision reference, with and without a bias (added through a
 /// `beta = 1` product onto the bias rows), in both weight layouts.
 @Suite struct LinearTests {
-    static func values(_ n: Int, seed: UInt64) -> [Float] {
-        var s = seed
-        return (0 ..< n).map { _ in
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            return Float(s >> 40) / Float(1 << 24) * 2 - 1
-        }
-    }
-
     /// (rows, in, out): `in > out` is the layout transposed at load.
     @Test(arguments: [(7, 33, 20), (5, 40, 96), (197, 64, 16)])
     func outputMatchesReference(_ shape: (rows: Int, inF: Int, out: Int)) {
         let (rows, inF, out) = shape
-        let w = Self.values(out * inF, seed: 1)
-        let b = Self.values(out, seed: 2)
-        let x = Self.values(rows * inF, seed: 3)
+        let w = seededValues(out * inF, seed: 1)
+        let b = seededValues(out, seed: 2)
+        let x = seededValues(rows * inF, seed: 3)
         for bias in [true, false] {
             let layer = Linear(weight: w, bias: bias ? b : nil, out: out, in: inF)
             #expect(layer.inMajor == (inF > out))

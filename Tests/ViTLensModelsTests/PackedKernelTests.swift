@@ -1,19 +1,12 @@
 import CViTLensKernels
 import Testing
+import ViTLensTestSupport
 
 /// The packed attention product (Sources/CViTLensKernels) against a double-precision reference, on
 /// the shapes attention gives it (QKᵀ with packed keys, PV with packed values) and on ragged edges:
 /// row counts that are not multiples of the 14-row tile, column counts that are not multiples of the
 /// 32-wide panel, strided operands, and output columns next to the product left untouched.
 @Suite struct PackedKernelTests {
-    static func values(_ n: Int, seed: UInt64) -> [Float] {
-        var s = seed
-        return (0 ..< n).map { _ in
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            return Float(s >> 40) / Float(1 << 24) * 2 - 1
-        }
-    }
-
     @Test func packingLaysOutPanelsWithZeroPadding() {
         // x[3][2] with row stride 4: rows packed as keys (panels of 32 rows) and as values (panels of 32 columns).
         let x: [Float] = [1, 2, 9, 9, 3, 4, 9, 9, 5, 6, 9, 9]
@@ -29,14 +22,14 @@ import Testing
     }
 
     /// (m, n, k): QKᵀ-like (k = head width) and PV-like (n = head width) shapes with ragged edges.
-    @Test(arguments: [(1, 1, 1), (14, 32, 64), (15, 33, 16), (99, 197, 64), (13, 64, 197), (128, 80, 300), (29, 7, 5)])
+    @Test(.enabled(if: vitlens_packed_available() == 1, "this CPU has no AVX-512 F: BLAS does the products"),
+          arguments: [(1, 1, 1), (14, 32, 64), (15, 33, 16), (99, 197, 64), (13, 64, 197), (128, 80, 300), (29, 7, 5)])
     func productsMatchReference(_ shape: (m: Int, n: Int, k: Int)) throws {
-        guard vitlens_packed_available() == 1 else { return }  // BLAS does the products on this CPU
         let (m, n, k) = shape
         let lda = k + 3, ldc = n + 5
-        let a = Self.values(m * lda, seed: UInt64(m * 7 + k))
-        let bRows = Self.values(n * (k + 2), seed: UInt64(n * 3 + 1))  // Bᵀ as [n][k], stride k + 2
-        let bCols = Self.values(k * (n + 1), seed: UInt64(k * 5 + 2))  // B as [k][n], stride n + 1
+        let a = seededValues(m * lda, seed: UInt64(m * 7 + k))
+        let bRows = seededValues(n * (k + 2), seed: UInt64(n * 3 + 1))  // Bᵀ as [n][k], stride k + 2
+        let bCols = seededValues(k * (n + 1), seed: UInt64(k * 5 + 2))  // B as [k][n], stride n + 1
         let alpha: Float = 0.125
         var packedRows = [Float](repeating: 0, count: vitlens_packed_rows_count(Int32(n), Int32(k)))
         vitlens_pack_rows(bRows, Int32(k + 2), Int32(n), Int32(k), &packedRows)
