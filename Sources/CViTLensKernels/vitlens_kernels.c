@@ -122,12 +122,83 @@ TARGET void vitlens_packed_gemm(int m, int n, int k, float alpha, const float *a
     }
 }
 
+// exp(x) for x <= 0 (a score minus its row's maximum): Cody-Waite reduction with the same
+// constants and degree-6 polynomial as Kernels.exp16, in fused multiply-adds, and 2^n by scalef.
+// x below -87.33654 (and -inf) gives 0; NaN stays NaN.
+static inline __attribute__((always_inline)) TARGET __m512 exp_nonpositive(__m512 x) {
+    __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.33654f), _CMP_NLT_UQ);
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(p, n));
+}
+
+TARGET int vitlens_softmax_rows(float *x, int rows, int n, int ld, int check) {
+    int firstBad = -1;
+    if (n <= 0) return -1;
+    int full = n / 16 * 16;
+    __mmask16 tail = (__mmask16)((1u << (n - full)) - 1);
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512 minusInf = _mm512_set1_ps(-__builtin_inff());
+    for (int r = 0; r < rows; r++) {
+        float *row = x + (size_t)r * ld;
+        // Pass 1: the maximum, and v * 0 summed (NaN if any entry is NaN or infinite).
+        __m512 mv = minusInf, probe = zero;
+        for (int i = 0; i < full; i += 16) {
+            __m512 v = _mm512_loadu_ps(row + i);
+            mv = _mm512_max_ps(mv, v);
+            probe = _mm512_fmadd_ps(v, zero, probe);
+        }
+        if (tail) {
+            __m512 v = _mm512_maskz_loadu_ps(tail, row + full);
+            mv = _mm512_mask_max_ps(mv, tail, mv, v);
+            probe = _mm512_fmadd_ps(v, zero, probe);
+        }
+        float m = _mm512_reduce_max_ps(mv);
+        if (check && firstBad < 0 && !(_mm512_reduce_add_ps(probe) == 0.0f)) firstBad = r;
+        if (m == -__builtin_inff()) {
+            for (int i = 0; i < n; i++) row[i] = 0;
+            continue;
+        }
+        // Pass 2: e = exp(v - max), stored, summed per lane.
+        __m512 mb = _mm512_set1_ps(m), acc = zero;
+        for (int i = 0; i < full; i += 16) {
+            __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(row + i), mb));
+            _mm512_storeu_ps(row + i, e);
+            acc = _mm512_add_ps(acc, e);
+        }
+        if (tail) {
+            __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_mask_loadu_ps(minusInf, tail, row + full), mb));
+            _mm512_mask_storeu_ps(row + full, tail, e);
+            acc = _mm512_add_ps(acc, e);
+        }
+        // Pass 3: times 1 / sum.
+        __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(acc));
+        for (int i = 0; i < full; i += 16) _mm512_storeu_ps(row + i, _mm512_mul_ps(_mm512_loadu_ps(row + i), inv));
+        if (tail) _mm512_mask_storeu_ps(row + full, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + full), inv));
+    }
+    return firstBad;
+}
+
 #else
 
 int vitlens_packed_available(void) { return 0; }
 
 void vitlens_packed_gemm(int m, int n, int k, float alpha, const float *a, int lda, const float *b, float *c, int ldc) {
     (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)c; (void)ldc;
+}
+
+int vitlens_softmax_rows(float *x, int rows, int n, int ld, int check) {
+    (void)x; (void)rows; (void)n; (void)ld; (void)check;
+    return -1;
 }
 
 #endif

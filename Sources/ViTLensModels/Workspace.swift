@@ -13,7 +13,7 @@ final class Workspace {
     let hidden: Int
     let gate: UnsafeMutablePointer<Float>
     /// `[heads, tokens, tokens]` scores, turned into probabilities in place, when the layer's
-    /// probabilities are kept (`keepsProbabilities`); otherwise `MultiHeadAttention.blockRows`
+    /// probabilities are kept (`keepsProbabilities`); otherwise `MultiHeadAttention.blockRows(keys:)`
     /// rows of `tokens` scores per attention worker (one head of one row block at a time).
     let probs: UnsafeMutablePointer<Float>
     /// Whether `probs` holds a whole layer (else per-worker row blocks).
@@ -42,7 +42,7 @@ final class Workspace {
         gate = make(rows * max(1, gateWidth))
         keepsProbabilities = keepProbabilities
         attentionWorkers = MultiHeadAttention.workers(tokens: n)
-        probs = make(keepProbabilities ? h * n * n : attentionWorkers * min(n, MultiHeadAttention.blockRows) * n)
+        probs = make(keepProbabilities ? h * n * n : attentionWorkers * min(n, MultiHeadAttention.blockRows(keys: n)) * n)
         if MultiHeadAttention.packedKernel {
             packedKeys = make(h * vitlens_packed_rows_count(Int32(n), Int32(dh)))
             packedValues = make(h * vitlens_packed_columns_count(Int32(n), Int32(dh)))

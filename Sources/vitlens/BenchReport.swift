@@ -22,6 +22,8 @@ struct BenchReport: Encodable {
     var engine = "vitlens"
     /// The BLAS library and the kernels it runs (``BLAS/description``).
     var blas = BLAS.description
+    /// The attention products' and softmax's kernels (``AttentionKernel``).
+    var attentionKernel = AttentionKernel.current.rawValue
     var threads: Int
     /// The input (absent for `--gemm-peak` alone).
     var size: String?, tokens: Int?, runs: Int?
@@ -33,7 +35,7 @@ struct BenchReport: Encodable {
     var profile: BenchProfiles?
     var peakRSSMB: Double
     enum CodingKeys: String, CodingKey {
-        case engine, blas, threads, size, tokens, runs, gemmPeakGflops = "gemm_peak_gflops", withAttentions = "with_attentions", streaming,
+        case engine, blas, attentionKernel = "attention_kernel", threads, size, tokens, runs, gemmPeakGflops = "gemm_peak_gflops", withAttentions = "with_attentions", streaming,
              batched, profile, peakRSSMB = "peak_rss_mb"
     }
 }

@@ -1,4 +1,5 @@
 import CViTLensKernels
+import Foundation
 import Testing
 import ViTLensTestSupport
 
@@ -48,6 +49,52 @@ import ViTLensTestSupport
                 for j in n ..< ldc { #expect(c[r * ldc + j] == 7, "column \(j) past the product was written") }
             }
             #expect(worst < 1e-5 * Double(k).squareRoot(), "m \(m) n \(n) k \(k): max abs error \(worst)")
+        }
+    }
+
+    /// The AVX-512 softmax against a double-precision softmax on row lengths around the 16-lane
+    /// vector (tails of 0...15 entries), with masked (-inf) keys, scores far below the row maximum,
+    /// a strided row layout and an all -inf row (zeros); entries past each row are left untouched.
+    @Test(.enabled(if: vitlens_packed_available() == 1, "this CPU has no AVX-512 F: the Swift softmax runs"),
+          arguments: [1, 5, 15, 16, 17, 33, 197, 3601])
+    func softmaxMatchesReference(_ n: Int) {
+        let rows = 4, ld = n + 3
+        var x = seededValues(rows * ld, seed: UInt64(n), scale: 8)
+        for j in stride(from: 0, to: n, by: 3) { x[ld + j] = -.infinity }  // row 1: every third key masked
+        x[2 * ld] = 120  // row 2: the rest lie 100 or more below the maximum (exp underflows to 0)
+        for j in 0 ..< n { x[3 * ld + j] = -.infinity }  // row 3: nothing to attend to
+        for r in 0 ..< rows { for j in n ..< ld { x[r * ld + j] = 42 } }
+        let input = x
+        #expect(vitlens_softmax_rows(&x, Int32(rows), Int32(n), Int32(ld), 0) == -1)
+        for r in 0 ..< rows {
+            let row = input[(r * ld) ..< (r * ld + n)].map(Double.init)
+            let m = row.max()!
+            let e = row.map { m == -.infinity ? 0 : Foundation.exp($0 - m) }
+            let sum = e.reduce(0, +)
+            for j in 0 ..< n {
+                let ref = sum > 0 ? e[j] / sum : 0
+                #expect(abs(Double(x[r * ld + j]) - ref) <= 2e-6 * ref + 1e-37, "n \(n) row \(r) key \(j): \(x[r * ld + j]) vs \(ref)")
+            }
+            for j in n ..< ld { #expect(x[r * ld + j] == 42, "entry \(j) past row \(r) was written") }
+        }
+        #expect(x[(3 * ld) ..< (3 * ld + n)].allSatisfy { $0 == 0 })
+    }
+
+    /// With `check` the softmax reports the first row holding a NaN or an infinity (before the
+    /// softmax); without it, -1 whatever the rows hold.
+    @Test(.enabled(if: vitlens_packed_available() == 1, "this CPU has no AVX-512 F: the Swift softmax runs"),
+          arguments: [Float.nan, .infinity, -.infinity])
+    func softmaxReportsTheFirstNonFiniteRow(_ bad: Float) {
+        for (n, at) in [(197, 196), (16, 3), (40, 33)] {
+            let rows = 5
+            var x = seededValues(rows * n, seed: 3)
+            x[2 * n + at] = bad
+            x[4 * n] = bad
+            var copy = x
+            #expect(vitlens_softmax_rows(&x, Int32(rows), Int32(n), Int32(n), 1) == 2, "n \(n), \(bad) at key \(at)")
+            #expect(vitlens_softmax_rows(&copy, Int32(rows), Int32(n), Int32(n), 0) == -1)
+            var clean = seededValues(rows * n, seed: 4)
+            #expect(vitlens_softmax_rows(&clean, Int32(rows), Int32(n), Int32(n), 1) == -1)
         }
     }
 }

@@ -1,4 +1,5 @@
-// The attention products QKᵀ and PV with keys and values packed once per head and layer (AVX-512).
+// The attention products QKᵀ and PV with keys and values packed once per head and layer, and the
+// scores' softmax (AVX-512).
 #ifndef VITLENS_KERNELS_H
 #define VITLENS_KERNELS_H
 
@@ -31,6 +32,12 @@ void vitlens_pack_columns(const float *x, int ld, int rows, int cols, float *out
 /// C's first n columns of m rows (row stride ldc) are written. Call only when
 /// vitlens_packed_available() is 1.
 void vitlens_packed_gemm(int m, int n, int k, float alpha, const float *a, int lda, const float *b, float *c, int ldc);
+
+/// Softmax in place of `rows` rows of `n` floats (row stride ld): p = exp(x - max) / sum, with
+/// exp(t) = 0 for t < -87.33654; a row whose entries are all -inf becomes zeros. With `check` 1,
+/// returns the first row holding a NaN or an infinity before the softmax (found in the maximum's
+/// pass), else -1. Call only when vitlens_packed_available() is 1.
+int vitlens_softmax_rows(float *x, int rows, int n, int ld, int check);
 
 #ifdef __cplusplus
 }
