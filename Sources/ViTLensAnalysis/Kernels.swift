@@ -116,32 +116,6 @@ enum AnalysisKernels {
         return inRange
     }
 
-    /// `(Σ a_i d_i, Σ a_i)` over `n` floats, with 16-wide partial sums.
-    @inline(__always)
-    static func dotAndSum(_ a: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ n: Int) -> (dot: Float, sum: Float) {
-        var accD = SIMD16<Float>.zero
-        var accS = SIMD16<Float>.zero
-        let ra = UnsafeRawPointer(a)
-        let rd = UnsafeRawPointer(d)
-        var i = 0
-        let stride = MemoryLayout<Float>.stride
-        while i + 16 <= n {
-            let x = ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD16<Float>.self)
-            let y = rd.loadUnaligned(fromByteOffset: i * stride, as: SIMD16<Float>.self)
-            accD += x * y
-            accS += x
-            i += 16
-        }
-        var dot = accD.sum()
-        var sum = accS.sum()
-        while i < n {
-            dot += a[i] * d[i]
-            sum += a[i]
-            i += 1
-        }
-        return (dot, sum)
-    }
-
     /// A float array of `count` elements whose contents the caller overwrites before reading.
     static func uninitialized(_ count: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }

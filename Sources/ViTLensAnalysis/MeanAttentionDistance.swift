@@ -17,11 +17,10 @@ import ViTLensCore
 /// Anchors: uniform attention over a 14x14 grid with `p = 16` gives 116.49 px, identity attention
 /// 0, uniform attention over the four nearest neighbours `p`.
 ///
-/// Cost per layer: one read of `[heads, G, G]` and of `D` (`G x G` floats, built once per grid in
-/// closed form and reused across layers and images; 52 MB at G = 3,600); the weighted sums are
-/// 16-wide SIMD dot products over each query row, with `D`'s row reused across heads. Measured
-/// at G = 3,600 and 6 heads (release build, shared 2-core machine, CPU time): 19 ms per layer, plus
-/// 30 ms once per grid to build `D`.
+/// Cost per layer: one read of `[heads, G, G]`; `D` is never built: its rows are read as segments
+/// of a `rows x (2 columns − 1)` table (``PatchDistances``; 28 KB at 60 x 60 patches, against
+/// 52 MB for the `G x G` matrix before), and the weighted sums are SIMD dot products over each
+/// query row.
 public struct MeanAttentionDistance: AttentionObserver {
     /// Whether each row of `W` is divided by its sum (default `false`, the reference behaviour).
     public let renormalize: Bool
@@ -31,7 +30,7 @@ public struct MeanAttentionDistance: AttentionObserver {
     private var accumulator = LayerHeadAccumulator(analysis: "mean attention distance")
     private var grid: PatchGrid?
     private var prefix = 0
-    private var distances: [Float] = []
+    private var distances: PatchDistances?
     /// In-pass per-row sums for large grids (see ``rowStatistics``).
     private var rowKernel: MADRowKernel?
 
@@ -43,14 +42,14 @@ public struct MeanAttentionDistance: AttentionObserver {
     public mutating func begin(_ geometry: AttentionGeometry) throws {
         guard let g = geometry.layout.grid else { throw AnalysisError.needsPatchGrid(analysis: "mean attention distance") }
         try accumulator.begin(layers: geometry.layers, heads: geometry.heads)
-        if g != grid {
-            distances = Self.distanceMatrix(g).values
+        if g != grid || distances == nil {
+            distances = PatchDistances(g)
             grid = g
         }
         prefix = geometry.layout.prefixCount
         // From a few hundred patches on, reading the finished layer again costs a visible share of
         // the forward; compute the row sums inside the attention pass instead.
-        rowKernel = g.count >= 256 ? MADRowKernel(distances: distances, prefix: prefix, patches: g.count,
+        rowKernel = g.count >= 256 ? MADRowKernel(distances: distances ?? PatchDistances(g), prefix: prefix, patches: g.count,
                                                   heads: geometry.heads, renormalize: renormalize) : nil
     }
 
@@ -60,14 +59,13 @@ public struct MeanAttentionDistance: AttentionObserver {
     /// `false` when the in-pass row kernel computes the sums (grids of 256 patches and more).
     public func needsProbabilities(layer: Int) -> Bool { rowKernel == nil }
 
-    /// The `[G, G]` patch distance matrix.
+    /// The patch distance table (``PatchDistances``).
     public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
-        let g = geometry.layout.grid?.count ?? 0
-        return MemoryEstimate.floats(g, g)
+        PatchDistances.bytes(geometry.layout.grid)
     }
 
     public mutating func observe(_ attention: LayerAttention) throws {
-        guard let grid else { return }
+        guard let grid, let distances else { return }
         let g = grid.count
         let n = attention.tokens
         let p = prefix
@@ -88,24 +86,20 @@ public struct MeanAttentionDistance: AttentionObserver {
         // (memory-bound: one pass over heads * G^2 probabilities).
         let workers = Swift.max(1, Swift.min(Compute.threads, g))
         var partials = [Double](repeating: 0, count: workers * heads)
-        distances.withUnsafeBufferPointer { db in
-            guard let dBase = db.baseAddress, let pBase = attention.probabilities.baseAddress else { return }
-            nonisolated(unsafe) let d = dBase
-            nonisolated(unsafe) let probs = pBase
-            partials.withUnsafeMutableBufferPointer { pb in
-                nonisolated(unsafe) let part = pb.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    let lo = g * w / workers, hi = g * (w + 1) / workers
-                    for i in lo ..< hi {
-                        let drow = d + i * g
-                        for h in 0 ..< heads {
-                            let a = probs + (h * n + p + i) * n + p
-                            let (dot, sum) = AnalysisKernels.dotAndSum(a, drow, g)
-                            if renormalize {
-                                if sum > 0 { part[w * heads + h] += Double(dot) / Double(sum) }
-                            } else {
-                                part[w * heads + h] += Double(dot)
-                            }
+        guard let pBase = attention.probabilities.baseAddress else { return }
+        nonisolated(unsafe) let probs = pBase
+        partials.withUnsafeMutableBufferPointer { pb in
+            nonisolated(unsafe) let part = pb.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let lo = g * w / workers, hi = g * (w + 1) / workers
+                for i in lo ..< hi {
+                    for h in 0 ..< heads {
+                        let a = probs + (h * n + p + i) * n + p
+                        let (dot, sum) = distances.dotAndSum(a, query: i)
+                        if renormalize {
+                            if sum > 0 { part[w * heads + h] += Double(dot) / Double(sum) }
+                        } else {
+                            part[w * heads + h] += Double(dot)
                         }
                     }
                 }
@@ -155,7 +149,7 @@ public struct MeanAttentionDistance: AttentionObserver {
 
 /// Mean attention distance's per-query-row sums, computed inside the attention pass.
 final class MADRowKernel: AttentionRowStatistic, @unchecked Sendable {
-    let distances: [Float]
+    let distances: PatchDistances
     let prefix: Int
     let patches: Int
     let heads: Int
@@ -164,7 +158,7 @@ final class MADRowKernel: AttentionRowStatistic, @unchecked Sendable {
     private let perRow: UnsafeMutablePointer<Double>
     private let done: UnsafeMutablePointer<UInt8>
 
-    init(distances: [Float], prefix: Int, patches: Int, heads: Int, renormalize: Bool) {
+    init(distances: PatchDistances, prefix: Int, patches: Int, heads: Int, renormalize: Bool) {
         self.distances = distances
         self.prefix = prefix
         self.patches = patches
@@ -182,15 +176,12 @@ final class MADRowKernel: AttentionRowStatistic, @unchecked Sendable {
 
     func accumulate(layer: Int, head: Int, heads h: Int, rows: Range<Int>, probabilities: UnsafePointer<Float>, tokens n: Int) {
         guard h == heads, n == prefix + patches else { return }
-        distances.withUnsafeBufferPointer { db in
-            guard let d = db.baseAddress else { return }
-            for r in rows where r >= prefix {
-                let i = r - prefix
-                let a = probabilities + (r - rows.lowerBound) * n + prefix
-                let (dot, sum) = AnalysisKernels.dotAndSum(a, d + i * patches, patches)
-                perRow[i * heads + head] = renormalize ? (sum > 0 ? Double(dot) / Double(sum) : 0) : Double(dot)
-                if head == heads - 1 { done[i] = 1 }
-            }
+        for r in rows where r >= prefix {
+            let i = r - prefix
+            let a = probabilities + (r - rows.lowerBound) * n + prefix
+            let (dot, sum) = distances.dotAndSum(a, query: i)
+            perRow[i * heads + head] = renormalize ? (sum > 0 ? Double(dot) / Double(sum) : 0) : Double(dot)
+            if head == heads - 1 { done[i] = 1 }
         }
     }
 

@@ -15,7 +15,7 @@ public struct ImageStatisticsObserver: AttentionObserver {
 
     private var current: ImageStatistics?
     private var grid: PatchGrid?
-    private var distances: [Float] = []
+    private var distances: PatchDistances?
     private var seenLayers = 0
     private var seenNorms = 0
 
@@ -27,16 +27,15 @@ public struct ImageStatisticsObserver: AttentionObserver {
 
     public var wantsHiddenStates: Bool { true }
 
-    /// The `[G, G]` distance matrix.
+    /// The patch distance table (``PatchDistances``).
     public func estimatedBytes(for geometry: AttentionGeometry) -> Int {
-        let g = geometry.layout.grid?.count ?? 0
-        return MemoryEstimate.floats(g, g)
+        PatchDistances.bytes(geometry.layout.grid)
     }
 
     public mutating func begin(_ geometry: AttentionGeometry) throws {
         guard let g = geometry.layout.grid else { throw AnalysisError.needsPatchGrid(analysis: "dataset statistics") }
-        if g != grid {
-            distances = MeanAttentionDistance.distanceMatrix(g).values
+        if g != grid || distances == nil {
+            distances = PatchDistances(g)
             grid = g
         }
         current = ImageStatistics(layers: geometry.layers, heads: geometry.heads, layout: geometry.layout)
@@ -46,7 +45,7 @@ public struct ImageStatisticsObserver: AttentionObserver {
     }
 
     public mutating func observe(_ attention: LayerAttention) throws {
-        guard var stats = current, let grid else { return }
+        guard var stats = current, let grid, let distances else { return }
         let layout = stats.layout
         let n = attention.tokens, p = layout.prefixCount, g = grid.count
         guard n == layout.tokenCount, attention.heads == stats.heads, attention.layer >= 0, attention.layer < stats.layers else {
@@ -57,37 +56,34 @@ public struct ImageStatisticsObserver: AttentionObserver {
         let l = attention.layer, heads = stats.heads
         let cls = layout.clsIndex
         var columns = [Double](repeating: 0, count: n)
-        distances.withUnsafeBufferPointer { db in
-            guard let d = db.baseAddress else { return }
-            for h in 0 ..< heads {
-                let a = probs + h * n * n
-                var published = 0.0, renormalized = 0.0, entropy = 0.0
-                for j in 0 ..< n { columns[j] = 0 }
-                for i in 0 ..< g {
-                    let row = a + (p + i) * n
-                    let (dot, sum) = AnalysisKernels.dotAndSum(row + p, d + i * g, g)
-                    published += Double(dot)
-                    if sum > 0 { renormalized += Double(dot) / Double(sum) }
-                    entropy -= AnalysisKernels.plogp(row, n)
-                    for j in 0 ..< n { columns[j] += Double(row[j]) }
-                }
-                let cell = l * heads + h
-                stats.values[.meanAttentionDistance]?[cell] = published / Double(g)
-                stats.values[.meanAttentionDistanceRenormalized]?[cell] = renormalized / Double(g)
-                stats.values[.attentionEntropy]?[cell] = entropy / Double(g)
-                var sink = 0
-                for j in 1 ..< n where columns[j] > columns[sink] { sink = j }
-                stats.values[.sinkShare]?[cell] = columns[sink] / Double(g)
-                stats.values[.sinkIsPrefix]?[cell] = sink < p ? 1 : 0
-                for k in 0 ..< p { stats.values[.prefixMass]?[cell * p + k] = columns[k] / Double(g) }
-                if let c = cls {
-                    let row = a + c * n
-                    var prefixMass = 0.0, patchMass = 0.0
-                    for j in 0 ..< p { prefixMass += Double(row[j]) }
-                    for j in p ..< n { patchMass += Double(row[j]) }
-                    stats.values[.clsPatchMass]?[cell] = patchMass
-                    stats.values[.clsPrefixMass]?[cell] = prefixMass
-                }
+        for h in 0 ..< heads {
+            let a = probs + h * n * n
+            var published = 0.0, renormalized = 0.0, entropy = 0.0
+            for j in 0 ..< n { columns[j] = 0 }
+            for i in 0 ..< g {
+                let row = a + (p + i) * n
+                let (dot, sum) = distances.dotAndSum(row + p, query: i)
+                published += Double(dot)
+                if sum > 0 { renormalized += Double(dot) / Double(sum) }
+                entropy -= AnalysisKernels.plogp(row, n)
+                for j in 0 ..< n { columns[j] += Double(row[j]) }
+            }
+            let cell = l * heads + h
+            stats.values[.meanAttentionDistance]?[cell] = published / Double(g)
+            stats.values[.meanAttentionDistanceRenormalized]?[cell] = renormalized / Double(g)
+            stats.values[.attentionEntropy]?[cell] = entropy / Double(g)
+            var sink = 0
+            for j in 1 ..< n where columns[j] > columns[sink] { sink = j }
+            stats.values[.sinkShare]?[cell] = columns[sink] / Double(g)
+            stats.values[.sinkIsPrefix]?[cell] = sink < p ? 1 : 0
+            for k in 0 ..< p { stats.values[.prefixMass]?[cell * p + k] = columns[k] / Double(g) }
+            if let c = cls {
+                let row = a + c * n
+                var prefixMass = 0.0, patchMass = 0.0
+                for j in 0 ..< p { prefixMass += Double(row[j]) }
+                for j in p ..< n { patchMass += Double(row[j]) }
+                stats.values[.clsPatchMass]?[cell] = patchMass
+                stats.values[.clsPrefixMass]?[cell] = prefixMass
             }
         }
         current = stats
