@@ -42,14 +42,13 @@ public struct MeanAttentionDistance: AttentionObserver {
     public mutating func begin(_ geometry: AttentionGeometry) throws {
         guard let g = geometry.layout.grid else { throw AnalysisError.needsPatchGrid(analysis: "mean attention distance") }
         try accumulator.begin(layers: geometry.layers, heads: geometry.heads)
-        if g != grid || distances == nil {
-            distances = PatchDistances(g)
-            grid = g
-        }
+        let table = (g == grid ? distances : nil) ?? PatchDistances(g)
+        distances = table
+        grid = g
         prefix = geometry.layout.prefixCount
         // From a few hundred patches on, reading the finished layer again costs a visible share of
         // the forward; compute the row sums inside the attention pass instead.
-        rowKernel = g.count >= 256 ? MADRowKernel(distances: distances ?? PatchDistances(g), prefix: prefix, patches: g.count,
+        rowKernel = g.count >= 256 ? MADRowKernel(distances: table, prefix: prefix, patches: g.count,
                                                   heads: geometry.heads, renormalize: renormalize) : nil
     }
 

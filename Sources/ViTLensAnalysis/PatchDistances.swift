@@ -5,8 +5,8 @@ import ViTLensCore
 /// `p · sqrt(dr² + dc²)`, so for query patch `i = (ri, ci)` the distances to key row `rj` are the
 /// `columns` contiguous entries of table row `|ri − rj|` starting at `columns − 1 − ci`.
 ///
-/// At 60 x 60 patches (DINO ViT-S/8 at 480) the table is 28 KB and stays in L1, where the matrix
-/// was 52 MB and each query row's 14 KB of it came from L3 (or memory) once per head and layer.
+/// At 60 x 60 patches (DINO ViT-S/8 at 480) the table is 28 KB, small enough for L1; the matrix
+/// was 52 MB, and each query row's 14 KB of it was read again for every head and layer.
 struct PatchDistances: Sendable {
     let rows: Int
     let columns: Int

@@ -5,7 +5,7 @@ import ViTLensCore
 /// (``AttentionObserver/observeHiddenState(layer:tokens:hidden:states:)``).
 ///
 /// Use a fresh observer per image, or read ``result`` after each pass (``begin(_:)`` starts over).
-/// Memory: the `[G, G]` patch distance matrix (kept across passes of the same grid) and `N` doubles.
+/// Memory: the patch distance table (``PatchDistances``, kept across passes of the same grid) and `N` doubles.
 /// Cost per layer: a few reads of `[heads, N, N]`.
 public struct ImageStatisticsObserver: AttentionObserver {
     /// Outlier threshold, a multiple of the median patch norm (``TokenNormOutliers``).
@@ -34,10 +34,8 @@ public struct ImageStatisticsObserver: AttentionObserver {
 
     public mutating func begin(_ geometry: AttentionGeometry) throws {
         guard let g = geometry.layout.grid else { throw AnalysisError.needsPatchGrid(analysis: "dataset statistics") }
-        if g != grid || distances == nil {
-            distances = PatchDistances(g)
-            grid = g
-        }
+        if g != grid || distances == nil { distances = PatchDistances(g) }
+        grid = g
         current = ImageStatistics(layers: geometry.layers, heads: geometry.heads, layout: geometry.layout)
         result = nil
         seenLayers = 0
