@@ -9,6 +9,53 @@
 #define PANEL 32
 #define MAX_ROWS 14
 
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+// One 8 x 8 tile in ymm registers: unpack pairs of rows, shuffle pairs of pairs, swap 128-bit halves.
+__attribute__((target("avx")))
+static void transpose_tile8(const float *src, long ls, float *dst, long ld) {
+    __m256 a0 = _mm256_loadu_ps(src), a1 = _mm256_loadu_ps(src + ls), a2 = _mm256_loadu_ps(src + 2 * ls),
+           a3 = _mm256_loadu_ps(src + 3 * ls), a4 = _mm256_loadu_ps(src + 4 * ls), a5 = _mm256_loadu_ps(src + 5 * ls),
+           a6 = _mm256_loadu_ps(src + 6 * ls), a7 = _mm256_loadu_ps(src + 7 * ls);
+    __m256 b0 = _mm256_unpacklo_ps(a0, a1), b1 = _mm256_unpackhi_ps(a0, a1);
+    __m256 b2 = _mm256_unpacklo_ps(a2, a3), b3 = _mm256_unpackhi_ps(a2, a3);
+    __m256 b4 = _mm256_unpacklo_ps(a4, a5), b5 = _mm256_unpackhi_ps(a4, a5);
+    __m256 b6 = _mm256_unpacklo_ps(a6, a7), b7 = _mm256_unpackhi_ps(a6, a7);
+    __m256 c0 = _mm256_shuffle_ps(b0, b2, 0x44), c1 = _mm256_shuffle_ps(b0, b2, 0xEE);
+    __m256 c2 = _mm256_shuffle_ps(b1, b3, 0x44), c3 = _mm256_shuffle_ps(b1, b3, 0xEE);
+    __m256 c4 = _mm256_shuffle_ps(b4, b6, 0x44), c5 = _mm256_shuffle_ps(b4, b6, 0xEE);
+    __m256 c6 = _mm256_shuffle_ps(b5, b7, 0x44), c7 = _mm256_shuffle_ps(b5, b7, 0xEE);
+    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(c0, c4, 0x20));
+    _mm256_storeu_ps(dst + ld, _mm256_permute2f128_ps(c1, c5, 0x20));
+    _mm256_storeu_ps(dst + 2 * ld, _mm256_permute2f128_ps(c2, c6, 0x20));
+    _mm256_storeu_ps(dst + 3 * ld, _mm256_permute2f128_ps(c3, c7, 0x20));
+    _mm256_storeu_ps(dst + 4 * ld, _mm256_permute2f128_ps(c0, c4, 0x31));
+    _mm256_storeu_ps(dst + 5 * ld, _mm256_permute2f128_ps(c1, c5, 0x31));
+    _mm256_storeu_ps(dst + 6 * ld, _mm256_permute2f128_ps(c2, c6, 0x31));
+    _mm256_storeu_ps(dst + 7 * ld, _mm256_permute2f128_ps(c3, c7, 0x31));
+}
+#define HAVE_TILE8 1
+#endif
+
+void vitlens_transpose(const float *src, long rows, long cols, float *dst) {
+    // A strip of 8 destination rows at a time, written front to back; each source line is read
+    // whole within two consecutive strips (no blocking of source rows: a source row stride that
+    // is a multiple of 4 KB maps a block's rows onto one L1 set).
+    long c = 0;
+#ifdef HAVE_TILE8
+    if (__builtin_cpu_supports("avx")) {
+        for (; c + 8 <= cols; c += 8) {
+            long r = 0;
+            for (; r + 8 <= rows; r += 8) transpose_tile8(src + r * cols + c, cols, dst + c * rows + r, rows);
+            for (; r < rows; r++)
+                for (long j = c; j < c + 8; j++) dst[j * rows + r] = src[r * cols + j];
+        }
+    }
+#endif
+    for (; c < cols; c++)
+        for (long r = 0; r < rows; r++) dst[c * rows + r] = src[r * cols + c];
+}
+
 size_t vitlens_packed_rows_count(int rows, int depth) {
     return (size_t)((rows + PANEL - 1) / PANEL) * PANEL * (size_t)depth;
 }

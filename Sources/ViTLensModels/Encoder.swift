@@ -17,13 +17,40 @@ public final class Encoder: @unchecked Sendable {
          attentionBias: (Int) throws -> AttentionBiasSource? = { _ in nil }) throws {
         self.spec = spec
         weightsFile = store.file
-        layers = try (0 ..< spec.layers).map { index in
-            let bias = try attentionBias(index)
-            if let bias, bias.heads != spec.heads {
-                throw ModelError.configInvalid(file: store.file, reason: "layer \(index)'s attention bias has \(bias.heads) heads, the model \(spec.heads)")
+        // Biases first, in order (a relative position table may be shared); then the blocks on
+        // `Compute.threads` threads: converting and checking the weights and faulting in their
+        // pages is most of a model's load. The error thrown is the one a load in layer order
+        // would meet first.
+        var biases: [AttentionBiasSource?] = []
+        var biasFailure: (index: Int, error: any Error)?
+        for index in 0 ..< spec.layers {
+            do {
+                let bias = try attentionBias(index)
+                if let bias, bias.heads != spec.heads {
+                    throw ModelError.configInvalid(file: store.file, reason: "layer \(index)'s attention bias has \(bias.heads) heads, the model \(spec.heads)")
+                }
+                biases.append(bias)
+            } catch {
+                biasFailure = (index, error)
+                break
             }
-            return try EncoderLayer(store, spec: spec, keys: keys, index: index, attentionBias: bias)
         }
+        let loadable = biases.count
+        let results = UnsafeMutablePointer<Result<EncoderLayer, any Error>?>.allocate(capacity: max(1, loadable))
+        results.initialize(repeating: nil, count: max(1, loadable))
+        defer {
+            results.deinitialize(count: max(1, loadable))
+            results.deallocate()
+        }
+        nonisolated(unsafe) let slots = results
+        Compute.forEachItem(loadable, workers: Compute.threads) { _, index in
+            slots[index] = Result { try EncoderLayer(store, spec: spec, keys: keys, index: index, attentionBias: biases[index]) }
+        }
+        var loaded: [EncoderLayer] = []
+        loaded.reserveCapacity(spec.layers)
+        for index in 0 ..< loadable { loaded.append(try results[index]!.get()) }
+        if let biasFailure { throw biasFailure.error }
+        layers = loaded
     }
 
     /// Floats the layers' attention biases keep (a table shared by several layers counted once).

@@ -62,6 +62,21 @@ import ViTLensTestSupport
         #expect(message == "\(copy.file("model.safetensors").path): weight '\(key)' holds \(reads) at index 37; the checkpoint is corrupt (every weight must be finite)")
     }
 
+    /// Layers load in parallel; with bad weights in two layers the error is still the first layer's,
+    /// as a load in layer order would report (whichever thread finishes first).
+    @Test func theFirstBadLayerIsReportedWhenSeveralAre() throws {
+        let first = "vit.encoder.layer.0.output.dense.weight"
+        let copy = try FixtureModelCopy("vit-p16-cls")
+        defer { copy.remove() }
+        try copy.editWeights {
+            $0["vit.encoder.layer.1.attention.attention.query.weight"]?.values[3] = .nan
+            $0[first]?.values[5] = .infinity
+        }
+        for _ in 0 ..< 5 {
+            #expect(Self.failure(copy.url) == "\(copy.file("model.safetensors").path): weight '\(first)' holds inf at index 5; the checkpoint is corrupt (every weight must be finite)")
+        }
+    }
+
     @Test func overflowingLayerNormStopsTheForwardAtTheLayerAndHead() throws {
         let copy = try FixtureModelCopy("vit-p16-cls")
         defer { copy.remove() }

@@ -39,6 +39,10 @@ void vitlens_packed_gemm(int m, int n, int k, float alpha, const float *a, int l
 /// pass), else -1. Call only when vitlens_packed_available() is 1.
 int vitlens_softmax_rows(float *x, int rows, int n, int ld, int check);
 
+/// dst[cols, rows] = the transpose of src[rows, cols] (both dense, row-major): 8 x 8 tiles in AVX
+/// registers where the CPU has AVX, a plain loop elsewhere.
+void vitlens_transpose(const float *src, long rows, long cols, float *dst);
+
 #ifdef __cplusplus
 }
 #endif
