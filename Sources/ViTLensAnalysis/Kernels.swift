@@ -116,6 +116,34 @@ enum AnalysisKernels {
         return inRange
     }
 
+    /// ``narrow(_:_:count:scale:)`` of `row` after multiplying it by `factor` in place, in the same
+    /// pass: `row[i] *= factor`, then `dst[i] = Float16(scale · row[i])`.
+    static func scaleThenNarrow(_ row: UnsafeMutablePointer<Float>, by factor: Float, _ dst: UnsafeMutablePointer<Float16>, count: Int, scale: Float) -> Bool {
+        let limit = Float(Float16.greatestFiniteMagnitude)
+        let rs = UnsafeMutableRawPointer(row), rd = UnsafeMutableRawPointer(dst)
+        let single = MemoryLayout<Float>.stride, half = MemoryLayout<Float16>.stride
+        var hi = SIMD16<Float>.zero, lo = SIMD16<Float>.zero
+        var i = 0
+        while i + 16 <= count {
+            let w = rs.loadUnaligned(fromByteOffset: i * single, as: SIMD16<Float>.self) * factor
+            rs.storeBytes(of: w, toByteOffset: i * single, as: SIMD16<Float>.self)
+            let v = w * scale
+            hi = hi.replacing(with: v, where: v .> hi)
+            lo = lo.replacing(with: v, where: v .< lo)
+            rd.storeBytes(of: SIMD16<Float16>(v), toByteOffset: i * half, as: SIMD16<Float16>.self)
+            i += 16
+        }
+        var inRange = hi.max() <= limit && lo.min() >= -limit
+        while i < count {
+            row[i] *= factor
+            let v = row[i] * scale
+            if v > limit || v < -limit { inRange = false }
+            dst[i] = Float16(v)
+            i += 1
+        }
+        return inRange
+    }
+
     /// A float array of `count` elements whose contents the caller overwrites before reading.
     static func uninitialized(_ count: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }

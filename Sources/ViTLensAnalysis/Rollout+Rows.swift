@@ -34,6 +34,17 @@ final class RolloutRowKernel: AttentionRowStatistic, @unchecked Sendable {
         guard layers.contains(layer), tokens == n, rows.upperBound <= n, let current else { return }
         let out = current.pointer + rows.lowerBound * n
         let count = rows.count * n
+        if options.fusion == .mean, options.discardRatio == 0, heads > 1, head == heads - 1, let half {
+            // The last head's add, the division, the residual and the float16 copy in two passes
+            // per row instead of five, each entry through the same operations in the same order.
+            let hf = Float(heads)
+            for r in rows {
+                let row = current.pointer + r * n
+                let fresh = probabilities + (r - rows.lowerBound) * n
+                done[r] = Self.finishMeanRow(row, adding: fresh, heads: hf, diagonal: r, n: n, options.residual, into: half) ? 1 : 2
+            }
+            return
+        }
         // Same per-element order as the whole-layer fusion: head 0 copied, heads 1... combined in turn.
         switch options.fusion {
         case .mean:
@@ -64,6 +75,44 @@ final class RolloutRowKernel: AttentionRowStatistic, @unchecked Sendable {
             Rollout.addResidualRow(row, diagonal: r, n: n, options.residual)
             done[r] = half.map { $0.store(rows: r ..< r + 1, of: current.pointer) ? 1 : 2 } ?? 1
         }
+    }
+
+    /// Finishes one row of a mean-fused layer from the last head's `fresh` row: `a = (row + fresh) / heads`,
+    /// then the residual (as ``Rollout/addResidualRow(_:diagonal:n:_:)``: the identity's 1 added
+    /// to the diagonal and the row multiplied by the inverse of its sum, summed in 16 lanes then the
+    /// tail; or halved plus ½ on the diagonal), written to `row` and stored in `half` (as
+    /// ``RolloutHalfLayer/store(row:from:)``; the renormalisation in the same pass as the float16 copy).
+    /// Every entry goes through the operations of the unfused path in its order, so the results are
+    /// bit-identical. Returns `false` when the row is out of float16's range.
+    static func finishMeanRow(_ row: UnsafeMutablePointer<Float>, adding fresh: UnsafePointer<Float>, heads hf: Float, diagonal i: Int,
+                              n: Int, _ residual: Rollout.Residual, into half: RolloutHalfLayer) -> Bool {
+        let out = UnsafeMutableRawPointer(row), src = UnsafeRawPointer(fresh)
+        let single = MemoryLayout<Float>.stride
+        let vectors = n / 16
+        switch residual {
+        case .identityRenormalized:
+            var acc = SIMD16<Float>(repeating: 0)
+            for c in 0 ..< vectors {
+                var v = (out.loadUnaligned(fromByteOffset: c * 16 * single, as: SIMD16<Float>.self)
+                    + src.loadUnaligned(fromByteOffset: c * 16 * single, as: SIMD16<Float>.self)) / hf
+                if i >= c * 16 && i < c * 16 + 16 { v[i - c * 16] += 1 }
+                out.storeBytes(of: v, toByteOffset: c * 16 * single, as: SIMD16<Float>.self)
+                acc += v
+            }
+            var s = acc.sum()
+            for j in (vectors * 16) ..< n {
+                row[j] = (row[j] + fresh[j]) / hf
+                if j == i { row[j] += 1 }
+                s += row[j]
+            }
+            return half.store(row: i, from: row, scaledBy: 1 / s)
+        case .halfIdentity:
+            for j in 0 ..< n { row[j] = (row[j] + fresh[j]) / hf * 0.5 }
+            row[i] += 0.5
+        case .none:
+            for j in 0 ..< n { row[j] = (row[j] + fresh[j]) / hf }
+        }
+        return half.store(row: i, from: row)
     }
 
     /// Whether `options` can be computed row block by row block, head by head.

@@ -48,11 +48,21 @@ final class RolloutHalfLayer: @unchecked Sendable {
     /// times `2¹⁵` is beyond float16's finite range (the layer must then stay float32).
     func store(rows: Range<Int>, of m: UnsafePointer<Float>) -> Bool {
         var inRange = true
-        for r in rows {
-            let row = m + r * n
-            diagonal.pointer[r] = row[r]
-            if !AnalysisKernels.narrow(row, values.pointer + r * n, count: n, scale: Self.scale) { inRange = false }
-        }
+        for r in rows where !store(row: r, from: m + r * n) { inRange = false }
+        return inRange
+    }
+
+    /// Stores `row` (`n` floats) as row `r`; `false` as for ``store(rows:of:)``.
+    func store(row r: Int, from row: UnsafePointer<Float>) -> Bool {
+        diagonal.pointer[r] = row[r]
+        return AnalysisKernels.narrow(row, values.pointer + r * n, count: n, scale: Self.scale)
+    }
+
+    /// Multiplies `row` (`n` floats) by `factor` in place and stores it as row `r`, in one pass (the
+    /// same values as the multiplication followed by ``store(row:from:)``).
+    func store(row r: Int, from row: UnsafeMutablePointer<Float>, scaledBy factor: Float) -> Bool {
+        let inRange = AnalysisKernels.scaleThenNarrow(row, by: factor, values.pointer + r * n, count: n, scale: Self.scale)
+        diagonal.pointer[r] = row[r]
         return inRange
     }
 
