@@ -37,9 +37,11 @@ enum AnalysisKernels {
     }
 
     /// `y = Σ_k x_k · (row k)` where `update(y, k, x_k, columns)` adds `x_k` times row `k` over
-    /// `columns` into `y`; rows with `x_k = 0` are skipped. Column blocks of 512 are independent and
-    /// split across cores, and each entry sums over k ascending as a single-threaded loop would, so
-    /// results do not depend on the thread count.
+    /// `columns` into `y`; rows with `x_k = 0` are skipped. Column blocks are independent and split
+    /// across cores, and each entry sums over k ascending as a single-threaded loop would, so
+    /// results do not depend on the thread count or the block width. One block per thread (at
+    /// least 512 columns, a multiple of 16): each row is then read in long runs, which the
+    /// prefetchers follow (measured at 3,601 tokens against blocks of 512: see docs/PERFORMANCE.md).
     @inline(__always)
     private static func accumulateRows(_ x: [Double], n: Int,
                                        _ update: (UnsafeMutablePointer<Double>, Int, Double, Range<Int>) -> Void) -> [Double] {
@@ -47,7 +49,7 @@ enum AnalysisKernels {
         y.withUnsafeMutableBufferPointer { yb in
             guard let ypBase = yb.baseAddress else { return }
             nonisolated(unsafe) let yp = ypBase
-            let block = 512
+            let block = Swift.max(512, (n + Compute.threads - 1) / Compute.threads + 15) / 16 * 16
             Compute.forEachChunk((n + block - 1) / block, costPerItem: block * n) { blocks in
                 for b in blocks {
                     let columns = b * block ..< Swift.min(n, b * block + block)

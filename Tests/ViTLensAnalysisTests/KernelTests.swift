@@ -70,6 +70,35 @@ import Testing
         #expect(widened != a)
     }
 
+    /// The products sum every entry over k ascending whatever the column blocks (one per thread,
+    /// at least 512 wide): bit for bit a plain double loop, at 1,100 columns (blocks of 512 or 560,
+    /// and a tail), in float and in half precision.
+    @Test func rowTimesMatrixEqualsAPlainLoopAcrossBlocks() {
+        let n = 1_100
+        var state: UInt64 = 11
+        func next() -> Float {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24)
+        }
+        let m = (0 ..< n * n).map { _ in next() * next() }
+        let x = (0 ..< n).map { Double($0 % 5 == 1 ? 0 : next()) }
+        var want = [Double](repeating: 0, count: n)
+        for k in 0 ..< n where x[k] != 0 { for j in 0 ..< n { want[j] += x[k] * Double(m[k * n + j]) } }
+        let got = m.withUnsafeBufferPointer { AnalysisKernels.rowTimesMatrix(x, $0, n: n) }
+        #expect(got == want)
+
+        let half = m.map { Float16($0 * 32_768) }
+        let diagonal = (0 ..< n).map { m[$0 * n + $0] }
+        var wantHalf = [Double](repeating: 0, count: n)
+        for k in 0 ..< n where x[k] != 0 {
+            for j in 0 ..< n { wantHalf[j] += x[k] * Double(j == k ? diagonal[k] : Float(half[k * n + j]) * 0x1p-15) }
+        }
+        let gotHalf = half.withUnsafeBufferPointer { h in
+            diagonal.withUnsafeBufferPointer { AnalysisKernels.rowTimesHalfMatrix(x, h.baseAddress!, diagonal: $0.baseAddress!, unscale: 0x1p-15, n: n) }
+        }
+        #expect(gotHalf == wantHalf)
+    }
+
     /// `narrow` rounds to nearest even, flags values beyond ±65,504 (which would become ∞) in the
     /// vector body and in the tail, and keeps NaN.
     @Test func narrowFlagsValuesBeyondTheHalfRange() {
