@@ -94,13 +94,31 @@ enum AnalysisKernels {
     /// range (`±65,504`, ∞ included): such a value would have become ∞, so the caller must keep the
     /// floats. NaN converts to NaN.
     static func narrow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float16>, count: Int, scale: Float) -> Bool {
+        narrow(src, factor: nil, dst, count: count, scale: scale)
+    }
+
+    /// ``narrow(_:_:count:scale:)`` of `row` after multiplying it by `factor` in place, in the same
+    /// pass: `row[i] *= factor`, then `dst[i] = Float16(scale · row[i])`.
+    static func scaleThenNarrow(_ row: UnsafeMutablePointer<Float>, by factor: Float, _ dst: UnsafeMutablePointer<Float16>, count: Int, scale: Float) -> Bool {
+        narrow(row, factor: factor, dst, count: count, scale: scale)
+    }
+
+    /// Both narrowings: with a `factor`, each value is first multiplied by it and written back to
+    /// `src` (which must then be mutable).
+    @inline(__always)
+    private static func narrow(_ src: UnsafePointer<Float>, factor: Float?, _ dst: UnsafeMutablePointer<Float16>, count: Int, scale: Float) -> Bool {
         let limit = Float(Float16.greatestFiniteMagnitude)
-        let rs = UnsafeRawPointer(src), rd = UnsafeMutableRawPointer(dst)
+        let rs = UnsafeMutableRawPointer(mutating: src), rd = UnsafeMutableRawPointer(dst)
         let single = MemoryLayout<Float>.stride, half = MemoryLayout<Float16>.stride
         var hi = SIMD16<Float>.zero, lo = SIMD16<Float>.zero
         var i = 0
         while i + 16 <= count {
-            let v = rs.loadUnaligned(fromByteOffset: i * single, as: SIMD16<Float>.self) * scale
+            var w = rs.loadUnaligned(fromByteOffset: i * single, as: SIMD16<Float>.self)
+            if let factor {
+                w *= factor
+                rs.storeBytes(of: w, toByteOffset: i * single, as: SIMD16<Float>.self)
+            }
+            let v = w * scale
             // Not pointwiseMax/Min: their NaN rules compile lane by lane; these are vmaxps/vminps
             // (a NaN lane compares false and is skipped; the conversion keeps it NaN).
             hi = hi.replacing(with: v, where: v .> hi)
@@ -109,35 +127,9 @@ enum AnalysisKernels {
             i += 16
         }
         var inRange = hi.max() <= limit && lo.min() >= -limit
+        let row = UnsafeMutablePointer(mutating: src)
         while i < count {
-            let v = src[i] * scale
-            if v > limit || v < -limit { inRange = false }
-            dst[i] = Float16(v)
-            i += 1
-        }
-        return inRange
-    }
-
-    /// ``narrow(_:_:count:scale:)`` of `row` after multiplying it by `factor` in place, in the same
-    /// pass: `row[i] *= factor`, then `dst[i] = Float16(scale · row[i])`.
-    static func scaleThenNarrow(_ row: UnsafeMutablePointer<Float>, by factor: Float, _ dst: UnsafeMutablePointer<Float16>, count: Int, scale: Float) -> Bool {
-        let limit = Float(Float16.greatestFiniteMagnitude)
-        let rs = UnsafeMutableRawPointer(row), rd = UnsafeMutableRawPointer(dst)
-        let single = MemoryLayout<Float>.stride, half = MemoryLayout<Float16>.stride
-        var hi = SIMD16<Float>.zero, lo = SIMD16<Float>.zero
-        var i = 0
-        while i + 16 <= count {
-            let w = rs.loadUnaligned(fromByteOffset: i * single, as: SIMD16<Float>.self) * factor
-            rs.storeBytes(of: w, toByteOffset: i * single, as: SIMD16<Float>.self)
-            let v = w * scale
-            hi = hi.replacing(with: v, where: v .> hi)
-            lo = lo.replacing(with: v, where: v .< lo)
-            rd.storeBytes(of: SIMD16<Float16>(v), toByteOffset: i * half, as: SIMD16<Float16>.self)
-            i += 16
-        }
-        var inRange = hi.max() <= limit && lo.min() >= -limit
-        while i < count {
-            row[i] *= factor
+            if let factor { row[i] *= factor }
             let v = row[i] * scale
             if v > limit || v < -limit { inRange = false }
             dst[i] = Float16(v)
