@@ -1,3 +1,4 @@
+import Foundation
 import ViTLensCheckpoint
 import ViTLensCore
 
@@ -51,6 +52,33 @@ public final class Encoder: @unchecked Sendable {
         for index in 0 ..< loadable { loaded.append(try results[index]!.get()) }
         if let biasFailure { throw biasFailure.error }
         layers = loaded
+    }
+
+    /// The last forward's scratch memory, kept for the next forward of the same shape when it is at
+    /// most ``keptWorkspaceBytes`` (batches of a folder, repeated benchmark runs): a fresh workspace
+    /// costs page faults on every buffer (about 12,000 per batch-8 forward of ViT-B/16, 47 MB).
+    private(set) var keptWorkspace: Workspace?
+    private let workspaceLock = NSLock()
+    /// Largest workspace kept between forwards (128 MiB); larger ones (kept `[heads, N, N]` layers
+    /// of long sequences) are released after their forward.
+    static let keptWorkspaceBytes = 128 << 20
+
+    /// The kept workspace when it has `shape` (forwards running at the same time each get their
+    /// own), else a new one; a kept workspace of another shape is released first.
+    private func workspace(_ shape: Workspace.Shape) -> Workspace {
+        var kept = workspaceLock.withLock { () -> Workspace? in
+            defer { keptWorkspace = nil }
+            return keptWorkspace
+        }
+        if let kept, kept.shape == shape { return kept }
+        kept = nil
+        return Workspace(shape)
+    }
+
+    /// Keeps `work` for the next forward if it is small enough.
+    func recycle(_ work: Workspace) {
+        guard work.bytes <= Self.keptWorkspaceBytes else { return }
+        workspaceLock.withLock { keptWorkspace = work }
     }
 
     /// Floats the layers' attention biases keep (a table shared by several layers counted once).
@@ -143,9 +171,9 @@ public final class Encoder: @unchecked Sendable {
         let keep = tape != nil || (0 ..< images).contains { b in
             (only ?? layers.indices).contains { observers[b].needsProbabilities(layer: $0) }
         }
-        let work = Workspace(tokens: n, images: images, hidden: d, heads: h, headDim: dh, ffWidth: ffWidth, gateWidth: gateWidth, options: options,
-                             keepProbabilities: keep)
-        defer { work.deallocate() }
+        let work = workspace(Workspace.Shape(tokens: n, images: images, hidden: d, heads: h, headDim: dh, ffWidth: ffWidth, gateWidth: gateWidth,
+                                             options: options, keepProbabilities: keep))
+        defer { recycle(work) }
         func which(_ b: Int) -> String { images > 1 ? "image \(b) " : "" }
 
         for index in only ?? layers.indices {
