@@ -25,8 +25,8 @@ release: setup
 # then sharded stats on a real single-node Slurm (tests/slurm: Debian's slurm-wlm and munge, about a minute).
 test: setup models
 	VITLENS_REQUIRE_REAL_MODELS=1 $(SWIFT) test
-	# The attention products again through BLAS (the path of CPUs without AVX-512).
-	VITLENS_ATTENTION_KERNEL=blas $(SWIFT) test --skip-build --filter 'VisionParityTests|TextParityTests|BatchedForwardTests|InPassStatisticsTests|NonFiniteTests'
+	# The attention products and the Linear layers again through BLAS (the path of CPUs without AVX-512).
+	VITLENS_ATTENTION_KERNEL=blas VITLENS_LINEAR_KERNEL=blas $(SWIFT) test --skip-build --filter 'VisionParityTests|TextParityTests|BatchedForwardTests|InPassStatisticsTests|NonFiniteTests'
 	bash tests/browser/run.sh
 	bash tests/slurm/run.sh
 

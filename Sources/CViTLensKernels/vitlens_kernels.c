@@ -112,37 +112,55 @@ int vitlens_packed_available(void) {
 #define UNROLL _Pragma("GCC unroll 14")
 #endif
 
-// `rows` (1...14, a constant after inlining) rows of A times one packed panel, k steps.
-static inline __attribute__((always_inline)) TARGET void tile(int rows, int k, float alpha, const float *a, int lda,
-                                                             const float *b, float *c, int ldc, __mmask16 m0, __mmask16 m1) {
+// How a tile's accumulators start.
+enum { START_ZERO, START_BIAS, START_LOAD };
+
+// `rows` (1...14, a constant after inlining) rows of A times one packed panel, k steps: A's entry
+// (r, i) at a[r * ars + i * ais] (row-major A: ars = lda, ais = 1; a packed tile: ars = 1,
+// ais = rows). The accumulators start at zero, at the bias (START_BIAS; NULL: zero) or at C's
+// values (START_LOAD); with `scale` they are multiplied by alpha before the (masked) store.
+static inline __attribute__((always_inline)) TARGET void tile(int rows, int k, const float *a, size_t ars, size_t ais,
+                                                             const float *b, float *c, int ldc, int start,
+                                                             const float *bias, int scale, float alpha,
+                                                             __mmask16 m0, __mmask16 m1) {
     __m512 acc[MAX_ROWS][2];
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    if (start == START_BIAS && bias) {
+        s0 = _mm512_maskz_loadu_ps(m0, bias);
+        s1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+    }
     UNROLL
     for (int r = 0; r < rows; r++) {
-        acc[r][0] = _mm512_setzero_ps();
-        acc[r][1] = _mm512_setzero_ps();
+        if (start == START_LOAD) {
+            acc[r][0] = _mm512_maskz_loadu_ps(m0, c + (size_t)r * ldc);
+            acc[r][1] = _mm512_maskz_loadu_ps(m1, c + (size_t)r * ldc + 16);
+        } else {
+            acc[r][0] = s0;
+            acc[r][1] = s1;
+        }
     }
     for (int i = 0; i < k; i++) {
         __m512 b0 = _mm512_loadu_ps(b + (size_t)i * PANEL);
         __m512 b1 = _mm512_loadu_ps(b + (size_t)i * PANEL + 16);
         UNROLL
         for (int r = 0; r < rows; r++) {
-            __m512 av = _mm512_set1_ps(a[(size_t)r * lda + i]);
+            __m512 av = _mm512_set1_ps(a[(size_t)r * ars + (size_t)i * ais]);
             acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
             acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
         }
     }
-    __m512 s = _mm512_set1_ps(alpha);
+    __m512 f = _mm512_set1_ps(alpha);
     UNROLL
     for (int r = 0; r < rows; r++) {
-        _mm512_mask_storeu_ps(c + (size_t)r * ldc, m0, _mm512_mul_ps(acc[r][0], s));
-        _mm512_mask_storeu_ps(c + (size_t)r * ldc + 16, m1, _mm512_mul_ps(acc[r][1], s));
+        _mm512_mask_storeu_ps(c + (size_t)r * ldc, m0, scale ? _mm512_mul_ps(acc[r][0], f) : acc[r][0]);
+        _mm512_mask_storeu_ps(c + (size_t)r * ldc + 16, m1, scale ? _mm512_mul_ps(acc[r][1], f) : acc[r][1]);
     }
 }
 
 static TARGET void tile_any(int rows, int k, float alpha, const float *a, int lda, const float *b, float *c, int ldc,
                             __mmask16 m0, __mmask16 m1) {
     switch (rows) {
-#define ROWS(x) case x: tile(x, k, alpha, a, lda, b, c, ldc, m0, m1); break;
+#define ROWS(x) case x: tile(x, k, a, (size_t)lda, 1, b, c, ldc, START_ZERO, NULL, 1, alpha, m0, m1); break;
         ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7)
         ROWS(8) ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13) ROWS(14)
 #undef ROWS
@@ -235,6 +253,71 @@ TARGET int vitlens_softmax_rows(float *x, int rows, int n, int ld, int check) {
     return firstBad;
 }
 
+
+// Linear layers, y = x Wᵀ + b, with W packed once at load (vitlens_pack_rows: panels of 32 output
+// features, [ceil(out / 32)][in][32]). Rows of x are copied per block into tiles of at most 14 rows
+// laid out [k][rows] (contiguous broadcasts: x's own rows, 3,072 floats apart, all fall into one L1
+// set), k is cut into blocks of LINEAR_KC, and each 14 x 32 tile of y accumulates in registers.
+// Measured on 197 x 3,072 x 768 ... 197 x 768 x 3,072 (ViT-B/16's products, 2 threads): 1.1-1.2x
+// OpenBLAS 0.3.21 SkylakeX, which packs W again on every call.
+#define LINEAR_KC 768
+#define LINEAR_MC 112
+
+size_t vitlens_linear_scratch_count(void) { return (size_t)LINEAR_MC * LINEAR_KC; }
+
+static TARGET void linear_tile_any(int rows, int k, const float *x, const float *w, float *y, int ldy,
+                                   const float *bias, int first, __mmask16 m0, __mmask16 m1) {
+    switch (rows) {
+#define ROWS(r) case r: tile(r, k, x, 1, r, w, y, ldy, first ? START_BIAS : START_LOAD, bias, 0, 1.0f, m0, m1); break;
+        ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7)
+        ROWS(8) ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13) ROWS(14)
+#undef ROWS
+        default: break;
+    }
+}
+
+TARGET void vitlens_linear(int m, int n, int k, const float *x, int ldx, const float *w, const float *bias,
+                           float *y, int ldy, float *scratch) {
+    if (m <= 0 || n <= 0) return;
+    int panels = (n + PANEL - 1) / PANEL;
+    if (k <= 0) {
+        for (int r = 0; r < m; r++)
+            for (int j = 0; j < n; j++) y[(size_t)r * ldy + j] = bias ? bias[j] : 0.0f;
+        return;
+    }
+    for (int r0 = 0; r0 < m; r0 += LINEAR_MC) {
+        int mm = m - r0 < LINEAR_MC ? m - r0 : LINEAR_MC;
+        // Tiles of equal height (at most 14): 99 rows are 8 tiles of 12 or 13, not 7 x 14 + 1.
+        int tiles = (mm + MAX_ROWS - 1) / MAX_ROWS;
+        for (int k0 = 0; k0 < k; k0 += LINEAR_KC) {
+            int kk = k - k0 < LINEAR_KC ? k - k0 : LINEAR_KC;
+            int r = 0;
+            for (int t = 0; t < tiles; t++) {
+                int rows = mm / tiles + (t < mm % tiles ? 1 : 0);
+                float *dst = scratch + (size_t)r * kk;
+                for (int j = 0; j < rows; j++) {
+                    const float *src = x + (size_t)(r0 + r + j) * ldx + k0;
+                    for (int i = 0; i < kk; i++) dst[(size_t)i * rows + j] = src[i];
+                }
+                r += rows;
+            }
+            for (int p = 0; p < panels; p++) {
+                int left = n - p * PANEL;
+                __mmask16 m0 = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+                __mmask16 m1 = left >= 32 ? (__mmask16)0xFFFF : left <= 16 ? (__mmask16)0 : (__mmask16)((1u << (left - 16)) - 1);
+                const float *panel = w + (size_t)p * k * PANEL + (size_t)k0 * PANEL;
+                r = 0;
+                for (int t = 0; t < tiles; t++) {
+                    int rows = mm / tiles + (t < mm % tiles ? 1 : 0);
+                    linear_tile_any(rows, kk, scratch + (size_t)r * kk, panel, y + (size_t)(r0 + r) * ldy + p * PANEL, ldy,
+                                    bias ? bias + p * PANEL : NULL, k0 == 0, m0, m1);
+                    r += rows;
+                }
+            }
+        }
+    }
+}
+
 #else
 
 int vitlens_packed_available(void) { return 0; }
@@ -246,6 +329,13 @@ void vitlens_packed_gemm(int m, int n, int k, float alpha, const float *a, int l
 int vitlens_softmax_rows(float *x, int rows, int n, int ld, int check) {
     (void)x; (void)rows; (void)n; (void)ld; (void)check;
     return -1;
+}
+
+size_t vitlens_linear_scratch_count(void) { return 0; }
+
+void vitlens_linear(int m, int n, int k, const float *x, int ldx, const float *w, const float *bias, float *y, int ldy,
+                    float *scratch) {
+    (void)m; (void)n; (void)k; (void)x; (void)ldx; (void)w; (void)bias; (void)y; (void)ldy; (void)scratch;
 }
 
 #endif

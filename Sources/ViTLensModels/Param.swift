@@ -4,7 +4,8 @@ import ViTLensCore
 /// A weight tensor owned by a model: copied out of the checkpoint once at load, then used through
 /// a stable pointer (no `[Float]` access or ARC traffic in the hot path).
 public final class Param: @unchecked Sendable {
-    /// Dimensions as stored in the checkpoint (Linear weights stay `[out, in]`).
+    /// Dimensions as stored (a Linear weight: `[out, in]` as in the checkpoint, `[in, out]`, or packed
+    /// in panels of 32 output features `[ceil(out / 32), in, 32]`).
     public let shape: [Int]
     /// Number of elements.
     public let count: Int

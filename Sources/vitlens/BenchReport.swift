@@ -24,6 +24,8 @@ struct BenchReport: Encodable {
     var blas = BLAS.description
     /// The attention products' and softmax's kernels (``AttentionKernel``).
     var attentionKernel = AttentionKernel.current.rawValue
+    /// The Linear layers' kernel (``LinearKernel``).
+    var linearKernel = LinearKernel.current.rawValue
     var threads: Int
     /// The input (absent for `--gemm-peak` alone).
     var size: String?, tokens: Int?, runs: Int?
@@ -35,7 +37,7 @@ struct BenchReport: Encodable {
     var profile: BenchProfiles?
     var peakRSSMB: Double
     enum CodingKeys: String, CodingKey {
-        case engine, blas, attentionKernel = "attention_kernel", threads, size, tokens, runs, gemmPeakGflops = "gemm_peak_gflops", withAttentions = "with_attentions", streaming,
+        case engine, blas, attentionKernel = "attention_kernel", linearKernel = "linear_kernel", threads, size, tokens, runs, gemmPeakGflops = "gemm_peak_gflops", withAttentions = "with_attentions", streaming,
              batched, profile, peakRSSMB = "peak_rss_mb"
     }
 }

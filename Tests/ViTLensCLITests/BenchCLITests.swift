@@ -20,6 +20,8 @@ import ViTLensTestSupport
         #expect(report["tokens"] as? Int == 197)
         let kernel = try #require(report["attention_kernel"] as? String)
         #expect(kernel == AttentionKernel.current.rawValue)
+        let linearKernel = try #require(report["linear_kernel"] as? String)
+        #expect(linearKernel == LinearKernel.current.rawValue)
         let profile = try #require(report["profile"] as? [String: Any])
         let peak = try #require(profile["gemm_peak_gflops"] as? Double)
         #expect(peak > 0 && report["gemm_peak_gflops"] as? Double == peak)
@@ -40,10 +42,12 @@ import ViTLensTestSupport
                 #expect((r["gflops"] as? Double ?? 0) > 0, "\(mode): \(kind)")
                 #expect((r["peak_share"] as? Double ?? -1) >= 0, "\(mode): \(kind)")
             }
-            var expected = ["bias_add", "layernorm", "activation", "residual_add", "finite_checks", "observers", "attention_pass",
+            var expected = ["layernorm", "activation", "residual_add", "finite_checks", "observers", "attention_pass",
                             "softmax", "gemm_other"] + closedForm.keys
             // The packed kernel's softmax finds non-finite scores in its own maximum pass.
             if kernel == "blas" { expected.append("attention_finite_checks") } else { #expect(byKind["attention_finite_checks"] == nil) }
+            // The packed Linear kernel adds the biases in its products.
+            if linearKernel == "blas" { expected.append("bias_add") } else { #expect(byKind["bias_add"] == nil) }
             if mode == "analyze" { expected.append("row_statistics") }
             for kind in expected {
                 let r = try #require(byKind[kind], "\(mode): \(kind) missing")

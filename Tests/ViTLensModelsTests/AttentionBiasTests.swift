@@ -193,7 +193,7 @@ import ViTLensTestSupport
         let (encoder, _) = try Self.encoder(spec)
         var stored = 0
         for layer in encoder.layers {
-            for linear in [layer.qkv, layer.output, layer.fc1, layer.fc2] { stored += linear.weight.count + (linear.bias?.count ?? 0) }
+            for linear in [layer.qkv, layer.output, layer.fc1, layer.fc2] { stored += linear.parameterCount }
             for norm in [layer.norm1, layer.norm2] { stored += norm.gamma.count + norm.beta.count }
             stored += (layer.scale1?.count ?? 0) + (layer.scale2?.count ?? 0)
         }

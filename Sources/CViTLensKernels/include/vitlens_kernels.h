@@ -33,6 +33,18 @@ void vitlens_pack_columns(const float *x, int ld, int rows, int cols, float *out
 /// vitlens_packed_available() is 1.
 void vitlens_packed_gemm(int m, int n, int k, float alpha, const float *a, int lda, const float *b, float *c, int ldc);
 
+/// Floats of the scratch buffer each concurrent vitlens_linear call needs (0 without AVX-512).
+size_t vitlens_linear_scratch_count(void);
+
+/// y[m][n] = x[m][k] · Wᵀ + bias for a Linear layer whose weight W[n][k] was packed by
+/// vitlens_pack_rows(W, k, n, k, w) (panels of 32 output features). `bias` may be NULL (then no
+/// bias). x has row stride ldx, y row stride ldy; only y's first n columns of m rows are written.
+/// Each entry is the bias then one fused multiply-add chain over k in order. `scratch` holds
+/// vitlens_linear_scratch_count() floats, private to the call (threads split the rows, each with
+/// its own scratch). Call only when vitlens_packed_available() is 1.
+void vitlens_linear(int m, int n, int k, const float *x, int ldx, const float *w, const float *bias, float *y, int ldy,
+                    float *scratch);
+
 /// Softmax in place of `rows` rows of `n` floats (row stride ld): p = exp(x - max) / sum, with
 /// exp(t) = 0 for t < -87.33654; a row whose entries are all -inf becomes zeros. With `check` 1,
 /// returns the first row holding a NaN or an infinity before the softmax (found in the maximum's
