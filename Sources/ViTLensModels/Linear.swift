@@ -55,8 +55,8 @@ struct Linear {
     }
 
     /// Reads `prefix.weight [out, in]` and (when `bias`) `prefix.bias [out]` straight from the
-    /// checkpoint into the layer's own buffers: one fresh copy of each weight, no intermediate
-    /// arrays (the `in > out` weight goes through one array for its transpose).
+    /// checkpoint into the layer's own buffers, laid out for `kernel`: no intermediate arrays (a
+    /// weight packed into panels or transposed at load goes through one buffer as stored).
     init(_ store: WeightStore, _ prefix: String, out: Int, in inF: Int, bias hasBias: Bool = true,
          kernel: LinearKernel = .current) throws {
         try self.init(store, parts: [(prefix, hasBias)], out: out, in: inF, kernel: kernel)
