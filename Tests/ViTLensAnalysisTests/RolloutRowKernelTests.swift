@@ -2,18 +2,17 @@ import Foundation
 import Testing
 @testable import ViTLensAnalysis
 import ViTLensCore
+import ViTLensTestSupport
 
 /// The last head of a mean-fused layer is finished in two passes per row (add, divide, residual and
 /// the float16 copy fused); every entry must be bit for bit what the unfused path gives: the add
 /// and division over the block, ``Rollout/addResidualRow(_:diagonal:n:_:)``, then
 /// ``RolloutHalfLayer/store(row:from:)``.
 @Suite struct RolloutRowKernelTests {
-    /// Softmax-like rows (positive, summing to about 1/heads per head) from a fixed LCG.
+    /// Softmax-like rows (positive, summing to about 1/heads per head) from seeded values.
     static func rows(_ count: Int, seed: UInt64) -> [Float] {
-        var state = seed
-        return (0 ..< count).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let u = Float(state >> 40) / Float(1 << 24)
+        seededValues(count, seed: seed).map {
+            let u = ($0 + 1) / 2
             return u * u * u * 2 / 97
         }
     }
