@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Per-op profile of the forward pass (issue 12): `vitlens bench --profile` at 197 tokens (ViT-B/16
 # 224), 257 (ViT-B/16 256), 785 (ViT-B/16 448) and 3,601 (DINO ViT-S/8 480x480), each for the
-# streaming forward and the analyze trio (rollout + last-layer heads + mean attention distance),
+# streaming forward, the forward keeping every layer's attention (an AttentionRecorder, as the batch-1
+# target; up to 1 GiB of maps) and the analyze trio (rollout + last-layer heads + mean attention distance),
 # printed as one markdown table per size: per kind ms per forward, share of the forward, GFLOP/s and
-# % of the machine's fp32 GEMM peak (`bench --gemm-peak`, measured once per process).
+# % of the machine's fp32 GEMM peak (`bench --gemm-peak`: the faster of BLAS and the packed Linear
+# kernel on square products, measured once per process).
 # Threaded kinds (attention_*, softmax, row_statistics) are thread-ms inside attention_pass; their
 # share is over wall time x threads. "other" = forward - every wall-clock kind.
 # Builds nothing: needs the release binary (make bench builds it; VITLENS_BIN=path profiles another)
@@ -19,7 +21,7 @@ cache="${VITLENS_CACHE:-$HOME/.cache/vitlens}/bench"
 for m in vit-base dino-s8; do
   [ -f "$cache/$m/config.json" ] || { echo "profile: $cache/$m is missing (run make bench once)" >&2; exit 1; }
 done
-echo "vitlens BLAS: $("$bin" bench --gemm-peak --threads "$threads" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["blas"], "- fp32 GEMM peak", d["gemm_peak_gflops"], "GFLOP/s on", d["threads"], "threads")')"
+echo "vitlens BLAS: $("$bin" bench --gemm-peak --threads "$threads" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["blas"], "- fp32 GEMM peak", d["gemm_peak_gflops"], "GFLOP/s (" + d["gemm_peak_kernel"] + ") on", d["threads"], "threads")')"
 
 # table NAME JSON: one markdown table, both modes side by side.
 table() {
@@ -27,7 +29,7 @@ table() {
 import json, sys
 name, d = sys.argv[1], json.loads(sys.argv[2])
 p = d["profile"]
-modes = [("streaming", p["streaming"]), ("analyze trio", p["analyze"])]
+modes = [(n, p[k]) for n, k in [("streaming", "streaming"), ("all maps kept", "with_attentions"), ("analyze trio", "analyze")] if p.get(k)]
 print(f"### {name}: {d['tokens']} tokens ({d['size']}), {d['threads']} threads, {d['runs']} runs, GEMM peak {p['gemm_peak_gflops']} GFLOP/s")
 print()
 print("| kind | " + " | ".join(f"{m} ms | share | GFLOP/s | % peak" for m, _ in modes) + " |")

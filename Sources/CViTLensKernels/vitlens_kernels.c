@@ -260,8 +260,13 @@ TARGET int vitlens_softmax_rows(float *x, int rows, int n, int ld, int check) {
 // set), k is cut into blocks of LINEAR_KC, and each 14 x 32 tile of y accumulates in registers.
 // Measured on 197 x 3,072 x 768 ... 197 x 768 x 3,072 (ViT-B/16's products, 2 threads): 1.1-1.2x
 // OpenBLAS 0.3.21 SkylakeX, which packs W again on every call.
+// Both can be set at compile time for experiments (bench/linear_gemm.c: clang -DLINEAR_KC=384 ...).
+#ifndef LINEAR_KC
 #define LINEAR_KC 768
+#endif
+#ifndef LINEAR_MC
 #define LINEAR_MC 112
+#endif
 
 size_t vitlens_linear_scratch_count(void) { return (size_t)LINEAR_MC * LINEAR_KC; }
 

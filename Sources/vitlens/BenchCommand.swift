@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
         images per batched forward ("batch_b"), each median of N runs, with images per second. \
         scripts/bench.sh runs this beside PyTorch.
 
-        With --profile it times instead the streaming forward and the analyze trio (rollout + \
+        With --profile it times instead the streaming forward, the forward keeping every attention (when that is at most 1 GiB), and the analyze trio (rollout + \
         last-layer head maps + mean attention distance from one forward), or with --batch-size B one \
         batched forward of B images feeding mean attention distance ("batched"), recording only during \
         the timed runs where the time goes per kind of operation (the four Linear GEMMs, attention QK^T \
@@ -23,9 +23,9 @@ struct BenchCommand: ParsableCommand {
         checks, observers; "other" is the rest of the wall time) and the page faults per forward: \
         "profile" gives per kind the ms per forward and its share, and for products GFLOP/s and the \
         share of the GEMM peak. Kinds run by the attention workers are thread-ms (their share is over \
-        wall time x threads). --gemm-peak (implied by --profile) measures the fp32 GEMM peak of the \
-        loaded BLAS on square products of 2,048 and 3,072 at the same threads ("gemm_peak_gflops"); \
-        without --model it measures only that. scripts/profile.sh prints the profile as tables.
+        wall time x threads). --gemm-peak (implied by --profile) measures the fp32 GEMM peak on square products of \
+        2,048 and 3,072 at the same threads, the faster of the loaded BLAS and ViTLens's packed Linear kernel \
+        ("gemm_peak_gflops", and which one in "gemm_peak_kernel"); without --model it measures only that. scripts/profile.sh prints the profile as tables.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -36,7 +36,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed warm-up runs per mode.") var warmup = 3
     @Option(help: ArgumentHelp("Time batches of this many images (see the discussion).", valueName: "n")) var batchSize: Int?
     @Flag(help: "Profile the forward per kind of operation (see the discussion).") var profile = false
-    @Flag(help: "Measure the machine's fp32 GEMM peak through the loaded BLAS (GFLOP/s).") var gemmPeak = false
+    @Flag(help: "Measure the machine's fp32 GEMM peak: the faster of BLAS and the packed Linear kernel (GFLOP/s).") var gemmPeak = false
 
     func validate() throws {
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
@@ -89,12 +89,18 @@ struct BenchCommand: ParsableCommand {
             let streaming = try BenchProfile.measure(runs: runs, warmup: warmup, threads: Compute.threads, peak: peak) {
                 _ = try model.forward(pixels)
             }
+            // Every map kept is layers x heads x N x N floats: skipped above 1 GiB (3.7 GB for DINO S/8 at 480).
+            let keptBytes = Double(model.observedLayers * model.spec.heads) * Double(tokens) * Double(tokens) * 4
+            let withAttentions = keptBytes > Double(1 << 30) ? nil : try BenchProfile.measure(runs: runs, warmup: warmup, threads: Compute.threads, peak: peak) {
+                var rec = AttentionRecorder()
+                _ = try model.forward(pixels, observer: &rec)
+            }
             let analyze = try BenchProfile.measure(runs: runs, warmup: warmup, threads: Compute.threads, peak: peak) {
                 var trio = ObserverPair(ObserverPair(try Rollout(), HeadMaps(layer: -1, query: .cls)), MeanAttentionDistance())
                 _ = try model.forward(pixels, observer: &trio)
             }
             try print(report: BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: tokens, runs: runs, gemmPeakGflops: peak,
-                                          profile: BenchProfiles(gemmPeakGflops: peak, streaming: streaming, analyze: analyze),
+                                          profile: BenchProfiles(gemmPeakGflops: peak, streaming: streaming, withAttentions: withAttentions, analyze: analyze),
                                           peakRSSMB: rounded(peakRSSMegabytes())))
             return
         }
@@ -125,6 +131,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func print(report: BenchReport) throws {
+        var report = report
+        if report.gemmPeakGflops != nil { report.gemmPeakKernel = GEMMPeak.source }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         Swift.print(String(decoding: try encoder.encode(report), as: UTF8.self))

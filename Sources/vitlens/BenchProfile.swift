@@ -2,7 +2,7 @@ import Foundation
 import ViTLens
 
 /// `bench --profile`: where a forward pass's time goes, per ``OpProfile/Kind``, for one mode
-/// (the streaming forward or the analyze trio), averaged over the timed runs.
+/// (the streaming forward, every attention kept, or the analyze trio), averaged over the timed runs.
 struct BenchProfile: Encodable {
     /// One kind's share of the forward.
     struct Row: Encodable {
@@ -100,6 +100,9 @@ struct BenchProfiles: Encodable {
     var gemmPeakGflops: Double
     /// The streaming forward (no observer); absent with `--batch-size`.
     var streaming: BenchProfile?
+    /// Every layer's probabilities kept by an ``AttentionRecorder`` (the batch-1 target's workload, like
+    /// Hugging Face's `output_attentions=True`); absent with `--batch-size` and when the maps would take over 1 GiB.
+    var withAttentions: BenchProfile?
     /// Rollout + last-layer head maps + mean attention distance from one forward (as `analyze`);
     /// absent with `--batch-size`.
     var analyze: BenchProfile?
@@ -109,5 +112,7 @@ struct BenchProfiles: Encodable {
     var note = "ms per forward (mean of the timed runs); threaded kinds (attention_*, softmax, row_statistics) are "
         + "thread-ms on the attention workers inside attention_pass, their share over wall x threads and their GFLOP/s "
         + "over thread-seconds / threads; other = forward - every wall-clock kind"
-    enum CodingKeys: String, CodingKey { case gemmPeakGflops = "gemm_peak_gflops", streaming, analyze, batched, note }
+    enum CodingKeys: String, CodingKey {
+        case gemmPeakGflops = "gemm_peak_gflops", streaming, withAttentions = "with_attentions", analyze, batched, note
+    }
 }

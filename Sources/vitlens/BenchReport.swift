@@ -31,13 +31,15 @@ struct BenchReport: Encodable {
     var size: String?, tokens: Int?, runs: Int?
     /// `--gemm-peak` (and `--profile`): GFLOP/s of the best square fp32 product (``GEMMPeak``).
     var gemmPeakGflops: Double?
+    /// The kernel that reached `gemmPeakGflops`: `blas` or `packed-avx512`.
+    var gemmPeakKernel: String?
     var withAttentions: Timing?, streaming: Timing?
     var batched: Batched?
     /// `--profile`: time per kind of operation (``BenchProfiles``).
     var profile: BenchProfiles?
     var peakRSSMB: Double
     enum CodingKeys: String, CodingKey {
-        case engine, blas, attentionKernel = "attention_kernel", linearKernel = "linear_kernel", threads, size, tokens, runs, gemmPeakGflops = "gemm_peak_gflops", withAttentions = "with_attentions", streaming,
+        case engine, blas, attentionKernel = "attention_kernel", linearKernel = "linear_kernel", threads, size, tokens, runs, gemmPeakGflops = "gemm_peak_gflops", gemmPeakKernel = "gemm_peak_kernel", withAttentions = "with_attentions", streaming,
              batched, profile, peakRSSMB = "peak_rss_mb"
     }
 }

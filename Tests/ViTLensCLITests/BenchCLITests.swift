@@ -31,7 +31,7 @@ import ViTLensTestSupport
             "gemm_mlp_up": layers * 2 * n * i * d, "gemm_mlp_down": layers * 2 * n * d * i,
             "attention_qk": layers * h * 2 * n * n * dh, "attention_pv": layers * h * 2 * n * dh * n,
         ]
-        for mode in ["streaming", "analyze"] {
+        for mode in ["streaming", "with_attentions", "analyze"] {
             let m = try #require(profile[mode] as? [String: Any], "\(mode)")
             let rows = try #require(m["kinds"] as? [[String: Any]], "\(mode)")
             var byKind: [String: [String: Any]] = [:]
@@ -75,7 +75,7 @@ import ViTLensTestSupport
         let report = try json(try CLI.run(["bench", "--profile", "--batch-size", "3", "--model", vit, "--runs", "1", "--warmup", "0",
                                            "--threads", "2"]))
         let profile = try #require(report["profile"] as? [String: Any])
-        #expect(profile["streaming"] == nil && profile["analyze"] == nil && report["batched"] == nil)
+        #expect(profile["streaming"] == nil && profile["with_attentions"] == nil && profile["analyze"] == nil && report["batched"] == nil)
         let m = try #require(profile["batched"] as? [String: Any])
         let rows = try #require(m["kinds"] as? [[String: Any]])
         var byKind: [String: [String: Any]] = [:]
@@ -93,6 +93,9 @@ import ViTLensTestSupport
     @Test func gemmPeakAloneAndBadCombinations() throws {
         let report = try json(try CLI.run(["bench", "--gemm-peak", "--threads", "1"]))
         #expect((report["gemm_peak_gflops"] as? Double ?? 0) > 0)
+        // The faster of BLAS and the Linear layers' own kernel (which is BLAS without AVX-512).
+        let source = try #require(report["gemm_peak_kernel"] as? String)
+        #expect(source == "blas" || source == LinearKernel.current.rawValue, "\(source)")
         #expect(report["size"] == nil && report["profile"] == nil && report["threads"] as? Int == 1)
         let noModel = try CLI.run(["bench", "--profile"])
         #expect(noModel.status != 0 && noModel.errorLines.first == "Error: --profile needs --model", "\(noModel.stderr)")

@@ -26,11 +26,15 @@ import ViTLensTestSupport
         let r = try CLI.run(["analyze", photo.path, "--model", model, "--size", "96x80", "--out", out.path, "-q"])
         #expect(r.status == 0, "\(r.stderr)")
         func array(_ name: String) throws -> Tensor { try NPY.read(out.appendingPathComponent(name)).tensor }
-        // Bit-identical when run alone; while other suites call OpenBLAS from other threads, its work
-        // split (hence float summation order) may differ, so the comparison allows float32 rounding.
-        for (name, swift) in [("rollout.npy", rollout), ("cls_attention.npy", heads), ("mean_attention_distance.npy", distance)] {
+        // Bit-identical when run alone. The patch embedding (and rollout's products at this size) go
+        // through BLAS, and OpenBLAS 0.3.21's Haswell kernels (chosen on AVX2 CPUs, or by
+        // OPENBLAS_CORETYPE=Haswell) round differently with another thread count, which other suites
+        // set while this one runs: the comparison allows float32 rounding. Mean distances are about
+        // 40 pixels, where one float32 ulp is 3.8e-6, so they get 1e-5; the maps (below 1) 1e-6.
+        for (name, swift, tolerance) in [("rollout.npy", rollout, Tolerance.pixels), ("cls_attention.npy", heads, .pixels),
+                                         ("mean_attention_distance.npy", distance, .attention)] {
             let c = compare(try array(name), swift)
-            #expect(c.within(.pixels), "\(name): \(c)")
+            #expect(c.within(tolerance), "\(name): \(c)")
         }
         #expect(rollout.shape == [12, 10] && heads.shape == [3, 12, 10] && distance.shape == [2, 3])
     }

@@ -40,6 +40,16 @@ let linearKernels: [LinearKernel] = vitlens_packed_available() == 1 ? [.blas, .p
           }
         }
     }
+
+    /// `bench --gemm-peak`'s rate: a positive, finite GFLOP/s from every kernel this CPU runs, and no
+    /// product (hence no rate) for an empty size.
+    @Test func squareProductRateIsMeasuredForEveryKernel() {
+        for kernel in linearKernels {
+            let rate = kernel.squareProductGigaflops(size: 96, repeats: 1)
+            #expect(rate > 0 && rate.isFinite, "\(kernel): \(rate)")
+            #expect(kernel.squareProductGigaflops(size: 0, repeats: 1) == 0)
+        }
+    }
 }
 
 /// The packed kernel (`vitlens_linear`): every output is exactly the bias then one fused
