@@ -15,17 +15,19 @@ struct BenchCommand: ParsableCommand {
         images per batched forward ("batch_b"), each median of N runs, with images per second. \
         scripts/bench.sh runs this beside PyTorch.
 
-        With --profile it times instead the streaming forward, the forward keeping every attention (when that is at most 1 GiB), and the analyze trio (rollout + \
-        last-layer head maps + mean attention distance from one forward), or with --batch-size B one \
-        batched forward of B images feeding mean attention distance ("batched"), recording only during \
-        the timed runs where the time goes per kind of operation (the four Linear GEMMs, attention QK^T \
-        and PV, softmax, row statistics, LayerNorm, activation, bias and residual adds, copies, finite \
-        checks, observers; "other" is the rest of the wall time) and the page faults per forward: \
-        "profile" gives per kind the ms per forward and its share, and for products GFLOP/s and the \
-        share of the GEMM peak. Kinds run by the attention workers are thread-ms (their share is over \
-        wall time x threads). --gemm-peak (implied by --profile) measures the fp32 GEMM peak on square products of \
-        2,048 and 3,072 at the same threads, the faster of the loaded BLAS and ViTLens's packed Linear kernel \
-        ("gemm_peak_gflops", and which one in "gemm_peak_kernel"); without --model it measures only that. scripts/profile.sh prints the profile as tables.
+        With --profile it times instead the streaming forward, the forward keeping every attention (when \
+        that is at most 1 GiB), and the analyze trio (rollout + last-layer head maps + mean attention \
+        distance from one forward), or with --batch-size B one batched forward of B images feeding mean \
+        attention distance ("batched"), recording only during the timed runs where the time goes per kind of \
+        operation (the four Linear GEMMs, attention QK^T and PV, softmax, row statistics, LayerNorm, \
+        activation, bias and residual adds, copies, finite checks, observers; "other" is the rest of the \
+        wall time) and the page faults per forward: "profile" gives per kind the ms per forward and its \
+        share, and for products GFLOP/s and the share of the GEMM peak. Kinds run by the attention workers \
+        are thread-ms (their share is over wall time x threads). --gemm-peak (implied by --profile) measures \
+        the fp32 GEMM peak on square products of 2,048 and 3,072 at the same threads, the faster of the \
+        loaded BLAS and ViTLens's packed Linear kernel ("gemm_peak_gflops", and which one in \
+        "gemm_peak_kernel"); without --model it measures only that. scripts/profile.sh prints the profile as \
+        tables.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -91,16 +93,18 @@ struct BenchCommand: ParsableCommand {
             }
             // Every map kept is layers x heads x N x N floats: skipped above 1 GiB (3.7 GB for DINO S/8 at 480).
             let keptBytes = Double(model.observedLayers * model.spec.heads) * Double(tokens) * Double(tokens) * 4
-            let withAttentions = keptBytes > Double(1 << 30) ? nil : try BenchProfile.measure(runs: runs, warmup: warmup, threads: Compute.threads, peak: peak) {
-                var rec = AttentionRecorder()
-                _ = try model.forward(pixels, observer: &rec)
-            }
+            let withAttentions = keptBytes > Double(1 << 30) ? nil
+                : try BenchProfile.measure(runs: runs, warmup: warmup, threads: Compute.threads, peak: peak) {
+                    var rec = AttentionRecorder()
+                    _ = try model.forward(pixels, observer: &rec)
+                }
             let analyze = try BenchProfile.measure(runs: runs, warmup: warmup, threads: Compute.threads, peak: peak) {
                 var trio = ObserverPair(ObserverPair(try Rollout(), HeadMaps(layer: -1, query: .cls)), MeanAttentionDistance())
                 _ = try model.forward(pixels, observer: &trio)
             }
             try print(report: BenchReport(threads: Compute.threads, size: "\(h)x\(w)", tokens: tokens, runs: runs, gemmPeakGflops: peak,
-                                          profile: BenchProfiles(gemmPeakGflops: peak, streaming: streaming, withAttentions: withAttentions, analyze: analyze),
+                                          profile: BenchProfiles(gemmPeakGflops: peak, streaming: streaming, withAttentions: withAttentions,
+                                                                 analyze: analyze),
                                           peakRSSMB: rounded(peakRSSMegabytes())))
             return
         }
