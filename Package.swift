@@ -48,7 +48,7 @@ let package = Package(
         // ONNX graph -> Hugging Face folder import (key tables and width rule from Models, processor defaults from Image).
         .target(name: "ViTLensONNX", dependencies: ["ViTLensCore", "ViTLensCheckpoint", "ViTLensImage", "ViTLensModels"]),
         // Analyses as attention observers: head fusion, rollout, DINO masks, mean attention distance, flow.
-        .target(name: "ViTLensAnalysis", dependencies: ["ViTLensCore"]),
+        .target(name: "ViTLensAnalysis", dependencies: ["ViTLensCore", "CViTLensKernels"]),
         // Colormaps, overlays, SVG/PNG plots.
         .target(name: "ViTLensRender", dependencies: ["ViTLensCore"]),
         // Umbrella module: re-exports everything and adds the high-level inspection API.

@@ -1,10 +1,29 @@
+import CViTLensKernels
 import ViTLensCore
 
 /// Small numeric kernels shared by the analyses (BLAS where it pays, plain loops otherwise).
 enum AnalysisKernels {
-    /// `c = a · b` for row-major square `n x n` float matrices (Core's BLAS sgemm).
+    /// Whether this CPU runs the packed AVX-512 product (`vitlens_packed_gemm`).
+    static let packedAvailable = vitlens_packed_available() == 1
+
+    /// `c = a · b` for row-major square `n x n` float matrices. With AVX-512 F: `b` packed once, rows
+    /// split over ``Compute/threads``, each entry one multiply-add chain over `k` in order, so the
+    /// result has the same bits for any thread count (OpenBLAS's Haswell kernels do not: their
+    /// rounding changes with the thread count and the block of rows). Else Core's BLAS sgemm.
     static func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, n: Int) {
-        BLAS.sgemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: c, ldc: n)
+        guard packedAvailable, n > 0 else {
+            BLAS.sgemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: c, ldc: n)
+            return
+        }
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: vitlens_packed_columns_count(Int32(n), Int32(n)))
+        defer { packed.deallocate() }
+        vitlens_pack_columns(b, Int32(n), Int32(n), Int32(n), packed)
+        let blocks = min(Compute.threads, max(1, n / 14))
+        nonisolated(unsafe) let (ap, bp, cp) = (a, UnsafePointer(packed), c)
+        Compute.forEachItem(blocks, workers: blocks) { _, block in
+            let lo = n * block / blocks, hi = n * (block + 1) / blocks
+            vitlens_packed_gemm(Int32(hi - lo), Int32(n), Int32(n), 1, ap + lo * n, Int32(n), bp, cp + lo * n, Int32(n))
+        }
     }
 
     /// `y = xᵀ · m` for a row vector `x` of length `n` and a row-major `n x n` matrix `m`, in double.

@@ -79,9 +79,13 @@ extension VisionConfig {
         let bias = keys.projectionBias ? try store.param("\(keys.projection).bias", [d]) : nil
         let rows = prefix.count + grid * grid
         let table = try positions ? Param(store.take(keys.positions, shape: keys.batchedPositions ? [1, rows, d] : [rows, d]), shape: [rows, d]) : nil
+        let k = channels * patch * patch
+        let packed = LinearKernel.current == .packedAVX512
+            ? Linear(weight: w, bias: bias.map { Array(UnsafeBufferPointer(start: $0.ptr, count: $0.count)) }, out: d, in: k, kernel: .packedAVX512)
+            : nil
         return VisionEmbeddings(
             positioned: prefix, registers: registers, positions: table, positionGrid: grid,
-            patchWeight: Param(w, shape: [d, channels * patch * patch]), patchBias: bias, patchSize: patch,
+            patchWeight: Param(w, shape: [d, k]), patchBias: bias, packedPatch: packed, patchSize: patch,
             channels: channels, preNorm: preNorm)
     }
 }

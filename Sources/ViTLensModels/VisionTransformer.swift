@@ -15,6 +15,11 @@ struct VisionEmbeddings {
     /// Patch projection `[hidden, channels * patch * patch]` (a Conv2d weight, flattened).
     let patchWeight: Param
     let patchBias: Param?
+    /// The same projection (weight and bias) on the packed Linear kernel, where it runs
+    /// (``LinearKernel/packedAVX512``): then no BLAS call remains in the forward's products, and the
+    /// embeddings' bits do not depend on how BLAS splits its work (OpenBLAS's Haswell kernels round
+    /// differently with another thread count or block of rows).
+    var packedPatch: Linear?
     let patchSize: Int
     let channels: Int
     /// CLIP's `pre_layrnorm`, applied to the whole sequence before the encoder.
@@ -57,8 +62,12 @@ struct VisionEmbeddings {
         }
         // Patch tokens go after the positioned prefix and the registers.
         let patchOut = out + (np + r) * d
-        BLAS.sgemm(transB: true, m: g, n: d, k: k, a: cols, lda: k, b: patchWeight.ptr, ldb: k, c: patchOut, ldc: d)
-        if let b = patchBias { Kernels.addBias(patchOut, rows: g, cols: d, bias: b.ptr) }
+        if let packedPatch {
+            packedPatch(cols, rows: g, into: patchOut)
+        } else {
+            BLAS.sgemm(transB: true, m: g, n: d, k: k, a: cols, lda: k, b: patchWeight.ptr, ldb: k, c: patchOut, ldc: d)
+            if let b = patchBias { Kernels.addBias(patchOut, rows: g, cols: d, bias: b.ptr) }
+        }
 
         // Position embeddings: prefix part as is; grid part interpolated when the grid differs
         // (Hugging Face keeps the table only for square inputs of the trained size).
@@ -381,7 +390,8 @@ public final class VisionTransformer: @unchecked Sendable {
         let n = layout.tokenCount, d = spec.hidden
         let g = layout.grid?.count ?? 0
         let patchInputs = Limits.product(channels, patchSize, patchSize) ?? .max
-        let embeddingParameters = Limits.sum(embeddings.positions?.count ?? 0, Limits.product(patchInputs, d) ?? .max) ?? .max
+        let embeddingParameters = Limits.sum(embeddings.positions?.count ?? 0, Limits.product(patchInputs, d) ?? .max,
+                                             embeddings.packedPatch?.parameterCount ?? 0) ?? .max
         let weights = MemoryEstimate.floats(Limits.sum(spec.blockParameterCount, embeddingParameters, encoder.biasParameterCount,
                                                        poolingHead?.parameterCount ?? 0) ?? .max)
         let embed = Limits.sum(MemoryEstimate.floats(g, patchInputs), MemoryEstimate.floats(g, d), MemoryEstimate.floats(2, channels, height, width)) ?? .max

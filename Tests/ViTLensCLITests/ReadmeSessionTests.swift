@@ -26,10 +26,10 @@ import ViTLensTestSupport
         let r = try CLI.run(["analyze", photo.path, "--model", model, "--size", "96x80", "--out", out.path, "-q"])
         #expect(r.status == 0, "\(r.stderr)")
         func array(_ name: String) throws -> Tensor { try NPY.read(out.appendingPathComponent(name)).tensor }
-        // Bit-identical when run alone. The patch embedding (and rollout's products at this size) go
-        // through BLAS, and OpenBLAS 0.3.21's Haswell kernels (chosen on AVX2 CPUs, or by
-        // OPENBLAS_CORETYPE=Haswell) round differently with another thread count, which other suites
-        // set while this one runs: the comparison allows float32 rounding. Mean distances are about
+        // Bit-identical on the packed AVX-512 kernels (ThreadCountTests). Without AVX-512 the patch
+        // embedding and rollout's products go through BLAS, and OpenBLAS 0.3.21's Haswell kernels
+        // round differently with another thread count, which other suites set while this one runs:
+        // the comparison allows float32 rounding. Mean distances are about
         // 40 pixels, where one float32 ulp is 3.8e-6, so they get 1e-5; the maps (below 1) 1e-6.
         for (name, swift, tolerance) in [("rollout.npy", rollout, Tolerance.pixels), ("cls_attention.npy", heads, .pixels),
                                          ("mean_attention_distance.npy", distance, .attention)] {
