@@ -7,12 +7,15 @@ import ViTLensTestSupport
 /// single-image pass gives it (attention with logits, queries and keys, hidden state, pooled
 /// vector, logits), on every vision fixture family.
 @Suite struct BatchedForwardTests {
-    /// `max |a - b| <= 1e-6 * max |b|` (OpenBLAS's GEMM results may depend on the row count).
+    /// `max |a - b| <= 1e-5 * max |b|`, float32 rounding. On the packed AVX-512 kernels a batch gives
+    /// each image the same bits; through BLAS (`make test`'s rerun with `VITLENS_*_KERNEL=blas`)
+    /// OpenBLAS 0.3.21's Haswell kernels round differently with the block of rows (a batch's products
+    /// have more) and with the thread count other suites set meanwhile; 1e-6 failed now and then there.
     static func close(_ a: Tensor?, _ b: Tensor?) -> Bool {
         guard let a, let b else { return a == nil && b == nil }
         guard a.shape == b.shape else { return false }
         let scale = b.values.reduce(Float(0)) { max($0, abs($1)) }
-        return zip(a.values, b.values).allSatisfy { abs($0 - $1) <= 1e-6 * scale }
+        return zip(a.values, b.values).allSatisfy { abs($0 - $1) <= 1e-5 * scale }
     }
 
     /// One case per family (the fixture's pixel values).
